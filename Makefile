@@ -1,0 +1,122 @@
+# postnook — plain GNU Makefile.
+#   make                      host build (build/postnook)
+#   make run                  build, create a demo user and certificate, serve on loopback
+#   make check                every test: unit, protocol (pytest), sanitizers, short fuzz
+#   make bench                benchmarks side by side with Dovecot
+#   make fuzz                 libFuzzer targets, FUZZ_SECONDS each
+#   make menuconfig / make defconfig BOARD=name / make clean
+# Variables: BOARD (default host), SAN=1 (ASan+UBSan build in build-san/), WERROR=1.
+
+BOARD   ?= host
+SAN     ?= 0
+WERROR  ?= 0
+PY      := /usr/bin/python3
+FUZZ_SECONDS ?= 60
+
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+else
+BUILD   ?= build
+endif
+
+include board/$(BOARD)/board.mk
+
+CFLAGS_WARN := -Wall -Wextra -Wundef -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+CFLAGS_WARN += -Werror
+endif
+CFLAGS  ?= $(BOARD_CFLAGS) -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS_WARN) $(CFLAGS) -I$(BUILD) -Isrc
+LDLIBS  := $(BOARD_LDLIBS)
+ifeq ($(SAN),1)
+CC      := clang
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRCS    := $(sort $(wildcard src/*.c))
+OBJS    := $(SRCS:src/%.c=$(BUILD)/%.o)
+LIBOBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNITS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+
+.PHONY: all deps test-deps run check unit pytest check-san fuzz fuzz-short bench menuconfig defconfig clean size
+
+all: $(BUILD)/postnook
+
+# Debian packages a build needs (installed only when missing).
+deps:
+	@sh tests/tools/deps.sh build $(BOARD_DEBS)
+
+test-deps: deps
+	@sh tests/tools/deps.sh test
+
+.config:
+	@$(MAKE) --no-print-directory deps
+	$(PY) /usr/lib/python3/dist-packages/defconfig.py --kconfig Kconfig board/$(BOARD)/defconfig >/dev/null
+
+defconfig:
+	@$(MAKE) --no-print-directory deps
+	KCONFIG_CONFIG=.config $(PY) /usr/lib/python3/dist-packages/defconfig.py --kconfig Kconfig board/$(BOARD)/defconfig
+
+menuconfig: .config
+	KCONFIG_CONFIG=.config $(PY) /usr/lib/python3/dist-packages/menuconfig.py Kconfig
+
+$(BUILD)/config.h: .config Kconfig src/gen_config.py
+	@mkdir -p $(BUILD)
+	$(PY) src/gen_config.py Kconfig .config $@
+
+$(BUILD)/%.o: src/%.c $(BUILD)/config.h $(wildcard src/*.h)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/postnook: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	ln -sf postnook $(BUILD)/postnook.cgi
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIBOBJS)
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
+
+run: all
+	@sh tests/tools/run_demo.sh $(BUILD)/postnook
+
+unit: $(UNITS)
+	@set -e; for t in $(UNITS); do echo "== $$t"; $$t; done
+
+pytest: all
+	POSTNOOK_BIN=$(CURDIR)/$(BUILD)/postnook $(PY) -m pytest -q -p no:cacheprovider tests
+
+check:
+	@$(MAKE) --no-print-directory test-deps
+	$(MAKE) WERROR=1 all unit
+	$(MAKE) pytest
+	$(MAKE) SAN=1 all unit
+	POSTNOOK_SAN=1 $(MAKE) SAN=1 pytest
+	$(MAKE) fuzz FUZZ_SECONDS=15
+
+# libFuzzer: one binary per fuzz/fuzz_*.c, linked with the server's objects.
+FUZZ_BUILD := build-fuzz
+fuzz: .config
+	@$(MAKE) --no-print-directory test-deps
+	@set -e; mkdir -p $(FUZZ_BUILD); \
+	$(PY) src/gen_config.py Kconfig .config $(FUZZ_BUILD)/config.h; \
+	for s in $(filter-out src/main.c,$(SRCS)); do \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -I$(FUZZ_BUILD) -Isrc -c $$s -o $(FUZZ_BUILD)/$$(basename $$s .c).o; done; \
+	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I$(FUZZ_BUILD) -Isrc $$f $(FUZZ_BUILD)/*.o $(LDLIBS) -o $(FUZZ_BUILD)/$$n; \
+	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 $(FUZZ_BUILD)/corpus-$$n fuzz/corpus/$$n 2>&1 | tail -n 2; \
+	done
+
+bench: all
+	@sh tests/tools/deps.sh bench
+	$(PY) bench/bench.py $(CURDIR)/$(BUILD)/postnook
+
+size: all
+	@size $(OBJS) | sort -k4 -n
+	@cp $(BUILD)/postnook $(BUILD)/postnook.stripped && strip $(BUILD)/postnook.stripped && ls -l $(BUILD)/postnook.stripped
+
+clean:
+	rm -rf build build-san build-fuzz .config
