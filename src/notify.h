@@ -15,5 +15,7 @@ int notify_listen(const char *datadir);
 int notify_recv(int fd, char *kind, uint32_t *user, uint32_t *mbox);
 /* Sender side: best effort, never blocks; a daemon that is not running is fine. */
 void notify_send_mbox(const char *datadir, uint32_t user, uint32_t mbox);
+/* Sender side: ask the daemon to re-read its config ("R\n"); best effort, like the above. */
+void notify_send_reload(const char *datadir);
 
 #endif
