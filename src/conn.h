@@ -1,0 +1,141 @@
+/*
+ * conn — client connection slots and their byte streams.
+ *
+ * Slots are allocated once at start-up (conn_init) and reused; TLS state
+ * lives in a second pool so plain sessions do not pay for it. A slot owns:
+ *   - an input buffer of CONFIG_LINE_MAX bytes: complete lines are handed to
+ *     the protocol one at a time; a line that does not fit is discarded up to
+ *     its end and reported (the session goes on);
+ *   - an output queue of CONFIG_OUTBUF bytes: replies are formatted into it,
+ *     and message bodies are produced into it chunk by chunk by the
+ *     protocol's stream callback as the socket drains, so a body is never
+ *     held whole;
+ *   - with TLS, a BearSSL engine driven from the poll loop.
+ * Backpressure: no new command is taken while output is pending, and the
+ * socket is not read while the input buffer is full, so a client that floods
+ * without reading is throttled by TCP.
+ */
+#ifndef POSTNOOK_CONN_H
+#define POSTNOOK_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "cfg.h"
+#include "loop.h"
+#include "pop3.h"
+
+struct conn;
+struct store_batch;
+
+/* What a protocol module provides to the connection layer. */
+struct proto_ops {
+	const char *name;
+	/* New connection (after TLS handshake for implicit TLS): send the greeting. */
+	void (*start)(struct conn *c);
+	/* One complete command line, CRLF removed, NUL-terminated. 0, or <0 to close. */
+	int (*line)(struct conn *c, char *line, size_t len);
+	/* A line longer than CONFIG_LINE_MAX was discarded. */
+	void (*too_long)(struct conn *c);
+	/* Produce more output (room in the queue). 1 done, 0 more to come, <0 close. */
+	int (*stream)(struct conn *c);
+	/* Group commit: apply this session's queued writes inside batch b. 0 or <0
+	 * (a failure rolls back this session's part only). */
+	int (*commit)(struct conn *c, struct store_batch *b);
+	/* The batch with this session's writes committed (err 0) or failed. */
+	void (*committed)(struct conn *c, int err);
+	/* The idle or delay timer fired. */
+	void (*timer)(struct conn *c);
+	/* The slot is being released: free session resources (no I/O). */
+	void (*close)(struct conn *c);
+};
+
+struct conn_tls;
+
+enum conn_flag {
+	CONN_F_CLOSE_AFTER = 1 << 0,   /* close once the output queue is flushed */
+	CONN_F_STREAMING = 1 << 1,     /* proto->stream has more to produce */
+	CONN_F_HOLD = 1 << 2,          /* take no command (delayed reply, pending commit) */
+	CONN_F_STARTTLS = 1 << 3,      /* switch to TLS once the queue is flushed */
+	CONN_F_DISCARD = 1 << 4,       /* discarding the rest of an over-long line */
+	CONN_F_COMMIT = 1 << 5,        /* queued for the group commit */
+	CONN_F_EOF = 1 << 6,           /* peer closed its side */
+};
+
+struct conn {
+	struct loop_fd lfd;
+	struct loop_timer timer;       /* idle timeout or delayed reply */
+	uint32_t id;                   /* connection id for logs; 0 = free slot */
+	unsigned flags;
+	const struct proto_ops *ops;
+	const struct cfg_listen *lst;  /* the listener it came in on (copy below) */
+	struct cfg_listen listen;      /* copied: a reload may drop the listener */
+	struct sockaddr_storage peer;
+	char peer_str[64];             /* "address:port" for logs */
+	int loopback;                  /* peer is 127/8 or ::1 */
+	int lan;                       /* peer is loopback, RFC 1918, link-local or ULA */
+	struct conn_tls *tls;          /* NULL when plain */
+	struct conn *commit_next;      /* group-commit list */
+	int commit_rc;                 /* this session's part of the batch */
+	struct conn *free_next;        /* free-slot list */
+	size_t in_len;
+	size_t out_len, out_off;
+	unsigned char in[CONFIG_LINE_MAX];
+	unsigned char out[CONFIG_OUTBUF];
+	union {
+		struct pop3_sess pop3;
+	} p;
+};
+
+/* Allocate max slots (and TLS slots when tls != 0). 0 or -ENOMEM. */
+int conn_init(unsigned max, int tls);
+/* Accept every pending connection on a listening socket. */
+void conn_accept(int lfd, const struct cfg_listen *lst);
+/* Number of connections open now, per protocol or all (-1). */
+unsigned conn_count(int proto);
+/* Close every connection (shutdown): no protocol commit runs. */
+void conn_close_all(void);
+/* Is the connection encrypted (TLS handshake done or in progress)? */
+int conn_is_tls(const struct conn *c);
+/* May a password be sent on this connection under the policy? */
+int conn_plain_ok(const struct conn *c, enum cfg_plain policy);
+
+/* Room left in the output queue. */
+size_t conn_out_room(const struct conn *c);
+/* Queue bytes; -ENOSPC (nothing queued) if they do not fit. */
+int conn_write(struct conn *c, const void *data, size_t len);
+/* Queue a formatted reply; -ENOSPC if it does not fit. */
+int conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Pointer to the free tail of the queue; then conn_out_commit(n). */
+unsigned char *conn_out_tail(struct conn *c);
+void conn_out_commit(struct conn *c, size_t n);
+/* Close after the queued output is sent. */
+void conn_close_after(struct conn *c);
+/* Close now (no more output). */
+void conn_close(struct conn *c, const char *why);
+/* Begin STARTTLS: discard buffered input; TLS starts once the queue drains. 0 or <0. */
+int conn_starttls(struct conn *c);
+/* Stop or resume taking commands (delayed replies, pending commits). */
+void conn_hold(struct conn *c, int on);
+/* Ask for proto->commit at the end of this loop turn. */
+void conn_queue_commit(struct conn *c);
+/* Arm the connection's one timer (idle timeout or delayed reply), in ms. */
+void conn_set_timer(struct conn *c, int64_t ms);
+/* Output state changed (new reply or stream started): try to send now. */
+void conn_kick(struct conn *c);
+/* Run the group commit for every queued session (the loop's turn-end hook). */
+void conn_commit_run(void);
+
+/* The daemon's shared state that connections use (set by serve.c). */
+struct conn_env {
+	const struct cfg *cfg;
+	struct store *store;
+	const struct tls_creds *creds;   /* NULL when no TLS */
+	/* Called when the connection count reaches or leaves the cap. */
+	void (*pause_listeners)(int pause);
+};
+extern struct conn_env conn_env;
+
+#endif

@@ -1,0 +1,18 @@
+/* conn_int — what conn.c and conn_io.c/conn_tls.c share, not for protocols. */
+#ifndef POSTNOOK_CONN_INT_H
+#define POSTNOOK_CONN_INT_H
+
+#include "conn.h"
+
+/* Move bytes both ways and feed complete lines to the protocol. */
+void conn_run(struct conn *c);
+/* TLS pool (conn_tls.c); without CONFIG_TLS these are no-ops/failures. */
+int conn_tls_init(unsigned max);
+int conn_tls_start(struct conn *c);
+void conn_tls_release(struct conn *c);
+/* Pump the engine: socket <-> records <-> c->in/c->out. 0, or <0 to close. */
+int conn_tls_pump(struct conn *c);
+/* Poll events the engine wants. */
+short conn_tls_events(struct conn *c);
+
+#endif

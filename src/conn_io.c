@@ -1,0 +1,247 @@
+/* conn_io — moving bytes: socket or TLS engine <-> line input and output queue. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "conn_int.h"
+
+size_t conn_out_room(const struct conn *c)
+{
+	return sizeof c->out - c->out_len;
+}
+
+/* Make room by dropping the bytes already sent. */
+static void out_compact(struct conn *c)
+{
+	if (c->out_off == 0)
+		return;
+	memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+	c->out_len -= c->out_off;
+	c->out_off = 0;
+}
+
+int conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (conn_out_room(c) < len)
+		out_compact(c);
+	if (conn_out_room(c) < len)
+		return -ENOSPC;
+	memcpy(c->out + c->out_len, data, len);
+	c->out_len += len;
+	return 0;
+}
+
+int conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	out_compact(c);
+	va_start(ap, fmt);
+	n = vsnprintf((char *)c->out + c->out_len, conn_out_room(c), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= conn_out_room(c))
+		return -ENOSPC;
+	c->out_len += (size_t)n;
+	return 0;
+}
+
+unsigned char *conn_out_tail(struct conn *c)
+{
+	out_compact(c);
+	return c->out + c->out_len;
+}
+
+void conn_out_commit(struct conn *c, size_t n)
+{
+	c->out_len += n;
+}
+
+void conn_close_after(struct conn *c)
+{
+	c->flags |= CONN_F_CLOSE_AFTER;
+}
+
+/* Plain: write what is queued. 0, or <0 when the socket failed. */
+static int plain_flush(struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = write(c->lfd.fd, c->out + c->out_off, c->out_len - c->out_off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return -errno;
+		}
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return 0;
+}
+
+/* Plain: read what fits into the input buffer. 0, or <0 when the socket failed. */
+static int plain_fill(struct conn *c)
+{
+	while (c->in_len < sizeof c->in && !(c->flags & (CONN_F_EOF | CONN_F_STARTTLS))) {
+		ssize_t n = read(c->lfd.fd, c->in + c->in_len, sizeof c->in - c->in_len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		if (n == 0) {
+			c->flags |= CONN_F_EOF;
+			return 0;
+		}
+		c->in_len += (size_t)n;
+	}
+	return 0;
+}
+
+int conn_starttls(struct conn *c)
+{
+	if (!conn_env.creds || c->tls)
+		return -ENOTSUP;
+	/* Anything the client pipelined after the command is plaintext that
+	 * must never be executed once TLS is up (CVE-2021-33515 class). */
+	c->flags |= CONN_F_STARTTLS;
+	return 0;
+}
+
+/* Hand complete lines to the protocol while it can take a command. 1 if one was taken. */
+static int take_line(struct conn *c)
+{
+	unsigned char *nl;
+	size_t len, used;
+
+	if (c->flags & (CONN_F_HOLD | CONN_F_STREAMING | CONN_F_STARTTLS | CONN_F_CLOSE_AFTER))
+		return 0;
+	if (c->out_off < c->out_len)
+		return 0;               /* reply pending: let the client read first */
+	nl = memchr(c->in, '\n', c->in_len);
+	if (c->flags & CONN_F_DISCARD) {
+		if (!nl) {
+			c->in_len = 0;
+			return 0;
+		}
+		used = (size_t)(nl - c->in) + 1;
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+		c->flags &= ~(unsigned)CONN_F_DISCARD;
+		return 1;
+	}
+	if (!nl) {
+		if (c->in_len == sizeof c->in) {
+			c->flags |= CONN_F_DISCARD;
+			c->in_len = 0;
+			c->ops->too_long(c);
+			return 1;
+		}
+		return 0;
+	}
+	used = (size_t)(nl - c->in) + 1;
+	len = used - 1;
+	if (len > 0 && c->in[len - 1] == '\r')
+		len--;
+	c->in[len] = '\0';
+	if (c->ops->line(c, (char *)c->in, len) < 0) {
+		conn_close(c, "protocol error");
+		return 1;
+	}
+	if (!c->id)
+		return 1;
+	if (c->flags & CONN_F_STARTTLS) {
+		c->in_len = 0;
+		return 1;
+	}
+	memmove(c->in, c->in + used, c->in_len - used);
+	c->in_len -= used;
+	return 1;
+}
+
+/* Let the protocol produce streamed output while there is room. */
+static int produce(struct conn *c)
+{
+	while ((c->flags & CONN_F_STREAMING) && conn_out_room(c) + c->out_off >= sizeof c->out / 2) {
+		int rc = c->ops->stream(c);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			c->flags &= ~(unsigned)CONN_F_STREAMING;
+	}
+	return 0;
+}
+
+/* Move bytes until nothing moves: read, take lines, produce, write. Closes on error. */
+void conn_run(struct conn *c)
+{
+	int rounds, rc = 0;
+	short ev;
+
+	for (rounds = 0; rounds < 256 && c->id; rounds++) {
+		size_t in0 = c->in_len, out0 = c->out_len - c->out_off;
+		unsigned f0 = c->flags;
+		int took;
+
+		if (produce(c) < 0) {
+			conn_close(c, "store error");
+			return;
+		}
+		rc = c->tls ? conn_tls_pump(c) : plain_flush(c);
+		if (rc < 0)
+			break;
+		if (c->out_off == c->out_len && !(c->flags & CONN_F_STREAMING)) {
+			if (c->flags & CONN_F_CLOSE_AFTER) {
+				if (!c->tls || !(conn_tls_events(c) & POLLOUT)) {
+					conn_close(c, "done");
+					return;
+				}
+			} else if ((c->flags & CONN_F_STARTTLS) && !c->tls) {
+				c->flags &= ~(unsigned)CONN_F_STARTTLS;
+				c->in_len = 0;
+				if (conn_tls_start(c) < 0) {
+					conn_close(c, "no TLS slot");
+					return;
+				}
+				continue;
+			}
+		}
+		if (!c->tls && (rc = plain_fill(c)) < 0)
+			break;
+		took = take_line(c);
+		if (!c->id)
+			return;
+		if (!took && c->in_len == in0 && c->out_len - c->out_off == out0 && c->flags == f0)
+			break;
+	}
+	if (!c->id)
+		return;
+	if (rc < 0) {
+		conn_close(c, rc == -EPIPE ? "peer closed" : "I/O error");
+		return;
+	}
+	if ((c->flags & CONN_F_EOF) && !(c->flags & CONN_F_COMMIT)) {
+		conn_close(c, "peer closed");
+		return;
+	}
+	if (c->tls) {
+		ev = conn_tls_events(c);
+	} else {
+		ev = 0;
+		if (c->in_len < sizeof c->in && !(c->flags & (CONN_F_STARTTLS | CONN_F_EOF)))
+			ev |= POLLIN;
+		if (c->out_off < c->out_len)
+			ev |= POLLOUT;
+	}
+	loop_fd_events(&c->lfd, ev);
+}
+
+void conn_kick(struct conn *c)
+{
+	if (c->id)
+		conn_run(c);
+}
