@@ -196,6 +196,14 @@ static void test_errors(void)
 		ERR("map_size = 64M\nmap_max = 32M\n", "t.conf:2: map_max must be at least map_size (64M)");
 		ERR("map_max = 32M\nmap_size = 48M\n", "t.conf:1: map_max must be at least map_size (48M)");
 	}
+	if (sizeof(void *) == 4) {      /* run by the cross builds under qemu-user */
+		ERR("map_size = 2G\n", "t.conf:1: map_size must be a size between 1M and 1G on a 32-bit system");
+		ERR("map_max = 1025M\n", "t.conf:1: map_max must be a size between 1M and 1G on a 32-bit system");
+		OK("map_size = 512M\n");
+		CHECK(c.map_size == 512ull << 20 && c.map_max == 512ull << 20);
+		OK("map_max = 1G\n");
+		CHECK(c.map_max == 1ull << 30);
+	}
 	ERR("cert = /c.pem\n", "t.conf:1: cert and key must be given together");
 	ERR("\nkey = /k.pem\n", "t.conf:2: cert and key must be given together");
 	ERR("quota_exceeded = temporary\nquota_exceeded = temporary\n",
