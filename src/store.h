@@ -6,10 +6,11 @@
  *   "users"    name                -> struct store_user (id, PBKDF2 verifier, quota, usage)
  *   "userids"  u32 user id         -> name
  *   "mboxes"   u32 user, name      -> mailbox record (id, UIDVALIDITY, UIDNEXT, ...)
+ *   "mboxids"  u32 mailbox id      -> u32 user, name (the "mboxes" key)
  *   "msgs"     u32 mbox, u32 uid   -> message record (blob id, size, flags, date, modseq)
  *   "blobs"    u64 blob id         -> raw message bytes (CRLF line ends)
  *   "blobrefs" u64 blob id         -> u32 reference count (COPY shares a blob)
- *   "meta"     "next_user", "next_mbox", "next_blob", "version"
+ *   "meta"     "next_user", "next_mbox", "next_blob", "last_uidvalidity", "version"
  *
  * Rules (the caveats, as LMDB's header states its own):
  * - Every function returns 0 or a negative error: -errno for system errors,

@@ -1,0 +1,130 @@
+/*
+ * store_int — private to src/store*.c: the struct behind struct store,
+ * record layouts and the helpers the store files share.
+ *
+ * On-disk records are packed field by field, big-endian, behind a version
+ * byte; a decoder accepts a longer record of its version (fields appended
+ * later) and refuses a shorter one with STORE_ECORRUPT.
+ */
+#ifndef POSTNOOK_STORE_INT_H
+#define POSTNOOK_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "auth.h"
+#include "store.h"
+
+#define STORE_REC_VERSION 1
+#define STORE_FORMAT_VERSION 1
+
+struct store_batch {
+	struct store *st;
+	MDB_txn *txn;           /* the batch's write transaction */
+	MDB_txn *part;          /* the open part (nested), or NULL */
+	int want_grow;          /* a part hit MDB_MAP_FULL: grow after commit */
+	int active;
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi users, userids, mboxes, mboxids, msgs, blobs, blobrefs, meta;
+	MDB_txn *rtxn;          /* reusable read txn: reset between calls */
+	uint64_t map_max;
+	int readonly;
+	struct store_batch batch; /* at most one batch at a time, no malloc */
+};
+
+/* User record: the public struct plus the verifier. */
+struct store_urec {
+	struct store_user u;
+	unsigned char salt[AUTH_SALT_LEN];
+	unsigned char hash[AUTH_HASH_LEN];
+};
+
+#define STORE_UREC_LEN (1 + 4 + 4 + AUTH_SALT_LEN + AUTH_HASH_LEN + 8 + 4 + 8 + 4)
+#define STORE_MREC_LEN (1 + 4 + 4 + 4 + 4 + 8 + 4 + 8)
+#define STORE_MSGREC_LEN (1 + 4 + 8 + 8 + 8 + 8)
+#define STORE_MBOXKEY_MAX (4 + STORE_MBOX_NAME_MAX)
+
+/* --- byte order helpers -------------------------------------------- */
+
+static inline void store_put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static inline void store_put64(unsigned char *p, uint64_t v)
+{
+	store_put32(p, (uint32_t)(v >> 32));
+	store_put32(p + 4, (uint32_t)v);
+}
+
+static inline uint32_t store_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t store_get64(const unsigned char *p)
+{
+	return (uint64_t)store_get32(p) << 32 | store_get32(p + 4);
+}
+
+/* --- store.c: environment, transactions, errors --------------------- */
+
+/* Map an LMDB or errno code to a store error (0 stays 0). */
+int store_err(int rc);
+/* Begin a write txn (handles MDB_MAP_RESIZED). 0 or a store error. */
+int store_wbegin(struct store *st, MDB_txn *parent, MDB_txn **txn);
+/* Renew the shared read txn; store_rend() resets it. 0 or a store error. */
+int store_rbegin(struct store *st, MDB_txn **txn);
+void store_rend(struct store *st);
+/*
+ * Run fn in a write txn and commit it; when the map fills, abort, grow the
+ * map and run fn again. fn returns 0 or a store error and must have no side
+ * effects outside the txn.
+ */
+int store_write(struct store *st, int (*fn)(struct store *st, MDB_txn *txn, void *arg), void *arg);
+/* Double the map (up to map_max). 0, or STORE_EFULL at map_max. */
+int store_grow(struct store *st);
+
+/* --- store_rec.c: records and lookups ------------------------------- */
+
+void store_urec_encode(const struct store_urec *r, unsigned char out[STORE_UREC_LEN]);
+int store_urec_decode(const MDB_val *v, struct store_urec *r);
+void store_mbox_encode(const struct store_mbox *m, unsigned char out[STORE_MREC_LEN]);
+int store_mbox_decode(const MDB_val *v, struct store_mbox *m);
+void store_msg_encode(const struct store_msg *m, unsigned char out[STORE_MSGREC_LEN]);
+int store_msg_decode(const MDB_val *key, const MDB_val *v, struct store_msg *m);
+
+/* Key builders. */
+size_t store_mboxkey(unsigned char *out, uint32_t user, const char *name, size_t namelen);
+void store_msgkey(unsigned char out[8], uint32_t mbox, uint32_t uid);
+
+/* Allocate the next id from a "meta" counter (starting at 1). */
+int store_meta_next(struct store *st, MDB_txn *txn, const char *key, uint64_t *id);
+
+int store_urec_get(struct store *st, MDB_txn *txn, const char *name, struct store_urec *r);
+int store_urec_put(struct store *st, MDB_txn *txn, const struct store_urec *r);
+/* Find a user's record by id. */
+int store_urec_get_id(struct store *st, MDB_txn *txn, uint32_t id, struct store_urec *r);
+int store_mrec_get(struct store *st, MDB_txn *txn, uint32_t user, const char *name,
+                   struct store_mbox *m);
+/* Find a mailbox by id; name (STORE_MBOX_NAME_MAX+1 bytes) may be NULL. */
+int store_mrec_get_id(struct store *st, MDB_txn *txn, uint32_t id, struct store_mbox *m, char *name);
+int store_mrec_put(struct store *st, MDB_txn *txn, const struct store_mbox *m, const char *name);
+/* Create a mailbox for user (new id, UIDVALIDITY from the clock). */
+int store_mrec_create(struct store *st, MDB_txn *txn, uint32_t user, const char *name,
+                      struct store_mbox *out);
+/* Drop one reference to a blob, deleting it at zero. */
+int store_blob_unref(struct store *st, MDB_txn *txn, uint64_t blob);
+/*
+ * Delete message uid of mailbox mbox: record removed, blob ref dropped.
+ * *size gets its size. STORE_ENOTFOUND if it is not there. The caller
+ * updates the mailbox and user counters.
+ */
+int store_msg_remove(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t uid, uint64_t *size);
+
+#endif

@@ -1,0 +1,379 @@
+/* store_user — accounts: add, delete, password, quota, lookup, list, authenticate. */
+#include <string.h>
+
+#include "config.h"
+#include "store_int.h"
+
+/*
+ * The mailboxes every new user gets. The one place to add more (IMAP's
+ * Sent, Drafts, Trash, Junk with their special-use attributes).
+ */
+static const char *const store_default_mboxes[] = { "INBOX" };
+
+/* Validate a user name: 1..STORE_NAME_MAX of [a-z0-9._-], starting with [a-z0-9]. */
+int store_name_check(const char *name)
+{
+	size_t n;
+
+	if (!name)
+		return STORE_EINVAL;
+	n = strnlen(name, STORE_NAME_MAX + 1);
+	if (n == 0 || n > STORE_NAME_MAX)
+		return STORE_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return STORE_EINVAL;
+	}
+	return 0;
+}
+
+/* Make a fresh verifier for pass: random salt, default iterations. */
+static int store_verifier(struct store_urec *r, const char *pass, size_t passlen)
+{
+	int rc;
+
+	if (!pass || passlen == 0)
+		return STORE_EINVAL;
+	rc = auth_random(r->salt, sizeof r->salt);
+	if (rc)
+		return rc;
+	r->u.iterations = CONFIG_PBKDF2_ITERATIONS;
+	return auth_pbkdf2_sha256(pass, passlen, r->salt, sizeof r->salt, r->u.iterations, r->hash,
+	                          sizeof r->hash);
+}
+
+/* Write txn body of store_user_add: user record, id index, default mailboxes. */
+static int store_user_add_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct store_urec *r = arg, old;
+	struct store_mbox mb;
+	unsigned char idb[4];
+	uint64_t id;
+	MDB_val k, v;
+	int rc;
+
+	rc = store_urec_get(st, txn, r->u.name, &old);
+	if (rc == 0)
+		return STORE_EEXIST;
+	if (rc != STORE_ENOTFOUND)
+		return rc;
+	rc = store_meta_next(st, txn, "next_user", &id);
+	if (rc)
+		return rc;
+	if (id > UINT32_MAX)
+		return STORE_EFULL;
+	r->u.id = (uint32_t)id;
+	rc = store_urec_put(st, txn, r);
+	if (rc)
+		return rc;
+	store_put32(idb, r->u.id);
+	k.mv_size = 4;
+	k.mv_data = idb;
+	v.mv_size = strlen(r->u.name);
+	v.mv_data = r->u.name;
+	rc = mdb_put(txn, st->userids, &k, &v, MDB_NOOVERWRITE);
+	if (rc)
+		return store_err(rc);
+	for (size_t i = 0; i < sizeof store_default_mboxes / sizeof store_default_mboxes[0]; i++) {
+		rc = store_mrec_create(st, txn, r->u.id, store_default_mboxes[i], &mb);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Create a user with the default mailboxes. 0, STORE_EEXIST, STORE_EINVAL, ... */
+int store_user_add(struct store *st, const char *name, const char *pass, size_t passlen,
+                   uint64_t quota_bytes, uint32_t quota_msgs)
+{
+	struct store_urec r;
+	int rc;
+
+	rc = store_name_check(name);
+	if (rc)
+		return rc;
+	memset(&r, 0, sizeof r);
+	strcpy(r.u.name, name);        /* length checked above */
+	r.u.quota_bytes = quota_bytes;
+	r.u.quota_msgs = quota_msgs;
+	rc = store_verifier(&r, pass, passlen);     /* slow: outside the write txn */
+	if (rc == 0)
+		rc = store_write(st, store_user_add_txn, &r);
+	memset(&r, 0, sizeof r);
+	return rc;
+}
+
+/* Delete every message of mailbox id (records and blob refs). */
+static int store_mbox_purge(struct store *st, MDB_txn *txn, uint32_t mbox)
+{
+	unsigned char kb[8];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct store_msg m;
+	int rc;
+
+	rc = mdb_cursor_open(txn, st->msgs, &cur);
+	if (rc)
+		return store_err(rc);
+	for (;;) {
+		store_msgkey(kb, mbox, 0);
+		k.mv_size = 8;
+		k.mv_data = kb;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size != 8 || store_get32(k.mv_data) != mbox))) {
+			rc = 0;
+			break;
+		}
+		if (rc) {
+			rc = store_err(rc);
+			break;
+		}
+		rc = store_msg_decode(&k, &v, &m);
+		if (rc == 0)
+			rc = store_err(mdb_cursor_del(cur, 0));
+		if (rc == 0)
+			rc = store_blob_unref(st, txn, m.blob);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* Write txn body of store_user_del: mailboxes, messages, indexes, the user. */
+static int store_user_del_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	const char *name = arg;
+	struct store_urec r;
+	struct store_mbox mb;
+	unsigned char kb[4];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	rc = store_urec_get(st, txn, name, &r);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, st->mboxes, &cur);
+	if (rc)
+		return store_err(rc);
+	for (;;) {
+		store_put32(kb, r.u.id);
+		k.mv_size = 4;
+		k.mv_data = kb;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 4 || store_get32(k.mv_data) != r.u.id))) {
+			rc = 0;
+			break;
+		}
+		if (rc) {
+			rc = store_err(rc);
+			break;
+		}
+		rc = store_mbox_decode(&v, &mb);
+		if (rc == 0)
+			rc = store_err(mdb_cursor_del(cur, 0));
+		if (rc == 0)
+			rc = store_mbox_purge(st, txn, mb.id);
+		if (rc == 0) {
+			store_put32(kb, mb.id);
+			k.mv_size = 4;
+			k.mv_data = kb;
+			rc = mdb_del(txn, st->mboxids, &k, NULL);
+			rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+		}
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	store_put32(kb, r.u.id);
+	k.mv_size = 4;
+	k.mv_data = kb;
+	rc = mdb_del(txn, st->userids, &k, NULL);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc);
+	k.mv_size = strlen(name);
+	k.mv_data = (void *)name;
+	return store_err(mdb_del(txn, st->users, &k, NULL));
+}
+
+/* Delete a user with all mailboxes and messages. 0 or STORE_ENOTFOUND, ... */
+int store_user_del(struct store *st, const char *name)
+{
+	if (store_name_check(name))
+		return STORE_ENOTFOUND;
+	return store_write(st, store_user_del_txn, (void *)name);
+}
+
+struct store_user_upd {
+	const char *name;
+	const struct store_urec *verifier;  /* new password, or NULL */
+	uint64_t quota_bytes;
+	uint32_t quota_msgs;
+};
+
+/* Write txn body: replace a user's verifier or quota. */
+static int store_user_upd_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct store_user_upd *up = arg;
+	struct store_urec r;
+	int rc;
+
+	rc = store_urec_get(st, txn, up->name, &r);
+	if (rc)
+		return rc;
+	if (up->verifier) {
+		memcpy(r.salt, up->verifier->salt, sizeof r.salt);
+		memcpy(r.hash, up->verifier->hash, sizeof r.hash);
+		r.u.iterations = up->verifier->u.iterations;
+	} else {
+		r.u.quota_bytes = up->quota_bytes;
+		r.u.quota_msgs = up->quota_msgs;
+	}
+	rc = store_urec_put(st, txn, &r);
+	memset(&r, 0, sizeof r);
+	return rc;
+}
+
+/* Set a new password (fresh salt). 0, STORE_ENOTFOUND, STORE_EINVAL, ... */
+int store_user_passwd(struct store *st, const char *name, const char *pass, size_t passlen)
+{
+	struct store_urec v;
+	struct store_user_upd up = { name, &v, 0, 0 };
+	int rc;
+
+	if (store_name_check(name))
+		return STORE_ENOTFOUND;
+	memset(&v, 0, sizeof v);
+	rc = store_verifier(&v, pass, passlen);
+	if (rc == 0)
+		rc = store_write(st, store_user_upd_txn, &up);
+	memset(&v, 0, sizeof v);
+	return rc;
+}
+
+/* Set a user's quota (0 = unlimited); usage above it is kept, new mail refused. */
+int store_user_set_quota(struct store *st, const char *name, uint64_t quota_bytes, uint32_t quota_msgs)
+{
+	struct store_user_upd up = { name, NULL, quota_bytes, quota_msgs };
+
+	if (store_name_check(name))
+		return STORE_ENOTFOUND;
+	return store_write(st, store_user_upd_txn, &up);
+}
+
+/* Copy a user's public record into out. */
+int store_user_get(struct store *st, const char *name, struct store_user *out)
+{
+	struct store_urec r;
+	MDB_txn *txn;
+	int rc;
+
+	if (store_name_check(name))
+		return STORE_ENOTFOUND;
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	rc = store_urec_get(st, txn, name, &r);
+	store_rend(st);
+	if (rc == 0)
+		*out = r.u;
+	memset(&r, 0, sizeof r);
+	return rc;
+}
+
+/*
+ * Call cb for each user in name order. Each user is read in its own short
+ * read txn, so cb may call other store functions.
+ */
+int store_user_list(struct store *st, int (*cb)(void *arg, const struct store_user *u), void *arg)
+{
+	char last[STORE_NAME_MAX + 1] = "";
+	struct store_urec r;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	for (;;) {
+		rc = store_rbegin(st, &txn);
+		if (rc)
+			return rc;
+		rc = mdb_cursor_open(txn, st->users, &cur);
+		if (rc) {
+			store_rend(st);
+			return store_err(rc);
+		}
+		k.mv_size = strlen(last);
+		k.mv_data = last;
+		rc = mdb_cursor_get(cur, &k, &v, k.mv_size ? MDB_SET_RANGE : MDB_FIRST);
+		if (rc == 0 && k.mv_size == strlen(last) && memcmp(k.mv_data, last, k.mv_size) == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		if (rc == 0 && (k.mv_size == 0 || k.mv_size > STORE_NAME_MAX))
+			rc = STORE_ECORRUPT;
+		else if (rc == 0)
+			rc = store_urec_decode(&v, &r);
+		else
+			rc = store_err(rc);
+		if (rc == 0) {
+			memcpy(last, k.mv_data, k.mv_size);
+			last[k.mv_size] = '\0';
+			memcpy(r.u.name, last, k.mv_size + 1);
+		}
+		mdb_cursor_close(cur);
+		store_rend(st);
+		if (rc == STORE_ENOTFOUND)
+			return 0;
+		if (rc)
+			return rc;
+		rc = cb(arg, &r.u);
+		if (rc)
+			return rc;
+	}
+}
+
+/*
+ * Check a password: 0 and *user filled, or STORE_EAUTH. An unknown or
+ * malformed name costs the same PBKDF2 work on a dummy salt.
+ */
+int store_auth(struct store *st, const char *name, const char *pass, size_t passlen,
+               struct store_user *user)
+{
+	static const unsigned char dummy_salt[AUTH_SALT_LEN];
+	unsigned char got[AUTH_HASH_LEN];
+	struct store_urec r;
+	MDB_txn *txn;
+	int rc, ok;
+
+	memset(&r, 0, sizeof r);
+	rc = store_name_check(name) ? STORE_ENOTFOUND : 0;
+	if (rc == 0) {
+		rc = store_rbegin(st, &txn);
+		if (rc)
+			return rc;
+		rc = store_urec_get(st, txn, name, &r);
+		store_rend(st);
+	}
+	if (rc && rc != STORE_ENOTFOUND)
+		return rc;
+	if (rc == STORE_ENOTFOUND || r.u.iterations == 0) {
+		memcpy(r.salt, dummy_salt, sizeof r.salt);
+		r.u.iterations = CONFIG_PBKDF2_ITERATIONS;
+		rc = STORE_ENOTFOUND;
+	}
+	if (auth_pbkdf2_sha256(pass ? pass : "", pass ? passlen : 0, r.salt, sizeof r.salt,
+	                       r.u.iterations, got, sizeof got) != 0)
+		rc = STORE_EAUTH;
+	ok = auth_equal(got, r.hash, sizeof got);
+	if (rc == 0 && ok && passlen > 0)
+		*user = r.u;
+	else
+		rc = STORE_EAUTH;
+	memset(got, 0, sizeof got);
+	memset(&r, 0, sizeof r);
+	return rc;
+}
