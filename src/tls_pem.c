@@ -223,15 +223,23 @@ static int pem_key_matches(const br_x509_pkey *pub, const br_skey_decoder_contex
 	if (type == BR_KEYTYPE_RSA) {
 		const br_rsa_private_key *sk = br_skey_decoder_get_rsa(kd);
 		br_rsa_compute_modulus modulus = br_rsa_compute_modulus_get_default();
-		uint32_t e = br_rsa_compute_pubexp_get_default()(sk);
-		unsigned char ebuf[4] = { (unsigned char)(e >> 24), (unsigned char)(e >> 16),
-		                          (unsigned char)(e >> 8), (unsigned char)e };
+		unsigned char sig[512], hash[br_sha256_SIZE], back[br_sha256_SIZE];
 		size_t nlen = modulus(NULL, sk);
 
-		if (e == 0 || nlen == 0 || nlen > sizeof(buf) || modulus(buf, sk) != nlen)
+		if (nlen == 0 || nlen > sizeof(buf) || modulus(buf, sk) != nlen)
 			return TLS_EKEY;
-		if (!pem_uint_eq(buf, nlen, pub->key.rsa.n, pub->key.rsa.nlen) ||
-		    !pem_uint_eq(ebuf, 4, pub->key.rsa.e, pub->key.rsa.elen))
+		if (!pem_uint_eq(buf, nlen, pub->key.rsa.n, pub->key.rsa.nlen))
+			return TLS_EMISMATCH;
+		/*
+		 * Same modulus; now prove the CRT parts agree with the certificate's
+		 * exponent by a signature round trip. (BearSSL 0.6's
+		 * br_rsa_compute_pubexp() returns 0 for many valid keys, so it is no help.)
+		 */
+		memset(hash, 0x5a, sizeof(hash));
+		if (!br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, hash, sizeof(hash), sk, sig) ||
+		    !br_rsa_pkcs1_vrfy_get_default()(sig, nlen, BR_HASH_OID_SHA256, sizeof(back),
+		                                     &pub->key.rsa, back) ||
+		    memcmp(hash, back, sizeof(hash)) != 0)
 			return TLS_EMISMATCH;
 		return 0;
 	} else {
