@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,9 +14,10 @@
 
 #define PEM_FILE_MAX (64 * 1024)   /* a chain of four 4096-bit certificates is about 10 KiB */
 #define PEM_OBJ_MAX  8             /* objects kept per file */
+#define PEM_NAME_MAX 32            /* longest banner kept, with its NUL */
 
 struct pem_obj {
-	char name[32];                 /* PEM banner, e.g. "CERTIFICATE" (longer ones are truncated) */
+	char name[PEM_NAME_MAX];       /* PEM banner, e.g. "CERTIFICATE" */
 	size_t off, len;               /* decoded bytes in pem_file.der */
 };
 
@@ -115,6 +115,17 @@ static void pem_sink(void *ctx, const void *src, size_t len)
 	pf->der_len += len;
 }
 
+/* Keep a banner; one too long for any object we use is stored empty. */
+static void pem_name_copy(char dst[PEM_NAME_MAX], const char *src)
+{
+	size_t n = strnlen(src, PEM_NAME_MAX);
+
+	if (n == PEM_NAME_MAX)
+		n = 0;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Decode every PEM object in text into pf (pf->der is allocated here). 0 or TLS_EPEM/-ENOMEM. */
 static int pem_decode(struct pem_file *pf, const unsigned char *text, size_t len)
 {
@@ -148,8 +159,7 @@ static int pem_decode(struct pem_file *pf, const unsigned char *text, size_t len
 			if (inside || pf->nobj == PEM_OBJ_MAX)
 				return TLS_EPEM;
 			inside = 1;
-			snprintf(pf->obj[pf->nobj].name, sizeof(pf->obj[0].name), "%s",
-			         br_pem_decoder_name(&dc));
+			pem_name_copy(pf->obj[pf->nobj].name, br_pem_decoder_name(&dc));
 			pf->obj[pf->nobj].off = pf->der_len;
 			break;
 		case BR_PEM_END_OBJ:
@@ -174,7 +184,7 @@ static int pem_decode(struct pem_file *pf, const unsigned char *text, size_t len
 static int pem_load(struct pem_file *pf, const char *path)
 {
 	unsigned char *text;
-	size_t len;
+	size_t len = 0;
 	int err;
 
 	memset(pf, 0, sizeof(*pf));
