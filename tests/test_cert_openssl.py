@@ -231,3 +231,60 @@ def test_openssl_mismatch_and_unsupported(tmp_path):
     der = tmp_path / "cert.der"
     ossl("x509", "-in", ec_crt, "-outform", "DER", "-out", der)
     assert load_err(der, ec_key) == TLS_EPEM
+
+
+class Served:
+    """test_cert --serve: a loopback TLS server built on tls_server_init()."""
+
+    def __init__(self, cert, key, conns):
+        self.proc = subprocess.Popen([str(UNIT), "--serve", str(cert), str(key), str(conns)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        assert line.isdigit(), line + self.proc.stderr.read()
+        self.port = int(line)
+
+    def client(self, *args, text="hello\n"):
+        r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.port,
+                            "-ign_eof"] + [str(a) for a in args],
+                           input=text, capture_output=True, text=True, timeout=30)
+        return r.stdout + r.stderr
+
+    def close(self):
+        try:
+            self.proc.wait(timeout=10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+def test_s_client_selfsigned(selfsigned, tmp_path):
+    d, _, _ = selfsigned
+    srv = Served(d / "cert.pem", d / "key.pem", 3)
+    try:
+        sess = tmp_path / "sess.pem"
+        out = srv.client("-CAfile", d / "cert.pem", "-verify_return_error",
+                         "-verify_hostname", "mail.example.org", "-sess_out", sess)
+        assert "Verification: OK" in out
+        assert re.search(r"Protocol\s*: TLSv1\.2", out)
+        assert re.search(r"Cipher\s*: ECDHE-ECDSA-AES128-GCM-SHA256", out)
+        assert "echo: hello" in out
+        out = srv.client("-CAfile", d / "cert.pem", "-sess_in", sess, text="again\n")
+        assert "Reused, TLSv1.2" in out and "echo: again" in out
+        out = srv.client("-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305")
+        assert re.search(r"Cipher\s*: ECDHE-ECDSA-CHACHA20-POLY1305", out)
+        assert "echo: hello" in out
+    finally:
+        srv.close()
+
+
+def test_s_client_rsa(tmp_path):
+    cert, key = req(tmp_path, "rsa", "rsa:2048")
+    srv = Served(cert, key, 2)
+    try:
+        out = srv.client("-CAfile", cert, "-verify_return_error")
+        assert re.search(r"Cipher\s*: ECDHE-RSA-AES128-GCM-SHA256", out)
+        assert "echo: hello" in out
+        out = srv.client("-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384")
+        assert re.search(r"Cipher\s*: ECDHE-RSA-AES256-GCM-SHA384", out)
+    finally:
+        srv.close()

@@ -5,11 +5,16 @@
  *   test_cert                              run the tests
  *   test_cert --generate DIR HOST [SAN...] write DIR/cert.pem and DIR/key.pem, print the fingerprint
  *   test_cert --load CERT KEY              load a pair; prints "ok rsa|ec FINGERPRINT" or "error CODE MSG"
+ *   test_cert --serve CERT KEY [N]         print a loopback port, serve N TLS connections (default 1):
+ *                                          each reads a line, answers "echo: LINE" (blocking br_sslio; tests only)
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -569,14 +574,86 @@ static int cmd_generate(const char *dir, const char *host, const char *const *sa
 	return 0;
 }
 
+static int sock_read(void *ctx, unsigned char *buf, size_t len)
+{
+	ssize_t n = read(*(int *)ctx, buf, len);
+
+	return n > 0 ? (int)n : -1;
+}
+
+static int sock_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	ssize_t n = write(*(int *)ctx, buf, len);
+
+	return n > 0 ? (int)n : -1;
+}
+
+/* --serve CERT KEY [N]: N (default 1) TLS connections on 127.0.0.1 for openssl s_client. */
+static int cmd_serve(const char *cert, const char *key, int conns)
+{
+	static unsigned char ibuf[BR_SSL_BUFSIZE_INPUT], obuf[CONFIG_TLS_OUTBUF];
+	static unsigned char cache_buf[4096];
+	static br_ssl_server_context sc;
+	br_ssl_session_cache_lru cache;
+	br_sslio_context io;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t salen = sizeof(sa);
+	struct tls_creds c;
+	char line[256], reply[300];
+	size_t n = 0;
+	int ls, fd, err, rounds;
+
+	err = tls_creds_load(&c, cert, key);
+	if (err) {
+		printf("error %d %s\n", err, tls_strerror(err));
+		return 1;
+	}
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1) < 0 ||
+	    getsockname(ls, (struct sockaddr *)&sa, &salen) < 0)
+		return 1;
+	printf("%u\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	br_ssl_session_cache_lru_init(&cache, cache_buf, sizeof(cache_buf));
+	/* Later connections may resume an earlier session from the cache. */
+	for (rounds = 0; rounds < conns; rounds++) {
+		fd = accept(ls, NULL, NULL);
+		if (fd < 0)
+			return 1;
+		if (tls_server_init(&sc, &c, &cache, ibuf, sizeof(ibuf), obuf, sizeof(obuf)) != 0)
+			return 1;
+		br_sslio_init(&io, &sc.eng, sock_read, &fd, sock_write, &fd);
+		n = 0;
+		while (n < sizeof(line) - 1) {
+			if (br_sslio_read(&io, line + n, 1) != 1)
+				break;
+			if (line[n++] == '\n')
+				break;
+		}
+		line[n] = '\0';
+		n = (size_t)snprintf(reply, sizeof(reply), "echo: %s", line);
+		br_sslio_write_all(&io, reply, n);
+		br_sslio_close(&io);
+		fprintf(stderr, "served suite=%04x err=%d\n", sc.eng.session.cipher_suite,
+		        br_ssl_engine_last_error(&sc.eng));
+		close(fd);
+	}
+	close(ls);
+	tls_creds_free(&c);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "--serve") == 0)
+		return cmd_serve(argv[2], argv[3], argc == 5 ? atoi(argv[4]) : 1);
 	if (argc >= 4 && strcmp(argv[1], "--generate") == 0)
 		return cmd_generate(argv[2], argv[3], (const char *const *)argv + 4, (size_t)(argc - 4));
 	if (argc == 4 && strcmp(argv[1], "--load") == 0)
 		return cmd_load(argv[2], argv[3]);
 	if (argc != 1) {
-		fprintf(stderr, "usage: %s [--generate DIR HOST [SAN...] | --load CERT KEY]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--generate DIR HOST [SAN...] | --load CERT KEY | --serve CERT KEY [N]]\n",
+		        argv[0]);
 		return 2;
 	}
 	test_der_lengths();
