@@ -106,6 +106,8 @@ int store_rbegin(struct store *st, MDB_txn **txn)
 			mdb_txn_abort(st->rtxn);
 			st->rtxn = NULL;
 		}
+		if (rc == MDB_BAD_RSLOT)
+			continue;       /* our reader slot was taken away: start afresh */
 		if (rc != MDB_MAP_RESIZED)
 			return store_err(rc);
 		/* Another process grew the map: adopt its size. */
