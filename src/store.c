@@ -33,7 +33,7 @@ int store_err(int rc)
 	}
 	if (rc > 0)
 		return -rc;     /* errno */
-	if (rc <= STORE_ENOTFOUND && rc >= STORE_EDB)
+	if (rc >= STORE_ENOTFOUND && rc <= STORE_EDB)
 		return rc;      /* already ours */
 	return STORE_EDB;
 }
