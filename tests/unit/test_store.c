@@ -1,4 +1,5 @@
 /* test_store — the LMDB store on a temp directory: users, auth, delivery, quota, batches, growth, check. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,11 @@ static void test_basic(const char *dir)
 	struct stat sb;
 	CHECK(stat(dir, &sb) == 0 && (sb.st_mode & 0777) == 0750);
 
+	CHECK_RC(store_err(MDB_NOTFOUND), STORE_ENOTFOUND);
+	CHECK_RC(store_err(MDB_MAP_FULL), STORE_EFULL);
+	CHECK_RC(store_err(STORE_ECORRUPT), STORE_ECORRUPT);
+	CHECK_RC(store_err(ENOSPC), -ENOSPC);
+	CHECK(strcmp(store_strerror(STORE_EQUOTA), "quota exceeded") == 0);
 	CHECK_RC(store_name_check("alice"), 0);
 	CHECK_RC(store_name_check("Alice"), STORE_EINVAL);
 	CHECK_RC(store_name_check(".x"), STORE_EINVAL);
