@@ -176,21 +176,23 @@ def test_tls_port_garbage(server, garbage):
         s.sendall(garbage)
     except OSError:
         pass
-    s.settimeout(5 * SLOW)
-    closed = False
-    t_end = time.time() + 5 * SLOW
+    # The server may close at once or wait for the rest of a record; it must
+    # never answer in plaintext, and it must not stop serving others.
+    s.settimeout(0.2)
+    t_end = time.time() + 2 * SLOW
     try:
         while time.time() < t_end:
-            d = s.recv(4096)
+            try:
+                d = s.recv(4096)
+            except (socket.timeout, TimeoutError):
+                continue
             if not d:
-                closed = True
                 break
             assert not d.startswith(b"+OK"), "plaintext greeting on the TLS port"
-    except (ConnectionResetError, socket.timeout, TimeoutError):
-        closed = True
-    s.close()
-    assert closed
+    except ConnectionResetError:
+        pass
     server.assert_serving()
+    s.close()
 
 
 def test_plaintext_client_on_tls_port(server):
