@@ -183,3 +183,29 @@ def test_empty_message(server):
     if n:
         p.retr(1)        # whatever was stored can be retrieved
     p.quit()
+
+
+def max_message_mib():
+    """CONFIG_MAX_MESSAGE from the config.h the binary was built with."""
+    import os
+    import re as _re
+    path = os.path.join(os.path.dirname(BIN), "config.h")
+    try:
+        m = _re.search(r"#define CONFIG_MAX_MESSAGE (\d+)", open(path).read())
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+
+@pytest.mark.slow
+def test_too_big_is_permanent(server):
+    mib = max_message_mib()
+    if mib is None or mib > 256:
+        pytest.skip("CONFIG_MAX_MESSAGE unknown or too large to test")
+    big = make_msg("too-big", body=b"") + (b"y" * 1023 + b"\n") * (mib * 1024 + 16)
+    r = server.deliver("alice", big)
+    assert r.returncode == EX_CANTCREAT, "a %d MiB message (max %d MiB): exit %d, want 73" \
+        % (mib + 1, mib, r.returncode)
+    p = server.pop_retry()
+    assert p.stat()[0] == 0
+    p.quit()
