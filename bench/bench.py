@@ -250,7 +250,10 @@ class Pop3:
 
     def line(self):
         while b"\r\n" not in self.buf:
-            d = self.s.recv(65536)
+            try:
+                d = self.s.recv(65536)
+            except (socket.timeout, TimeoutError):
+                raise NA("no reply line within %.0f s (got %r)" % (self.s.gettimeout(), self.buf[:60]))
             if not d:
                 raise NA("connection closed by server (after %r)" % self.buf[:60])
             self.buf += d
@@ -836,6 +839,9 @@ def build_table(res, names):
 
 # ---------------------------------------------------------------- main
 
+LOAD0 = os.getloadavg()[0]
+
+
 def machine():
     model = "?"
     try:
@@ -852,7 +858,8 @@ def machine():
             mem = "%.0f GiB" % (int(f.readline().split()[1]) / 1048576.0)
     except OSError:
         pass
-    return "%s, %d cores, %s RAM, Linux %s" % (model, os.cpu_count() or 0, mem, os.uname().release)
+    return "%s, %d cores, %s RAM, Linux %s, load average %.2f at start" % (
+        model, os.cpu_count() or 0, mem, os.uname().release, LOAD0)
 
 
 def versions(binary):
