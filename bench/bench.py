@@ -871,9 +871,16 @@ def versions(binary):
     try:
         r = subprocess.run(["git", "-C", repo, "describe", "--always", "--dirty", "--tags"],
                            capture_output=True, timeout=10)
-        pv = r.stdout.decode().strip() or "n/a (%s)" % r.stderr.decode().strip()[:80]
+        pv = "git " + (r.stdout.decode().strip() or "n/a (%s)" % r.stderr.decode().strip()[:80])
     except Exception as e:
-        pv = "n/a (%s)" % e
+        pv = "git n/a (%s)" % e
+    try:     # the usage text starts with "postnook X.Y"
+        r = subprocess.run([binary], capture_output=True, timeout=10)
+        m = re.match(r"postnook (\S+)", (r.stdout + r.stderr).decode(errors="replace"))
+        if m:
+            pv = "%s (%s)" % (m.group(1), pv)
+    except Exception:
+        pass
     return pv, dv
 
 
