@@ -7,13 +7,6 @@
 
 #define POSTNOOK_VERSION "0.1"
 
-const char *cmd_default_conf(void)
-{
-	const char *env = getenv("POSTNOOK_CONF");
-
-	return env && *env ? env : CMD_DEFAULT_CONF;
-}
-
 static const struct {
 	const char *name;
 	int (*main)(int argc, char **argv);
