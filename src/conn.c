@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,9 @@ void conn_accept(int lfd, const struct cfg_listen *lst)
 			close(fd);
 			continue;
 		}
+		/* Replies and records go out at once: no Nagle delay on a
+		 * command/response protocol (a TLS handshake has several flights). */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 		conn_open(fd, &peer, lst);
 	}
 }

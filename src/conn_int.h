@@ -10,8 +10,12 @@ void conn_run(struct conn *c);
 int conn_tls_init(unsigned max);
 int conn_tls_start(struct conn *c);
 void conn_tls_release(struct conn *c);
-/* Pump the engine: socket <-> records <-> c->in/c->out. 0, or <0 to close. */
+/* Pump the engine: socket <-> records <-> c->in/c->out. Steps that moved bytes, or <0 to close. */
 int conn_tls_pump(struct conn *c);
+/* The engine's free plaintext buffer (room in *room if not NULL), or NULL
+ * when it takes no application data now; then ack what was written. */
+unsigned char *conn_tls_sendapp(struct conn *c, size_t *room);
+void conn_tls_sendapp_ack(struct conn *c, size_t n);
 /* Poll events the engine wants. */
 short conn_tls_events(struct conn *c);
 

@@ -65,22 +65,25 @@ void conn_close_after(struct conn *c)
 	c->flags |= CONN_F_CLOSE_AFTER;
 }
 
-/* Plain: write what is queued. 0, or <0 when the socket failed. */
-static int plain_flush(struct conn *c)
+/* Plain: write what is queued. Bytes written, or <0 when the socket failed. */
+static ssize_t plain_flush(struct conn *c)
 {
+	ssize_t sent = 0;
+
 	while (c->out_off < c->out_len) {
 		ssize_t n = write(c->lfd.fd, c->out + c->out_off, c->out_len - c->out_off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
-				return 0;
+				return sent;
 			return -errno;
 		}
 		c->out_off += (size_t)n;
+		sent += n;
 	}
 	c->out_off = c->out_len = 0;
-	return 0;
+	return sent;
 }
 
 /* Plain: read what fits into the input buffer. 0, or <0 when the socket failed. */
@@ -163,17 +166,51 @@ static int take_line(struct conn *c)
 	return 1;
 }
 
-/* Let the protocol produce streamed output while there is room. */
+/* Let the protocol produce streamed output while there is room. Calls made, or <0. */
 static int produce(struct conn *c)
 {
-	while ((c->flags & CONN_F_STREAMING) && conn_out_room(c) + c->out_off >= sizeof c->out / 2) {
+	int calls = 0;
+
+	while ((c->flags & CONN_F_STREAMING) && calls < 64 &&
+	       (conn_out_room(c) + c->out_off >= sizeof c->out / 2 ||
+	        (c->tls && c->out_off == c->out_len && conn_tls_sendapp(c, NULL)))) {
 		int rc = c->ops->stream(c);
 		if (rc < 0)
 			return rc;
 		if (rc > 0)
 			c->flags &= ~(unsigned)CONN_F_STREAMING;
+		calls++;
+		if (c->tls)
+			break;          /* let the engine take what was produced */
 	}
-	return 0;
+	return calls;
+}
+
+unsigned char *conn_stream_buf(struct conn *c, size_t *room)
+{
+	unsigned char *buf;
+
+	/* TLS with nothing queued: produce straight into the engine's record
+	 * buffer (one copy less, full-size records). */
+	if (c->tls && c->out_off == c->out_len && (buf = conn_tls_sendapp(c, room)) != NULL) {
+		c->out_off = c->out_len = 0;
+		c->flags |= CONN_F_DIRECT;
+		return buf;
+	}
+	c->flags &= ~(unsigned)CONN_F_DIRECT;
+	buf = conn_out_tail(c);
+	*room = conn_out_room(c);
+	return buf;
+}
+
+void conn_stream_commit(struct conn *c, size_t n)
+{
+	if (c->flags & CONN_F_DIRECT) {
+		c->flags &= ~(unsigned)CONN_F_DIRECT;
+		conn_tls_sendapp_ack(c, n);
+	} else {
+		conn_out_commit(c, n);
+	}
 }
 
 /* Move bytes until nothing moves: read, take lines, produce, write. Closes on error. */
@@ -185,15 +222,18 @@ void conn_run(struct conn *c)
 	for (rounds = 0; rounds < 256 && c->id; rounds++) {
 		size_t in0 = c->in_len, out0 = c->out_len - c->out_off;
 		unsigned f0 = c->flags;
-		int took;
+		int took, made;
+		ssize_t moved;
 
-		if (produce(c) < 0) {
+		if ((made = produce(c)) < 0) {
 			conn_close(c, "store error");
 			return;
 		}
-		rc = c->tls ? conn_tls_pump(c) : plain_flush(c);
-		if (rc < 0)
+		moved = c->tls ? conn_tls_pump(c) : plain_flush(c);
+		if (moved < 0) {
+			rc = (int)moved;
 			break;
+		}
 		if (c->out_off == c->out_len && !(c->flags & CONN_F_STREAMING)) {
 			if (c->flags & CONN_F_CLOSE_AFTER) {
 				if (!c->tls || !(conn_tls_events(c) & POLLOUT)) {
@@ -215,7 +255,9 @@ void conn_run(struct conn *c)
 		took = take_line(c);
 		if (!c->id)
 			return;
-		if (!took && c->in_len == in0 && c->out_len - c->out_off == out0 && c->flags == f0)
+		/* Stop when nothing moved: no bytes in or out, nothing produced or taken. */
+		if (!took && !made && !moved && c->in_len == in0 && c->out_len - c->out_off == out0 &&
+		    c->flags == f0)
 			break;
 	}
 	if (!c->id)
@@ -237,6 +279,8 @@ void conn_run(struct conn *c)
 		if (c->out_off < c->out_len)
 			ev |= POLLOUT;
 	}
+	if (c->flags & CONN_F_STREAMING)
+		ev |= POLLOUT;          /* more to produce once the socket takes it */
 	loop_fd_events(&c->lfd, ev);
 }
 

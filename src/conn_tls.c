@@ -80,10 +80,12 @@ void conn_tls_release(struct conn *c)
 	c->tls = NULL;
 }
 
-/* Move bytes between the socket, the engine and the connection's buffers. 0 or <0. */
+/* Move bytes between the socket, the engine and the connection's buffers.
+ * How many steps moved something (0: nothing could move), or <0. */
 int conn_tls_pump(struct conn *c)
 {
 	br_ssl_engine_context *e = &c->tls->sc.eng;
+	int steps = 0;
 
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(e);
@@ -153,8 +155,31 @@ int conn_tls_pump(struct conn *c)
 			}
 		}
 		if (!moved)
-			return 0;
+			return steps;
+		steps++;
 	}
+}
+
+unsigned char *conn_tls_sendapp(struct conn *c, size_t *room)
+{
+	br_ssl_engine_context *e = &c->tls->sc.eng;
+	size_t len;
+	unsigned char *buf;
+
+	if (!(br_ssl_engine_current_state(e) & BR_SSL_SENDAPP))
+		return NULL;
+	buf = br_ssl_engine_sendapp_buf(e, &len);
+	if (!buf || len < 64)
+		return NULL;            /* nearly full: let the record go first */
+	if (room)
+		*room = len;
+	return buf;
+}
+
+void conn_tls_sendapp_ack(struct conn *c, size_t n)
+{
+	if (n)
+		br_ssl_engine_sendapp_ack(&c->tls->sc.eng, n);
 }
 
 short conn_tls_events(struct conn *c)
@@ -175,6 +200,8 @@ int conn_tls_init(unsigned max) { (void)max; return 0; }
 int conn_tls_start(struct conn *c) { (void)c; return -ENOTSUP; }
 void conn_tls_release(struct conn *c) { (void)c; }
 int conn_tls_pump(struct conn *c) { (void)c; return -ENOTSUP; }
+unsigned char *conn_tls_sendapp(struct conn *c, size_t *room) { (void)c; (void)room; return NULL; }
+void conn_tls_sendapp_ack(struct conn *c, size_t n) { (void)c; (void)n; }
 short conn_tls_events(struct conn *c) { (void)c; return 0; }
 
 #endif

@@ -305,6 +305,8 @@ static int stls(struct conn *c, struct pop3_parsed *p)
 		return 0;
 	}
 	reply(c, "+OK Begin TLS negotiation\r\n");
+	/* RFC 2595: forget anything learned before TLS (a USER name). */
+	S(c)->user[0] = '\0';
 	return conn_starttls(c);
 }
 
@@ -574,23 +576,24 @@ static int stream_listing(struct conn *c)
 /* The next chunk of a RETR/TOP body, dot-stuffed. 1 when complete, <0 on a store error. */
 static int stream_body(struct conn *c)
 {
+	static unsigned char chunk[16384];   /* one loop, one stream at a time */
 	struct pop3_sess *s = S(c);
-	unsigned char chunk[CONFIG_OUTBUF / 2];
-	unsigned char *out = conn_out_tail(c);
-	size_t room = conn_out_room(c), got, i, o = 0;
+	size_t room, got, i, o = 0, want;
+	unsigned char *out = conn_stream_buf(c, &room);
 	int rc, done = 0;
 
 	if (room < 8)
 		return 0;
 	room -= 5;                /* keep space for a final CRLF and ".\r\n" */
-	rc = store_msg_read(conn_env.store, s->mbox, s->st_uid, s->st_off, chunk,
-	                    room / 2 < sizeof chunk ? room / 2 : sizeof chunk, &got);
+	want = room < sizeof chunk ? room : sizeof chunk;
+	rc = store_msg_read(conn_env.store, s->mbox, s->st_uid, s->st_off, chunk, want, &got);
 	if (rc < 0) {
 		log_err("conn %u: message uid %" PRIu32 " unreadable: %s", c->id, s->st_uid,
 		        store_strerror(rc));
 		return rc;
 	}
-	for (i = 0; i < got && !done; i++) {
+	/* Each input byte makes at most two output bytes (a stuffed dot). */
+	for (i = 0; i < got && !done && o + 2 <= room; i++) {
 		unsigned char b = chunk[i];
 		if (s->st_bol && b == '.')
 			out[o++] = '.';
@@ -626,7 +629,7 @@ static int stream_body(struct conn *c)
 		o += 3;
 		s->st_kind = ST_NONE;
 	}
-	conn_out_commit(c, o);
+	conn_stream_commit(c, o);
 	return done;
 }
 
