@@ -32,7 +32,7 @@ struct cfg_listen {
 struct cfg {
 	char datadir[CFG_PATH_MAX];     /* datadir = /var/lib/postnook */
 	char hostname[128];             /* hostname = (gethostname) */
-	char run_as[32];                /* user = postnook ("" = stay as started) */
+	char run_as[32];                /* user = "" (stay as started), e.g. postnook */
 	char cert[CFG_PATH_MAX];        /* cert = "" (self-made in datadir) */
 	char key[CFG_PATH_MAX];         /* key = "" */
 	char pidfile[CFG_PATH_MAX];     /* pidfile = "" (none) */

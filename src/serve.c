@@ -1,6 +1,7 @@
 /* serve — the daemon: config, certificate, store, listeners, signals, privileges, reload. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -178,6 +180,58 @@ static int wants_tls(const struct cfg *c)
 	return 0;
 }
 
+
+#define SAN_MAX (CFG_MAX_LISTEN + 17)
+
+/* Add name to the SAN list unless it is there already. */
+static void san_add(const char **sans, size_t *n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp(sans[i], name))
+			return;
+	if (*n < SAN_MAX)
+		sans[(*n)++] = name;
+}
+
+/*
+ * The self-made certificate's alternative names: localhost, every listen
+ * address, and for wildcard listeners the host's own addresses (so a phone
+ * that connects to 192.168.1.1 finds that address in the certificate).
+ */
+static size_t cert_sans(const struct cfg *c, const char **sans, char buf[][INET6_ADDRSTRLEN])
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0, nbuf = 0, l;
+	int wildcard = 0;
+
+	san_add(sans, &n, "localhost");
+	for (l = 0; l < c->nlisten; l++) {
+		if (!strcmp(c->listen[l].addr, "0.0.0.0") || !strcmp(c->listen[l].addr, "::"))
+			wildcard = 1;
+		else
+			san_add(sans, &n, c->listen[l].addr);
+	}
+	if (!wildcard || getifaddrs(&ifa) < 0)
+		return n;
+	for (i = ifa; i && nbuf < 16; i = i->ifa_next) {
+		const void *a;
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			a = &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
+		else if (i->ifa_addr->sa_family == AF_INET6 &&
+		         !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr))
+			a = &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
+		else
+			continue;
+		if (inet_ntop(i->ifa_addr->sa_family, a, buf[nbuf], INET6_ADDRSTRLEN))
+			san_add(sans, &n, buf[nbuf++]);
+	}
+	freeifaddrs(ifa);
+	return n;
+}
 /* Load the configured certificate, or the self-made one (creating it on first start). */
 static int creds_setup(const struct cfg *c, struct tls_creds *out)
 {
@@ -193,13 +247,15 @@ static int creds_setup(const struct cfg *c, struct tls_creds *out)
 	} else {
 		snprintf(cert, sizeof cert, "%s/cert.pem", c->datadir);
 		snprintf(key, sizeof key, "%s/key.pem", c->datadir);
+		/* Made by us and 795 days old: renew 30 days before it expires. */
+		if (stat(cert, &st) == 0 && time(NULL) - st.st_mtime > (time_t)795 * 24 * 3600) {
+			log_info("the self-made certificate %s is 795 days old: making a new one", cert);
+			unlink(cert);
+		}
 		if (stat(cert, &st) < 0 || stat(key, &st) < 0) {
-			const char *sans[CFG_MAX_LISTEN + 1];
-			size_t i, n = 0;
-			sans[n++] = "localhost";
-			for (i = 0; i < c->nlisten; i++)
-				if (strcmp(c->listen[i].addr, "0.0.0.0") && strcmp(c->listen[i].addr, "::"))
-					sans[n++] = c->listen[i].addr;
+			const char *sans[SAN_MAX];
+			char ifaddrs_buf[SAN_MAX][INET6_ADDRSTRLEN];
+			size_t n = cert_sans(c, sans, ifaddrs_buf);
 			rc = tls_selfsigned_create(cert, key, c->hostname, sans, n);
 			if (rc < 0) {
 				log_err("cannot create a self-signed certificate in %s: %s", c->datadir, tls_strerror(rc));

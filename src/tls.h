@@ -45,7 +45,7 @@ void tls_creds_free(struct tls_creds *c);
 /*
  * Generate an ECDSA P-256 key and a self-signed X.509 v3 certificate
  * (subject CN=hostname, SANs: hostname plus each IP/DNS name in sans,
- * valid 10 years, CA:TRUE so it verifies as its own root) with BearSSL only.
+ * valid 825 days, CA:TRUE so it verifies as its own root, EKU serverAuth) with BearSSL only.
  * Writes key_path and cert_path as PEM with mode 0600 (temp file + rename).
  */
 int tls_selfsigned_create(const char *cert_path, const char *key_path,

@@ -26,12 +26,16 @@
 #define OID_KEY_USAGE      "2.5.29.15"
 #define OID_SAN            "2.5.29.17"
 #define OID_BASIC_CONSTR   "2.5.29.19"
+#define OID_EXT_KEY_USAGE  "2.5.29.37"
+#define OID_KP_SERVER_AUTH "1.3.6.1.5.5.7.3.1"
 
 #define CN_MAX       64      /* ub-common-name, RFC 5280 appendix A */
 #define DNS_NAME_MAX 253
 #define CERT_DER_MAX 4096
 #define VALIDITY_BEFORE (24 * 3600)
-#define VALIDITY_AFTER  ((int64_t)3653 * 24 * 3600)   /* ten years, leap days included */
+/* 825 days: the longest validity Apple's clients accept for a TLS server
+ * certificate (iOS 13 / macOS 10.15 rules); serve.c renews it in time. */
+#define VALIDITY_AFTER  ((int64_t)825 * 24 * 3600)
 
 /* 1 if s is a usable DNS name (or a wildcard): 1..max bytes of [A-Za-z0-9.*_-]. */
 static int cert_name_ok(const char *s, size_t max)
@@ -100,7 +104,8 @@ static void cert_ext_end(struct tls_der *w)
 	tls_der_end(w);
 }
 
-/* The [3] extensions: basicConstraints, keyUsage, subjectAltName, subjectKeyIdentifier. */
+/* The [3] extensions: basicConstraints, keyUsage, extKeyUsage (serverAuth, which
+ * Apple's clients require), subjectAltName, subjectKeyIdentifier. */
 static int cert_extensions(struct tls_der *w, const br_ec_public_key *pk, const char *hostname,
                            const char *const *sans, size_t nsans)
 {
@@ -121,6 +126,12 @@ static int cert_extensions(struct tls_der *w, const br_ec_public_key *pk, const 
 
 	cert_ext_begin(w, OID_KEY_USAGE, 1);
 	tls_der_raw(w, key_usage, sizeof(key_usage));
+	cert_ext_end(w);
+
+	cert_ext_begin(w, OID_EXT_KEY_USAGE, 0);
+	tls_der_begin(w, DER_SEQUENCE);
+	tls_der_oid(w, OID_KP_SERVER_AUTH);
+	tls_der_end(w);
 	cert_ext_end(w);
 
 	cert_ext_begin(w, OID_SAN, 0);
