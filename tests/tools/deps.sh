@@ -20,5 +20,11 @@ echo "installing:$missing"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# A mirror caught mid-sync fails one index (often a foreign architecture's):
+# go on with what was fetched and let the install say if a package is missing.
+$SUDO apt-get update -qq || echo "deps.sh: apt-get update reported errors; trying the install anyway" >&2
+if ! $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null; then
+  sleep 5
+  $SUDO apt-get update -qq || true
+  $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
