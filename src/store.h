@@ -173,4 +173,41 @@ void store_batch_abort(struct store_batch *b);
 /* Re-check every user's usage against their messages; fix=1 repairs. */
 int store_check(struct store *st, int fix, int (*report)(void *arg, const char *line), void *arg);
 
+/* --- the web page's records (store_admin.c) ------------------------- */
+
+/* Set the admin password (PBKDF2 like users'); only_first=1 fails with STORE_EEXIST if one is set. */
+int store_admin_set(struct store *st, const char *pass, size_t passlen, int only_first);
+/* 0, STORE_EAUTH (wrong), STORE_ENOTFOUND (none set yet) or an error. */
+int store_admin_check(struct store *st, const char *pass, size_t passlen);
+/* 1 if an admin password is set, 0 if not, or an error. */
+int store_admin_isset(struct store *st);
+/* Small records under "cgi/KEY" in "meta" (sessions, sign-in failures): get, put (len 0 deletes), prune. */
+int store_kv_get(struct store *st, const char *key, void *val, size_t cap, size_t *len);
+int store_kv_put(struct store *st, const char *key, const void *val, size_t len);
+int store_kv_prune(struct store *st, const char *prefix, int (*drop)(void *arg, const void *val, size_t len),
+                   void *arg, unsigned *kept);
+
+/* --- MIME structure records (store_mime.c; record and renderings in mime.h) --- */
+
+/*
+ * Every stored blob has a MIME record ("mime" database, keyed by blob id,
+ * written in the blob's transaction and deleted with its last reference).
+ * A message stored before records existed is parsed on the fly (nothing is
+ * written back). The functions below run in one read txn and render straight
+ * from the map; they return 0 or a store error or a mime.h error (-ENOENT: no
+ * such part, -EINVAL: bad section spec).
+ */
+struct mime_needle;
+/* Copy the record of message (mbox, uid) into buf (cap >= MIME_REC_MAX always fits). */
+int store_mime_get(struct store *st, uint32_t mbox, uint32_t uid, void *buf, size_t cap, size_t *len);
+/* mime_render() of item what (MIME_R_ENVELOPE/BODY/BODYSTRUCTURE), render-and-skip. */
+int store_mime_fetch(struct store *st, uint32_t mbox, uint32_t uid, int what, uint64_t off,
+                     char *buf, size_t room, size_t *n, uint64_t *total);
+/* BODY[spec] (spec = the text between the brackets), render-and-skip. */
+int store_mime_section(struct store *st, uint32_t mbox, uint32_t uid, const char *spec, size_t speclen,
+                       uint64_t off, char *buf, size_t room, size_t *n, uint64_t *total);
+/* mime_search() on the message: 1 found, 0 not found, or an error. */
+int store_mime_search(struct store *st, uint32_t mbox, uint32_t uid, int where, const char *field,
+                      size_t fieldlen, const struct mime_needle *nd);
+
 #endif

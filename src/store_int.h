@@ -127,4 +127,13 @@ int store_blob_unref(struct store *st, MDB_txn *txn, uint64_t blob);
  */
 int store_msg_remove(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t uid, uint64_t *size);
 
+/* --- store_mime.c: MIME records ("mime": u64 blob id -> mime.h record) --- */
+
+/* Put blob's record (rec, len) in txn, replacing any. */
+int store_mime_put(struct store *st, MDB_txn *txn, uint64_t blob, const void *rec, size_t len);
+/* Parse blob (already written in txn) and put its record: call after every blob write. */
+int store_mime_index(struct store *st, MDB_txn *txn, uint64_t blob);
+/* Delete blob's record (absent is fine); store_blob_unref calls it at refcount zero. */
+int store_mime_del(struct store *st, MDB_txn *txn, uint64_t blob);
+
 #endif
