@@ -11,6 +11,16 @@ test)  pkgs="python3-pytest clang libclang-rt-14-dev openssl fetchmail curl lmdb
 bench) pkgs="dovecot-pop3d dovecot-imapd openssl procps" ;;
 *) echo "deps.sh: unknown set $what" >&2; exit 2 ;;
 esac
+# Never install a foreign architecture's linux-libc-dev (linux-libc-dev:mipsel
+# etc.): multiarch needs the same version for every architecture, the security
+# archive carries only some of them, and apt then removes the host's
+# linux-libc-dev, libc6-dev, build-essential and clang. The arch-all
+# linux-libc-dev-ARCH-cross packages give the same headers without the clash.
+for p in $pkgs; do
+  case $p in
+  linux-libc-dev:*) echo "deps.sh: refusing $p (it removes the host's libc6-dev); use linux-libc-dev-${p#linux-libc-dev:}-cross" >&2; exit 2 ;;
+  esac
+done
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
