@@ -111,12 +111,20 @@ def test_selfsigned_dates_and_serial(selfsigned):
                "-enddate").stdout
     serial = re.search(r"serial=([0-9A-F]+)", out).group(1)
     assert len(serial) <= 32 and int(serial[:2], 16) < 0x80
-    # valid now, and still in 9 years, no longer in 11
+    # valid now, still in 824 days, no longer in 826 (Apple's 825-day rule)
     ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", "0")
-    ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", str(9 * 365 * 86400))
-    r = ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", str(11 * 365 * 86400),
+    ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", str(824 * 86400))
+    r = ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", str(826 * 86400),
              check=False)
     assert r.returncode != 0
+
+
+def test_selfsigned_is_a_server_certificate(selfsigned):
+    d, _, _ = selfsigned
+    text = ossl("x509", "-in", d / "cert.pem", "-noout", "-text").stdout
+    assert "TLS Web Server Authentication" in text
+    r = ossl("verify", "-purpose", "sslserver", "-CAfile", d / "cert.pem", d / "cert.pem")
+    assert r.stdout.strip().endswith(": OK")
 
 
 def test_selfsigned_verifies(selfsigned):
