@@ -53,6 +53,33 @@ def test_selfmade_cert_files_and_fingerprint(server):
     assert out2.stdout.split("=", 1)[1].strip().upper() == fp, "certificate regenerated on restart"
 
 
+def test_selfmade_cert_renewed_before_it_expires(server):
+    """The self-made certificate lives 825 days; a start after day 795 makes a new one."""
+    cert = server.datadir / "cert.pem"
+
+    def fingerprint():
+        out = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-fingerprint", "-sha256"],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split("=", 1)[1].strip()
+
+    old = fingerprint()
+    server.stop()
+    day = 86400
+    aged = time.time() - 794 * day
+    os.utime(cert, (aged, aged))
+    server.start()
+    assert fingerprint() == old, "a 794-day-old certificate was renewed too early"
+    server.stop()
+    aged = time.time() - 796 * day
+    os.utime(cert, (aged, aged))
+    server.start()
+    assert fingerprint() != old, "a 796-day-old self-made certificate was not renewed"
+    assert "making a new one" in server.log()
+    p = server.pop(kind="tls")
+    p.quit()
+
+
 def test_stls_then_login(server):
     p = server.pop(kind="starttls")
     check_params(p.sock)
