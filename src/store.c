@@ -187,6 +187,7 @@ static int store_open_dbs(struct store *st, MDB_txn *txn)
 		{ "blobs", offsetof(struct store, blobs) },
 		{ "blobrefs", offsetof(struct store, blobrefs) },
 		{ "meta", offsetof(struct store, meta) },
+		{ "mime", offsetof(struct store, mime) },
 	};
 	unsigned flags = st->readonly ? 0 : MDB_CREATE;
 	unsigned char ver[4];
@@ -195,6 +196,8 @@ static int store_open_dbs(struct store *st, MDB_txn *txn)
 
 	for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
 		rc = mdb_dbi_open(txn, dbs[i].name, flags, (MDB_dbi *)((char *)st + dbs[i].off));
+		if (rc == MDB_NOTFOUND && st->readonly && dbs[i].off == offsetof(struct store, mime))
+			continue;       /* older store: records are parsed on the fly */
 		if (rc)
 			return store_err(rc);
 	}
@@ -249,8 +252,13 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
 	if (opts->readonly) {
 		rc = store_rbegin(st, &txn);
 		if (rc == 0) {
+			/* commit, not reset: a reset read txn drops the handles it opened */
 			rc = store_open_dbs(st, txn);
-			store_rend(st);
+			if (rc == 0)
+				rc = store_err(mdb_txn_commit(txn));
+			else
+				mdb_txn_abort(txn);
+			st->rtxn = NULL;
 		}
 	} else {
 		for (;;) {

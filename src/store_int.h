@@ -28,6 +28,7 @@ struct store_batch {
 struct store {
 	MDB_env *env;
 	MDB_dbi users, userids, mboxes, mboxids, msgs, blobs, blobrefs, meta;
+	MDB_dbi mime;           /* 0 in a read-only store from before MIME records */
 	MDB_txn *rtxn;          /* reusable read txn: reset between calls */
 	uint64_t map_max;
 	int readonly;

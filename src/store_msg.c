@@ -188,6 +188,9 @@ static int store_deliver_txn(struct store *st, MDB_txn *txn, void *arg)
 	if (rc)
 		return store_err(rc);
 	memcpy(v.mv_data, a->msg, a->len);
+	rc = store_mime_index(st, txn, blob);   /* its MIME record, in the same txn */
+	if (rc)
+		return rc;
 	store_put32(refs, 1);
 	v.mv_size = 4;
 	v.mv_data = refs;

@@ -343,7 +343,7 @@ int store_blob_unref(struct store *st, MDB_txn *txn, uint64_t blob)
 	rc = mdb_del(txn, st->blobs, &k, NULL);
 	if (rc && rc != MDB_NOTFOUND)
 		return store_err(rc);
-	return 0;
+	return store_mime_del(st, txn, blob);
 }
 
 /* Delete one message record and its blob reference; *size gets its size. */

@@ -1,0 +1,619 @@
+/* test_mime — MIME records: parse, ENVELOPE/BODY/BODYSTRUCTURE, sections, SEARCH, limits, the store glue. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mime.h"
+#include "store.h"
+#include "store_int.h"     /* white-box: look at the "mime" database */
+
+static int passed, failed;
+
+#define CHECK(cond) check((cond), #cond, __LINE__)
+#define CHECK_RC(expr, want) check_rc((expr), (want), #expr, __LINE__)
+#define CHECK_STR(got, want) check_str((got), (want), __LINE__)
+
+static void check(int ok, const char *what, int line)
+{
+	if (ok) {
+		passed++;
+	} else {
+		failed++;
+		printf("FAIL line %d: %s\n", line, what);
+	}
+}
+
+static void check_rc(int rc, int want, const char *what, int line)
+{
+	if (rc == want) {
+		passed++;
+	} else {
+		failed++;
+		printf("FAIL line %d: %s = %d, want %d\n", line, what, rc, want);
+	}
+}
+
+static void check_str(const char *got, const char *want, int line)
+{
+	if (strcmp(got, want) == 0) {
+		passed++;
+	} else {
+		failed++;
+		printf("FAIL line %d:\n  got  %s\n  want %s\n", line, got, want);
+	}
+}
+
+static unsigned char rec[MIME_REC_MAX];
+static size_t reclen;
+static char out[1 << 16];
+
+/* Parse msg into rec; returns the record flags. */
+static unsigned parse(const char *msg)
+{
+	int rc = mime_parse(msg, strlen(msg), rec, sizeof rec, &reclen);
+
+	CHECK_RC(rc, 0);
+	return rc ? 0xff : mime_rec_flags(rec);
+}
+
+/* Render item what in one go, and again through a 7-byte window; both must agree. */
+static const char *render(const char *msg, int what)
+{
+	static char slow[sizeof out];
+	uint64_t total = 0, t2, off = 0;
+	size_t n;
+	int rc;
+
+	rc = mime_render(rec, reclen, msg, strlen(msg), what, 0, out, sizeof out - 1, &n, &total);
+	CHECK_RC(rc, 0);
+	out[rc ? 0 : n] = '\0';
+	CHECK(n == total);
+	do {
+		rc = mime_render(rec, reclen, msg, strlen(msg), what, off, slow + off, 7, &n, &t2);
+		off += n;
+	} while (rc == 0 && n > 0 && off < sizeof slow - 8);
+	slow[off] = '\0';
+	CHECK(rc == 0 && t2 == total && off == total && strcmp(slow, out) == 0);
+	return out;
+}
+
+/* BODY[spec] as a string, or "ERR<n>". */
+static const char *sect(const char *msg, const char *spec)
+{
+	struct mime_sect s;
+	uint64_t total;
+	size_t n;
+	int rc = mime_section(rec, reclen, strlen(msg), spec, strlen(spec), &s);
+
+	if (rc == 0)
+		rc = mime_sect_render(&s, msg, strlen(msg), 0, out, sizeof out - 1, &n, &total);
+	if (rc) {
+		snprintf(out, sizeof out, "ERR%d", -rc);
+		return out;
+	}
+	out[n] = '\0';
+	CHECK(n == total);
+	return out;
+}
+
+static int search(const char *msg, int where, const char *field, const char *needle)
+{
+	struct mime_needle nd;
+
+	if (mime_needle_init(&nd, needle, strlen(needle)))
+		return -99;
+	return mime_search(rec, reclen, msg, strlen(msg), where, field, field ? strlen(field) : 0, &nd);
+}
+
+/* RFC 3501's own example message, single part. */
+static const char msg_simple[] =
+	"Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\n"
+	"From: Fred Foobar <foobar@Blurdybloop.example>\r\n"
+	"Subject: afternoon\r\n meeting\r\n"
+	"To: mooch@owatagu.siam.edu.example\r\n"
+	"Message-Id: <B27397-0100000@Blurdybloop.example>\r\n"
+	"MIME-Version: 1.0\r\n"
+	"Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n"
+	"\r\n"
+	"Hello Joe, do you think we can meet at 3:30 tomorrow?\r\n";
+
+static void test_simple(void)
+{
+	CHECK(parse(msg_simple) == 0);
+	CHECK(mime_rec_count(rec) == 1);
+	CHECK_STR(render(msg_simple, MIME_R_ENVELOPE),
+	          "(\"Mon, 7 Feb 1994 21:52:25 -0800 (PST)\" \"afternoon meeting\" "
+	          "((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.example\")) "
+	          "((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.example\")) "
+	          "((\"Fred Foobar\" NIL \"foobar\" \"Blurdybloop.example\")) "
+	          "((NIL NIL \"mooch\" \"owatagu.siam.edu.example\")) NIL NIL NIL "
+	          "\"<B27397-0100000@Blurdybloop.example>\")");
+	CHECK_STR(render(msg_simple, MIME_R_BODYSTRUCTURE),
+	          "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7bit\" 55 1 NIL NIL NIL NIL)");
+	CHECK_STR(render(msg_simple, MIME_R_BODY),
+	          "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7bit\" 55 1)");
+	CHECK_STR(sect(msg_simple, "TEXT"), "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\n");
+	CHECK_STR(sect(msg_simple, "1"), "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\n");
+	CHECK_STR(sect(msg_simple, ""), msg_simple);
+	CHECK_STR(sect(msg_simple, "HEADER.FIELDS (subject FROM)"),
+	          "From: Fred Foobar <foobar@Blurdybloop.example>\r\nSubject: afternoon\r\n meeting\r\n\r\n");
+	CHECK_STR(sect(msg_simple, "header.fields.not (Date \"Message-Id\" MIME-Version Content-Type)"),
+	          "From: Fred Foobar <foobar@Blurdybloop.example>\r\nSubject: afternoon\r\n meeting\r\n"
+	          "To: mooch@owatagu.siam.edu.example\r\n\r\n");
+	CHECK_STR(sect(msg_simple, "HEADER.FIELDS (X-None)"), "\r\n");
+	CHECK(strncmp(sect(msg_simple, "HEADER"), "Date: Mon", 9) == 0 && strstr(out, "US-ASCII\r\n\r\n") &&
+	      !strstr(out, "Hello"));
+	CHECK_STR(sect(msg_simple, "2"), "ERR2");           /* ENOENT */
+	CHECK_STR(sect(msg_simple, "1.1"), "ERR2");
+	CHECK_STR(sect(msg_simple, "1.TEXT"), "ERR2");      /* not a message/rfc822 part */
+	CHECK_STR(sect(msg_simple, "0"), "ERR22");          /* EINVAL */
+	CHECK_STR(sect(msg_simple, "MIME"), "ERR22");
+	CHECK_STR(sect(msg_simple, "1."), "ERR22");
+	CHECK_STR(sect(msg_simple, "1x"), "ERR22");
+	CHECK_STR(sect(msg_simple, "HEADER.FIELDS"), "ERR22");
+	CHECK_STR(sect(msg_simple, "HEADER.FIELDS ()"), "ERR22");
+	CHECK_STR(sect(msg_simple, "HEADER.FIELDS (a (b))"), "ERR22");
+	CHECK_STR(sect(msg_simple, "BODY"), "ERR22");
+	CHECK(search(msg_simple, MIME_IN_HEADER, "subject", "NOON MEET") == 1);
+	CHECK(search(msg_simple, MIME_IN_HEADER, "subject", "noon  meet") == 0);
+	CHECK(search(msg_simple, MIME_IN_HEADER, "from", "blurdybloop") == 1);
+	CHECK(search(msg_simple, MIME_IN_HEADER, "cc", "") == 0);
+	CHECK(search(msg_simple, MIME_IN_HEADER, "to", "") == 1);
+	CHECK(search(msg_simple, MIME_IN_BODY, NULL, "3:30 TOMORROW") == 1);
+	CHECK(search(msg_simple, MIME_IN_BODY, NULL, "foobar") == 0);
+	CHECK(search(msg_simple, MIME_IN_TEXT, NULL, "foobar") == 1);
+	CHECK(search(msg_simple, MIME_IN_TEXT, NULL, "message-id: <b27397") == 1);
+	CHECK(search(msg_simple, MIME_IN_TEXT, NULL, "") == 1);
+}
+
+static const char msg_alt[] =
+	"From: a@example.com\r\n"
+	"Subject: alt\r\n"
+	"Content-Type: multipart/alternative; boundary=\"=_b1\"\r\n"
+	"\r\n"
+	"preamble\r\n"
+	"--=_b1\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\n"
+	"Content-Transfer-Encoding: quoted-printable\r\n"
+	"\r\n"
+	"caf=C3=A9 soft=\r\nbreak\r\n"
+	"--=_b1\r\n"
+	"Content-Type: text/html; charset=\"iso-8859-1\"\r\n"
+	"\r\n"
+	"<p>Gr\xfc\xdf" "e</p>\r\n"
+	"--=_b1--\r\n"
+	"epilogue\r\n";
+
+static void test_alternative(void)
+{
+	CHECK(parse(msg_alt) == 0);
+	CHECK(mime_rec_count(rec) == 3);
+	CHECK_STR(render(msg_alt, MIME_R_BODYSTRUCTURE),
+	          "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 22 2 NIL NIL NIL NIL)"
+	          "(\"text\" \"html\" (\"charset\" \"iso-8859-1\") NIL NIL \"7bit\" 12 1 NIL NIL NIL NIL)"
+	          " \"alternative\" (\"boundary\" \"=_b1\") NIL NIL NIL)");
+	CHECK_STR(render(msg_alt, MIME_R_BODY),
+	          "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 22 2)"
+	          "(\"text\" \"html\" (\"charset\" \"iso-8859-1\") NIL NIL \"7bit\" 12 1) \"alternative\")");
+	CHECK_STR(sect(msg_alt, "1"), "caf=C3=A9 soft=\r\nbreak");
+	CHECK_STR(sect(msg_alt, "2"), "<p>Gr\xfc\xdf" "e</p>");
+	CHECK_STR(sect(msg_alt, "2.MIME"), "Content-Type: text/html; charset=\"iso-8859-1\"\r\n\r\n");
+	CHECK_STR(sect(msg_alt, "3"), "ERR2");
+	CHECK_STR(sect(msg_alt, "1.1"), "ERR2");
+	CHECK(strncmp(sect(msg_alt, "TEXT"), "preamble\r\n--=_b1", 16) == 0);
+	CHECK(search(msg_alt, MIME_IN_BODY, NULL, "CAFÉ SOFTBREAK") == 1);
+	CHECK(search(msg_alt, MIME_IN_BODY, NULL, "caf=c3") == 0);
+	CHECK(search(msg_alt, MIME_IN_BODY, NULL, "GRÜSSE") == 0);   /* simple folding: ß stays */
+	CHECK(search(msg_alt, MIME_IN_BODY, NULL, "GRÜß") == 1);     /* Latin-1 decoded to UTF-8 */
+	CHECK(search(msg_alt, MIME_IN_BODY, NULL, "preamble") == 0);
+	CHECK(search(msg_alt, MIME_IN_BODY, NULL, "\xe9") == 1);     /* a Latin-1 needle byte is folded too */
+}
+
+static const char msg_mixed[] =
+	"From: \"Doe, Jane\" <jane@example.org>\r\n"
+	"Sender: (nobody)\r\n"
+	"Reply-To: list@example.org (The List)\r\n"
+	"Subject: =?ISO-8859-1?Q?Caf=E9?= =?UTF-8?B?w6nDqQ==?= ok\r\n"
+	"Content-Type: multipart/mixed;\r\n boundary=XyZ (a comment)\r\n"
+	"\r\n"
+	"--XyZ\r\n"
+	"\r\n"
+	"default text part\r\n"
+	"--XyZ\r\n"
+	"Content-Type: application/pdf; name=\"r\\\"x.pdf\"\r\n"
+	"Content-Transfer-Encoding: BASE64\r\n"
+	"Content-Disposition: attachment; filename=report.pdf; size=12\r\n"
+	"Content-Language: en, de\r\n"
+	"Content-Location: http://example.org/r.pdf\r\n"
+	"Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\r\n"
+	"Content-ID: <part2@example.org>\r\n"
+	"Content-Description: the\r\n  report\r\n"
+	"\r\n"
+	"R3LDvMOfZSBhdXMgS8O2bG4=\r\n"
+	"--XyZ\r\n"
+	"Content-Type: text/plain; charset=iso-8859-1\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"R3L832UgYXVzIEv2bG4=\r\n"
+	"--XyZ--\r\n";
+
+static void test_mixed(void)
+{
+	CHECK(parse(msg_mixed) == 0);
+	CHECK(mime_rec_count(rec) == 4);
+	CHECK_STR(render(msg_mixed, MIME_R_BODYSTRUCTURE),
+	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 17 1 NIL NIL NIL NIL)"
+	          "(\"application\" \"pdf\" (\"name\" \"r\\\"x.pdf\") \"<part2@example.org>\" \"the  report\""
+	          " \"BASE64\" 24 \"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"attachment\" (\"filename\" \"report.pdf\" \"size\" \"12\"))"
+	          " (\"en\" \"de\") \"http://example.org/r.pdf\")"
+	          "(\"text\" \"plain\" (\"charset\" \"iso-8859-1\") NIL NIL \"base64\" 20 1 NIL NIL NIL NIL)"
+	          " \"mixed\" (\"boundary\" \"XyZ\") NIL NIL NIL)");
+	CHECK_STR(render(msg_mixed, MIME_R_ENVELOPE),
+	          "(NIL \"=?ISO-8859-1?Q?Caf=E9?= =?UTF-8?B?w6nDqQ==?= ok\" "
+	          "((\"Doe, Jane\" NIL \"jane\" \"example.org\")) "
+	          "((\"Doe, Jane\" NIL \"jane\" \"example.org\")) "
+	          "((\"The List\" NIL \"list\" \"example.org\")) NIL NIL NIL NIL NIL)");
+	CHECK(search(msg_mixed, MIME_IN_HEADER, "Subject", "CAFÉÉÉ OK") == 1);      /* words joined */
+	CHECK(search(msg_mixed, MIME_IN_HEADER, "Subject", "café é") == 0);
+	CHECK(search(msg_mixed, MIME_IN_HEADER, "subject", "=?iso") == 0);
+	CHECK(search(msg_mixed, MIME_IN_BODY, NULL, "grüße aus köln") == 1);      /* latin-1 base64 text */
+	CHECK(search(msg_mixed, MIME_IN_BODY, NULL, "DEFAULT TEXT") == 1);
+	CHECK(search(msg_mixed, MIME_IN_BODY, NULL, "KÖLN") == 1);
+	CHECK(search(msg_mixed, MIME_IN_BODY, NULL, "R3LDvMOf") == 0);            /* attachments not searched */
+	CHECK_STR(sect(msg_mixed, "2"), "R3LDvMOfZSBhdXMgS8O2bG4=");
+	CHECK_STR(sect(msg_mixed, "1.MIME"), "\r\n");
+	CHECK_STR(sect(msg_mixed, "2.HEADER"), "ERR2");
+}
+
+static const char msg_nested[] =
+	"From: outer@example.com\r\n"
+	"To: Team: Ed Jones <c@a.test>, joe@where.test, \"John Q.\" <jdoe@one.test>;, x@y.test\r\n"
+	"Cc: Undisclosed recipients:;\r\n"
+	"Bcc: <@route.test,@r2.test:who@host.test>, bare\r\n"
+	"Subject: fwd\r\n"
+	"Content-Type: multipart/mixed; boundary=outer\r\n"
+	"\r\n"
+	"--outer\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"see attached\r\n"
+	"--outer\r\n"
+	"Content-Type: message/rfc822\r\n"
+	"\r\n"
+	"From: Inner Person <inner@example.net>\r\n"
+	"Subject: inner\r\n"
+	"Content-Type: multipart/alternative; boundary=inner\r\n"
+	"\r\n"
+	"--inner\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"inner plain\r\n"
+	"--inner\r\n"
+	"Content-Type: text/html\r\n"
+	"\r\n"
+	"<b>inner</b>\r\n"
+	"--inner--\r\n"
+	"\r\n"
+	"--outer--\r\n";
+
+static void test_nested(void)
+{
+	CHECK(parse(msg_nested) == 0);
+	CHECK(mime_rec_count(rec) == 6);
+	CHECK_STR(render(msg_nested, MIME_R_ENVELOPE),
+	          "(NIL \"fwd\" ((NIL NIL \"outer\" \"example.com\")) ((NIL NIL \"outer\" \"example.com\")) "
+	          "((NIL NIL \"outer\" \"example.com\")) "
+	          "((NIL NIL \"Team\" NIL)(\"Ed Jones\" NIL \"c\" \"a.test\")(NIL NIL \"joe\" \"where.test\")"
+	          "(\"John Q.\" NIL \"jdoe\" \"one.test\")(NIL NIL NIL NIL)(NIL NIL \"x\" \"y.test\")) "
+	          "((NIL NIL \"Undisclosed recipients\" NIL)(NIL NIL NIL NIL)) "
+	          "((NIL \"@route.test,@r2.test\" \"who\" \"host.test\")(NIL NIL \"bare\" \"\")) NIL NIL)");
+	CHECK_STR(render(msg_nested, MIME_R_BODY),
+	          "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 12 1)"
+	          "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 222 "
+	          "(NIL \"inner\" ((\"Inner Person\" NIL \"inner\" \"example.net\")) "
+	          "((\"Inner Person\" NIL \"inner\" \"example.net\")) ((\"Inner Person\" NIL \"inner\" \"example.net\")) "
+	          "NIL NIL NIL NIL NIL) "
+	          "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 11 1)(\"text\" \"html\" NIL NIL NIL \"7bit\" 12 1) "
+	          "\"alternative\") 13) \"mixed\")");
+	CHECK_STR(sect(msg_nested, "2.1"), "inner plain");
+	CHECK_STR(sect(msg_nested, "2.2"), "<b>inner</b>");
+	CHECK_STR(sect(msg_nested, "2.2.MIME"), "Content-Type: text/html\r\n\r\n");
+	CHECK_STR(sect(msg_nested, "2.HEADER"),
+	          "From: Inner Person <inner@example.net>\r\nSubject: inner\r\n"
+	          "Content-Type: multipart/alternative; boundary=inner\r\n\r\n");
+	CHECK_STR(sect(msg_nested, "2.HEADER.FIELDS (SUBJECT)"), "Subject: inner\r\n\r\n");
+	CHECK(strncmp(sect(msg_nested, "2.TEXT"), "--inner\r\n", 9) == 0);
+	CHECK(strncmp(sect(msg_nested, "2"), "From: Inner", 11) == 0 && strlen(out) == 222);
+	CHECK_STR(sect(msg_nested, "2.MIME"), "Content-Type: message/rfc822\r\n\r\n");
+	CHECK_STR(sect(msg_nested, "2.3"), "ERR2");
+	CHECK_STR(sect(msg_nested, "2.1.1"), "ERR2");
+	CHECK_STR(sect(msg_nested, "1.HEADER"), "ERR2");
+	CHECK(search(msg_nested, MIME_IN_BODY, NULL, "INNER PERSON") == 1);       /* inner header is body text */
+	CHECK(search(msg_nested, MIME_IN_HEADER, NULL, "inner person") == 0);
+	CHECK(search(msg_nested, MIME_IN_BODY, NULL, "<B>INNER") == 1);
+	CHECK(search(msg_nested, MIME_IN_HEADER, "to", "JDOE@one") == 1);
+}
+
+/* Malformed input: served with defaults, never an error. */
+static void test_malformed(void)
+{
+	static const char noboundary[] =
+		"Content-Type: multipart/mixed\r\nContent-Transfer-Encoding: 8bit\r\n\r\n--x\r\nbody\r\n";
+	static const char noend[] =
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\none\r\n"
+		"--b\r\nContent-Type: multipart/related; boundary=c\r\n\r\n--c\r\n\r\ntwo\r\n--b\r\n\r\nthree\r\n";
+	static const char badlines[] =
+		"From me Mon Jan  1 00:00:00 2024\r\nthis is no header\r\n: empty name\r\nSubject: ok\r\n"
+		" continued\r\nContent-Type: ;;\r\n\r\nbody\r\n";
+	static const char eightbit[] =
+		"From: J\xc3\xbcrgen <j@example.de>\r\nSubject: Gr\xc3\xbc\xc3\x9f" "e \"quoted\" \\ back\r\n\r\nx";
+	static const char lfonly[] =
+		"From: lf@example.com\nContent-Type: multipart/mixed; boundary=q\n\n--q\nContent-Type: text/plain\n\n"
+		"line one\nline two\n--q--\n";
+	static const char noheader[] = "just a body line\r\n";
+	static const char blankfirst[] = "\r\nbody only\r\n";
+
+	CHECK(parse(noboundary) == MIME_RF_MALFORMED);
+	CHECK_STR(render(noboundary, MIME_R_BODYSTRUCTURE),
+	          "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"8bit\" 11 2 NIL NIL NIL NIL)");
+	CHECK_STR(render(noboundary, MIME_R_ENVELOPE), "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+	CHECK_STR(sect(noboundary, "1"), "--x\r\nbody\r\n");
+
+	CHECK(parse(noend) == MIME_RF_MALFORMED);
+	CHECK(mime_rec_count(rec) == 5);
+	CHECK_STR(render(noend, MIME_R_BODY),
+	          "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 3 1)((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL"
+	          " \"7bit\" 3 1) \"related\")(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1) \"mixed\")");
+	CHECK_STR(sect(noend, "2.1"), "two");
+	CHECK_STR(sect(noend, "3"), "three\r\n");
+
+	CHECK(parse(badlines) == MIME_RF_MALFORMED);
+	CHECK_STR(render(badlines, MIME_R_ENVELOPE), "(NIL \"ok continued\" NIL NIL NIL NIL NIL NIL NIL NIL)");
+	CHECK_STR(render(badlines, MIME_R_BODY), "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1)");
+	CHECK_STR(sect(badlines, "HEADER.FIELDS.NOT (Content-Type)"), "Subject: ok\r\n continued\r\n\r\n");
+
+	CHECK(parse(eightbit) == 0);                        /* a last line without its end is fine */
+	CHECK_STR(render(eightbit, MIME_R_ENVELOPE),
+	          "(NIL {23}\r\nGr\xc3\xbc\xc3\x9f" "e \"quoted\" \\ back (({7}\r\nJ\xc3\xbcrgen NIL \"j\" \"example.de\")) "
+	          "(({7}\r\nJ\xc3\xbcrgen NIL \"j\" \"example.de\")) (({7}\r\nJ\xc3\xbcrgen NIL \"j\" \"example.de\")) "
+	          "NIL NIL NIL NIL NIL)");
+	CHECK(search(eightbit, MIME_IN_HEADER, "from", "JÜRGEN") == 1);
+	CHECK(search(eightbit, MIME_IN_HEADER, "subject", "GRÜßE \"QUOTED\"") == 1);
+	CHECK(search(eightbit, MIME_IN_BODY, NULL, "X") == 1);
+
+	CHECK(parse(lfonly) == 0);
+	CHECK(mime_rec_count(rec) == 2);
+	CHECK_STR(render(lfonly, MIME_R_BODY), "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 17 2) \"mixed\")");
+	CHECK_STR(sect(lfonly, "1"), "line one\nline two");
+	CHECK_STR(sect(lfonly, "HEADER.FIELDS (FROM)"), "From: lf@example.com\n\r\n");
+
+	CHECK(parse(noheader) == 0);                        /* no blank line: all header, no body */
+	CHECK_STR(render(noheader, MIME_R_BODY), "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)");
+	CHECK(parse(blankfirst) == 0);
+	CHECK_STR(sect(blankfirst, "TEXT"), "body only\r\n");
+	CHECK_STR(sect(blankfirst, "HEADER"), "\r\n");
+	CHECK(parse("") == 0);
+	CHECK_STR(render("", MIME_R_BODYSTRUCTURE),
+	          "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL)");
+	CHECK_STR(sect("", "HEADER.FIELDS (A)"), "\r\n");
+}
+
+/* Nest n multiparts (boundaries b0, b1, ...) around one text part into buf. */
+static void nest(char *buf, size_t cap, int n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n",
+		                        i, i);
+	len += (size_t)snprintf(buf + len, cap - len, "Content-Type: text/plain\r\n\r\ndeep\r\n");
+	for (int i = n - 1; i >= 0; i--)
+		len += (size_t)snprintf(buf + len, cap - len, "--b%d--\r\n", i);
+}
+
+/* Depth, part and header-field limits at their boundaries. */
+static void test_limits(void)
+{
+	static char buf[1 << 16];
+	struct mime_ent e;
+	size_t len;
+	char spec[64];
+
+	nest(buf, sizeof buf, MIME_DEPTH_MAX);          /* text part at depth MIME_DEPTH_MAX: fine */
+	CHECK(parse(buf) == 0);
+	CHECK(mime_rec_count(rec) == MIME_DEPTH_MAX + 1);
+	CHECK(mime_rec_ent(rec, MIME_DEPTH_MAX, &e) == 0 && e.depth == MIME_DEPTH_MAX && e.kind == MIME_K_LEAF &&
+	      !(e.flags & MIME_EF_FLAT));
+	len = 0;
+	for (int i = 0; i < MIME_DEPTH_MAX; i++)
+		len += (size_t)snprintf(spec + len, sizeof spec - len, "1.");
+	spec[len - 1] = '\0';
+	CHECK_STR(sect(buf, spec), "deep");
+	nest(buf, sizeof buf, MIME_DEPTH_MAX + 1);      /* one more: the deepest multipart is not split */
+	CHECK(parse(buf) == MIME_RF_LIMIT);
+	CHECK(mime_rec_count(rec) == MIME_DEPTH_MAX + 1);
+	CHECK(mime_rec_ent(rec, MIME_DEPTH_MAX, &e) == 0 && (e.flags & MIME_EF_FLAT) && e.kind == MIME_K_LEAF);
+	CHECK(render(buf, MIME_R_BODY) != NULL);
+	CHECK(search(buf, MIME_IN_BODY, NULL, "deep") == 1);
+
+	/* parts: the message plus MIME_PARTS_MAX - 1 parts fit; one more is dropped */
+	for (int extra = 0; extra <= 1; extra++) {
+		int parts = MIME_PARTS_MAX - 1 + extra;
+		len = (size_t)snprintf(buf, sizeof buf, "Content-Type: multipart/mixed; boundary=p\r\n\r\n");
+		for (int i = 0; i < parts; i++)
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "--p\r\n\r\npart %d\r\n", i + 1);
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "--p--\r\n");
+		CHECK(parse(buf) == (extra ? MIME_RF_LIMIT : 0u));
+		CHECK(mime_rec_count(rec) == MIME_PARTS_MAX);
+		CHECK(reclen <= MIME_REC_MAX);
+		snprintf(spec, sizeof spec, "%d", MIME_PARTS_MAX - 1);
+		snprintf(buf + sizeof buf / 2, 32, "part %d", MIME_PARTS_MAX - 1);
+		CHECK_STR(sect(buf, spec), buf + sizeof buf / 2);
+		snprintf(spec, sizeof spec, "%d", MIME_PARTS_MAX);
+		CHECK_STR(sect(buf, spec), "ERR2");
+	}
+
+	/* header fields: Subject as field MIME_FIELDS_MAX counts, one later does not */
+	for (int extra = 0; extra <= 1; extra++) {
+		len = 0;
+		for (int i = 0; i < MIME_FIELDS_MAX - 1 + extra; i++)
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "X-F%d: v\r\n", i);
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "Subject: late\r\n\r\nbody\r\n");
+		CHECK(parse(buf) == (extra ? MIME_RF_LIMIT : 0u));
+		CHECK_STR(sect(buf, "TEXT"), "body\r\n");      /* the header still ends at the blank line */
+		CHECK((strstr(render(buf, MIME_R_ENVELOPE), "\"late\"") != NULL) == !extra);
+	}
+
+	/* a buffer too small, records refused */
+	CHECK_RC(mime_parse(msg_simple, strlen(msg_simple), rec, 20, &len), -ENOSPC);
+	CHECK_RC(mime_parse(NULL, 5, rec, sizeof rec, &len), -EINVAL);
+	parse(msg_simple);
+	CHECK_RC(mime_rec_check(rec, reclen, strlen(msg_simple)), 0);
+	CHECK_RC(mime_rec_check(rec, reclen, strlen(msg_simple) - 1), -EBADMSG);
+	CHECK_RC(mime_rec_check(rec, reclen - 1, strlen(msg_simple)), -EBADMSG);
+	rec[0] = MIME_REC_VERSION + 1;
+	CHECK_RC(mime_rec_check(rec, reclen, strlen(msg_simple)), -EBADMSG);
+	{
+		uint64_t total;
+		size_t n;
+		CHECK_RC(mime_render(rec, reclen, msg_simple, strlen(msg_simple), MIME_R_BODY, 0, out, 10, &n, &total),
+		         -EBADMSG);
+	}
+	rec[0] = MIME_REC_VERSION;
+	rec[MIME_REC_HDR_LEN + 3] = 0xff;       /* header length far past the message */
+	CHECK_RC(mime_rec_check(rec, reclen, strlen(msg_simple)), -EBADMSG);
+	{
+		struct mime_needle nd;
+		static char big[MIME_NEEDLE_MAX + 1];
+		memset(big, 'a', sizeof big);
+		CHECK_RC(mime_needle_init(&nd, big, MIME_NEEDLE_MAX), 0);
+		CHECK_RC(mime_needle_init(&nd, big, MIME_NEEDLE_MAX + 1), -EINVAL);
+		CHECK_RC(mime_needle_init(&nd, "\xc3\xa9", 2), 0);
+		CHECK(nd.len == 2);
+	}
+}
+
+/* Records in the store: written with the blob, shared, deleted with the last reference, fallback parse. */
+static void test_store(const char *dir)
+{
+	struct store_opts o = { .map_size = 1 << 20, .map_max = 16 << 20, .nosync = 1 };
+	struct store *st;
+	struct store_user u;
+	struct store_mbox mb;
+	struct store_msg m;
+	struct mime_needle nd;
+	uint64_t total;
+	size_t n, len;
+	uint32_t uid;
+	unsigned char kb[8];
+	MDB_val k = { 8, kb }, v;
+	MDB_txn *txn;
+
+	CHECK_RC(store_open(&st, dir, &o), 0);
+	if (!st)
+		return;
+	CHECK_RC(store_user_add(st, "alice", "pw", 2, 0, 0), 0);
+	CHECK_RC(store_deliver(st, "alice", "INBOX", msg_nested, strlen(msg_nested), 1700000000, &uid), 0);
+	CHECK_RC(store_user_get(st, "alice", &u), 0);
+	CHECK_RC(store_mbox_get(st, u.id, "INBOX", &mb), 0);
+	CHECK_RC(store_msg_get(st, mb.id, uid, &m), 0);
+
+	CHECK_RC(store_mime_get(st, mb.id, uid, rec, sizeof rec, &len), 0);
+	{
+		static unsigned char want[MIME_REC_MAX];
+		size_t wl;
+		mime_parse(msg_nested, strlen(msg_nested), want, sizeof want, &wl);
+		CHECK(len == wl && memcmp(rec, want, wl) == 0);
+	}
+	CHECK_RC(store_mime_get(st, mb.id, uid, rec, 10, &len), -ENOSPC);
+	CHECK_RC(store_mime_get(st, mb.id, uid + 1, rec, sizeof rec, &len), STORE_ENOTFOUND);
+	CHECK_RC(store_mime_fetch(st, mb.id, uid, MIME_R_BODY, 0, NULL, 0, &n, &total), 0);
+	CHECK(n == 0 && total > 100);
+	CHECK_RC(store_mime_fetch(st, mb.id, uid, MIME_R_BODY, 1, out, 5, &n, &total), 0);
+	CHECK(n == 5 && memcmp(out, "(\"tex", 5) == 0);
+	CHECK_RC(store_mime_section(st, mb.id, uid, "2.1", 3, 0, out, sizeof out, &n, &total), 0);
+	CHECK(n == 11 && total == 11 && memcmp(out, "inner plain", 11) == 0);
+	CHECK_RC(store_mime_section(st, mb.id, uid, "2.9", 3, 0, out, sizeof out, &n, &total), -ENOENT);
+	CHECK_RC(store_mime_section(st, mb.id, uid, "2.x", 3, 0, out, sizeof out, &n, &total), -EINVAL);
+	mime_needle_init(&nd, "Inner Plain", 11);
+	CHECK_RC(store_mime_search(st, mb.id, uid, MIME_IN_BODY, NULL, 0, &nd), 1);
+	CHECK_RC(store_mime_search(st, mb.id, uid, MIME_IN_HEADER, "subject", 7, &nd), 0);
+
+	/* a blob without its record (stored before records existed) is parsed on the fly */
+	store_put64(kb, m.blob);
+	CHECK_RC(store_wbegin(st, NULL, &txn), 0);
+	CHECK(mdb_get(txn, st->mime, &k, &v) == 0);
+	CHECK(mdb_del(txn, st->mime, &k, NULL) == 0);
+	CHECK(mdb_txn_commit(txn) == 0);
+	CHECK_RC(store_mime_section(st, mb.id, uid, "2.2", 3, 0, out, sizeof out, &n, &total), 0);
+	CHECK(n == 12 && memcmp(out, "<b>inner</b>", 12) == 0);
+	CHECK_RC(store_mime_get(st, mb.id, uid, rec, sizeof rec, &len), 0);
+	CHECK_RC(mime_rec_check(rec, len, strlen(msg_nested)), 0);
+
+	/* deliver again; expunge drops the blob and its record */
+	CHECK_RC(store_deliver(st, "alice", "INBOX", msg_simple, strlen(msg_simple), 1700000001, &uid), 0);
+	CHECK_RC(store_msg_get(st, mb.id, uid, &m), 0);
+	store_put64(kb, m.blob);
+	CHECK_RC(store_rbegin(st, &txn), 0);
+	CHECK(mdb_get(txn, st->mime, &k, &v) == 0);
+	store_rend(st);
+	{
+		struct store_batch *b;
+		CHECK_RC(store_batch_begin(st, &b), 0);
+		CHECK_RC(store_batch_part_begin(b), 0);
+		CHECK_RC(store_batch_expunge(b, mb.id, &uid, 1), 0);
+		CHECK_RC(store_batch_part_end(b, 1), 0);
+		CHECK_RC(store_batch_end(b), 0);
+	}
+	CHECK_RC(store_rbegin(st, &txn), 0);
+	CHECK(mdb_get(txn, st->mime, &k, &v) == MDB_NOTFOUND);
+	CHECK(mdb_get(txn, st->blobs, &k, &v) == MDB_NOTFOUND);
+	store_rend(st);
+	store_close(st);
+
+	/* read-only open of the same store sees the records */
+	o.readonly = 1;
+	CHECK_RC(store_open(&st, dir, &o), 0);
+	if (st) {
+		CHECK_RC(store_msg_get(st, mb.id, 1, &m), 0);
+		CHECK_RC(store_mime_fetch(st, mb.id, 1, MIME_R_ENVELOPE, 0, out, sizeof out, &n, &total), 0);
+		CHECK(n == total && memcmp(out, "(NIL \"fwd\"", 10) == 0);
+		store_close(st);
+	}
+}
+
+static void rmtree(const char *dir)
+{
+	char p[512];
+
+	snprintf(p, sizeof p, "%s/data.mdb", dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/lock.mdb", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/pn-mime-XXXXXX";
+	char sub[64];
+
+	test_simple();
+	test_alternative();
+	test_mixed();
+	test_nested();
+	test_malformed();
+	test_limits();
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(sub, sizeof sub, "%s/data", dir);
+	test_store(sub);
+	rmtree(sub);
+	rmdir(dir);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
