@@ -20,8 +20,7 @@
 #include "config.h"
 #include "cfg.h"
 
-/* IMAP has no Kconfig symbol yet: becomes "#define CFG_IMAP_BUILT CONFIG_IMAP". */
-#define CFG_IMAP_BUILT 0
+#define CFG_IMAP_BUILT CONFIG_IMAP
 
 #define CFG_FILE_MAX 65536u     /* bytes in a config file */
 #define CFG_LINE_MAX 1024u      /* a line of this many bytes (newline excluded) is an error */

@@ -187,7 +187,7 @@ static int conn_open(int fd, const struct sockaddr_storage *peer, const struct c
 	c->peer = *peer;
 	c->listen = *lst;
 	c->lst = &c->listen;
-	c->ops = &pop3_ops;
+	c->ops = lst->proto == CFG_PROTO_IMAP ? IMAP_OPS : &pop3_ops;
 	peer_classify(c);
 	c->lfd.fd = fd;
 	c->lfd.idx = -1;
@@ -236,12 +236,15 @@ void conn_accept(int lfd, const struct cfg_listen *lst)
 		}
 		if (count_ip(&peer) >= conn_env.cfg->max_per_ip) {
 			static const char msg[] = "-ERR [SYS/TEMP] Too many connections from your address\r\n";
+			static const char imsg[] = "* BYE [UNAVAILABLE] Too many connections from your address\r\n";
+			int imap = lst->proto == CFG_PROTO_IMAP;
 			struct conn tmp;
 			tmp.peer = peer;
 			peer_classify(&tmp);
 			log_warn("%s: refused: %u connections from this address already", tmp.peer_str,
 			         conn_env.cfg->max_per_ip);
-			if (lst->tls != CFG_TLS_IMPLICIT && write(fd, msg, sizeof msg - 1) < 0) {
+			if (lst->tls != CFG_TLS_IMPLICIT &&
+			    write(fd, imap ? imsg : msg, imap ? sizeof imsg - 1 : sizeof msg - 1) < 0) {
 				/* best effort: the client may already be gone */
 			}
 			close(fd);

@@ -26,6 +26,7 @@
 #include "cfg.h"
 #include "loop.h"
 #include "pop3.h"
+#include "imap.h"
 
 struct conn;
 struct store_batch;
@@ -35,8 +36,16 @@ struct proto_ops {
 	const char *name;
 	/* New connection (after TLS handshake for implicit TLS): send the greeting. */
 	void (*start)(struct conn *c);
-	/* One complete command line, CRLF removed, NUL-terminated. 0, or <0 to close. */
+	/*
+	 * One complete command line, CRLF removed, NUL-terminated. 0, or <0 to
+	 * close, or 1 + n: the command goes on after an n-byte literal; keep
+	 * this line (and its CRLF) in the buffer and hand over the whole
+	 * command again, from its start, once the literal and the next line
+	 * are in (the protocol checks that they fit the buffer).
+	 */
 	int (*line)(struct conn *c, char *line, size_t len);
+	/* Raw bytes asked for with conn_expect_raw(). 0, or <0 to close. */
+	int (*raw)(struct conn *c, const unsigned char *data, size_t len);
 	/* A line longer than CONFIG_LINE_MAX was discarded. */
 	void (*too_long)(struct conn *c);
 	/* Produce more output (room in the queue). 1 done, 0 more to come, <0 close. */
@@ -63,6 +72,7 @@ enum conn_flag {
 	CONN_F_COMMIT = 1 << 5,        /* queued for the group commit */
 	CONN_F_EOF = 1 << 6,           /* peer closed its side */
 	CONN_F_DIRECT = 1 << 7,        /* conn_stream_buf handed out the TLS engine's buffer */
+	CONN_F_KEEP = 1 << 8,          /* conn_keep_line: the line stays until the stream/hold ends */
 };
 
 struct conn {
@@ -82,11 +92,15 @@ struct conn {
 	int commit_rc;                 /* this session's part of the batch */
 	struct conn *free_next;        /* free-slot list */
 	size_t in_len;
+	size_t in_scan;                /* a command continued after a literal: look for LF from here */
+	size_t in_hold;                /* bytes of a kept command line, dropped when the next is taken */
+	uint64_t raw_left;             /* bytes still to hand to proto->raw */
 	size_t out_len, out_off;
 	unsigned char in[CONFIG_LINE_MAX];
 	unsigned char out[CONFIG_OUTBUF];
 	union {
 		struct pop3_sess pop3;
+		struct imap_sess imap;
 	} p;
 };
 
@@ -125,6 +139,14 @@ void conn_close_after(struct conn *c);
 void conn_close(struct conn *c, const char *why);
 /* Begin STARTTLS: discard buffered input; TLS starts once the queue drains. 0 or <0. */
 int conn_starttls(struct conn *c);
+/*
+ * Keep the command line just handed over in the input buffer (it does not
+ * move) until the stream or hold that the command started has ended, so
+ * the protocol may point into it meanwhile.
+ */
+void conn_keep_line(struct conn *c);
+/* Hand the next n input bytes to proto->raw instead of taking lines. */
+void conn_expect_raw(struct conn *c, uint64_t n);
 /* Stop or resume taking commands (delayed replies, pending commits). */
 void conn_hold(struct conn *c, int on);
 /* Ask for proto->commit at the end of this loop turn. */

@@ -115,17 +115,60 @@ int conn_starttls(struct conn *c)
 	return 0;
 }
 
+void conn_keep_line(struct conn *c)
+{
+	c->flags |= CONN_F_KEEP;
+}
+
+void conn_expect_raw(struct conn *c, uint64_t n)
+{
+	c->raw_left = n;
+}
+
+/* Drop n bytes from the front of the input buffer. */
+static void in_drop(struct conn *c, size_t n)
+{
+	memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
+}
+
+/* Raw mode: hand buffered bytes to proto->raw. 1 if some were handed over. */
+static int take_raw(struct conn *c)
+{
+	size_t n = c->in_len;
+
+	if (n == 0)
+		return 0;
+	if ((uint64_t)n > c->raw_left)
+		n = (size_t)c->raw_left;
+	c->raw_left -= n;
+	if (c->ops->raw(c, c->in, n) < 0) {
+		conn_close(c, "protocol error");
+		return 1;
+	}
+	if (c->id)
+		in_drop(c, n);
+	return 1;
+}
+
 /* Hand complete lines to the protocol while it can take a command. 1 if one was taken. */
 static int take_line(struct conn *c)
 {
 	unsigned char *nl;
 	size_t len, used;
+	int rc;
 
 	if (c->flags & (CONN_F_HOLD | CONN_F_STREAMING | CONN_F_STARTTLS | CONN_F_CLOSE_AFTER))
 		return 0;
+	if (c->in_hold) {
+		in_drop(c, c->in_hold);  /* the kept command is finished */
+		c->in_hold = 0;
+	}
+	if (c->raw_left && c->ops->raw)
+		return take_raw(c);
 	if (c->out_off < c->out_len)
 		return 0;               /* reply pending: let the client read first */
-	nl = memchr(c->in, '\n', c->in_len);
+	nl = c->in_len > c->in_scan ? memchr(c->in + c->in_scan, '\n', c->in_len - c->in_scan) : NULL;
 	if (c->flags & CONN_F_DISCARD) {
 		if (!nl) {
 			c->in_len = 0;
@@ -141,6 +184,7 @@ static int take_line(struct conn *c)
 		if (c->in_len == sizeof c->in) {
 			c->flags |= CONN_F_DISCARD;
 			c->in_len = 0;
+			c->in_scan = 0;
 			c->ops->too_long(c);
 			return 1;
 		}
@@ -150,8 +194,23 @@ static int take_line(struct conn *c)
 	len = used - 1;
 	if (len > 0 && c->in[len - 1] == '\r')
 		len--;
-	c->in[len] = '\0';
-	if (c->ops->line(c, (char *)c->in, len) < 0) {
+	{
+		unsigned char saved = c->in[len];
+		c->in[len] = '\0';
+		rc = c->ops->line(c, (char *)c->in, len);
+		if (rc > 0 && c->id) {
+			/* The command goes on after a literal: keep it whole. */
+			c->in[len] = saved;
+			if ((uint64_t)used + (uint64_t)rc + 1 > sizeof c->in) {
+				conn_close(c, "literal does not fit");
+				return 1;
+			}
+			c->in_scan = used + (size_t)rc - 1;
+			return 1;
+		}
+	}
+	c->in_scan = 0;
+	if (rc < 0) {
 		conn_close(c, "protocol error");
 		return 1;
 	}
@@ -159,10 +218,15 @@ static int take_line(struct conn *c)
 		return 1;
 	if (c->flags & CONN_F_STARTTLS) {
 		c->in_len = 0;
+		c->flags &= ~(unsigned)CONN_F_KEEP;
 		return 1;
 	}
-	memmove(c->in, c->in + used, c->in_len - used);
-	c->in_len -= used;
+	if (c->flags & CONN_F_KEEP) {
+		c->flags &= ~(unsigned)CONN_F_KEEP;
+		c->in_hold = used;
+		return 1;
+	}
+	in_drop(c, used);
 	return 1;
 }
 
@@ -242,7 +306,7 @@ void conn_run(struct conn *c)
 				}
 			} else if ((c->flags & CONN_F_STARTTLS) && !c->tls) {
 				c->flags &= ~(unsigned)CONN_F_STARTTLS;
-				c->in_len = 0;
+				c->in_len = c->in_scan = c->in_hold = 0;
 				if (conn_tls_start(c) < 0) {
 					conn_close(c, "no TLS slot");
 					return;

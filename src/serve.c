@@ -332,6 +332,8 @@ static void notify_cb(struct loop_fd *lf, short revents)
 		if (rc == 0 && kind == 'R')
 			reload();
 		/* 'M' (mailbox changed) matters to IMAP sessions; POP3 works on a snapshot. */
+		if (rc == 0 && kind == 'M')
+			imap_notify_mbox(mbox);
 	}
 }
 

@@ -6,6 +6,7 @@ DIR/postnook.log.  Raw is a line-oriented POP3 client on a plain socket
 (optionally upgraded to TLS) for the things poplib hides: exact reply
 lines, pipelining, timing, malformed input.
 """
+import imaplib
 import os
 import pathlib
 import poplib
@@ -97,7 +98,7 @@ def parse_size(text):
 class Server:
     """One postnook configuration, data directory and daemon process."""
 
-    def __init__(self, base, listeners=("plain", "tls", "starttls"), **opts):
+    def __init__(self, base, listeners=("plain", "tls", "starttls"), imap=(), **opts):
         self.dir = pathlib.Path(base)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.datadir = self.dir / "data"
@@ -108,6 +109,9 @@ class Server:
         self.ports = {}
         for k in self.listeners:
             self.ports[k] = free_port()
+        # IMAP listeners (kinds as for POP3), ports in self.iports.
+        self.imap_listeners = list(imap)
+        self.iports = {k: free_port() for k in self.imap_listeners}
         self.opts = {
             "datadir": str(self.datadir),
             "hostname": "localhost",
@@ -136,6 +140,8 @@ class Server:
                 lines.append("%s = %s" % (k, v))
         for kind in self.listeners:
             lines.append("listen = pop3 %s 127.0.0.1:%d" % (KIND_WORD[kind], self.ports[kind]))
+        for kind in self.imap_listeners:
+            lines.append("listen = imap %s 127.0.0.1:%d" % (KIND_WORD[kind], self.iports[kind]))
         return "\n".join(lines) + "\n"
 
     def write_config(self, text=None):
@@ -228,8 +234,11 @@ class Server:
     def wait_ready(self, kinds=None, timeout=15 * SLOW):
         for kind in kinds or self.listeners:
             self.wait_port(self.ports[kind], kind, timeout)
+        if kinds is None:
+            for kind in self.imap_listeners:
+                self.wait_port(self.iports[kind], kind, timeout, imap=True)
 
-    def wait_port(self, port, kind="plain", timeout=15 * SLOW):
+    def wait_port(self, port, kind="plain", timeout=15 * SLOW, imap=False):
         """Wait until the port serves a greeting (a full TLS handshake for tls)."""
         deadline = time.time() + timeout
         last = None
@@ -241,10 +250,10 @@ class Server:
                 r = Raw(port, timeout=5 * SLOW,
                         tls=unverified_ctx() if kind == "tls" else None)
                 g = r.readline()
-                r.send(b"QUIT\r\n")
+                r.send(b"a LOGOUT\r\n" if imap else b"QUIT\r\n")
                 r.read_until_eof(3 * SLOW)
                 r.close()
-                if g and g.startswith(b"+OK"):
+                if g and g.startswith(b"* OK" if imap else b"+OK"):
                     return
                 last = g
             except (OSError, ssl.SSLError) as e:
@@ -339,12 +348,53 @@ class Server:
         r.expect_ok(b"PASS " + password.encode())
         return r
 
+    def imap(self, user="alice", password=None, kind="plain", timeout=15 * SLOW, login=True):
+        """An imaplib client (STARTTLS first on a starttls port), logged in unless login=False."""
+        password = password if password is not None else self.users.get(user, PASSWORDS.get(user))
+        port = self.iports[kind]
+        if kind == "tls":
+            m = IMAP4_SSL("127.0.0.1", port, ssl_context=self.client_ctx(), timeout=timeout)
+        else:
+            m = IMAP4("127.0.0.1", port, timeout=timeout)
+            if kind == "starttls":
+                m.starttls(self.client_ctx())
+        if login:
+            m.login(user, password)
+        return m
+
+    def iraw(self, kind="plain", timeout=15 * SLOW, greet=True):
+        """A raw IMAP connection (Raw) after the greeting."""
+        tls = self.client_ctx() if kind == "tls" else None
+        r = Raw(self.iports[kind], timeout=timeout, tls=tls)
+        if greet:
+            g = r.readline()
+            assert g is not None and g.startswith(b"* OK"), "greeting: %r" % g
+            r.greeting = g
+        return r
+
     def assert_serving(self, user="alice"):
         """The daemon is alive and a fresh session logs in and answers STAT."""
         assert self.alive(), "postnook died (exit %s); log tail:\n%s" % (self.proc.returncode, self.log()[-3000:])
         p = self.pop_retry(user)
         p.stat()
         p.quit()
+
+
+class IMAP4(imaplib.IMAP4):
+    """imaplib.IMAP4 whose starttls() checks the certificate for 'localhost'."""
+
+    def starttls(self, ssl_context=None):
+        host, self.host = self.host, "localhost"
+        try:
+            return super().starttls(ssl_context)
+        finally:
+            self.host = host
+
+
+class IMAP4_SSL(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout):
+        sock = imaplib.IMAP4._create_socket(self, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname="localhost")
 
 
 class POP3(poplib.POP3):

@@ -268,7 +268,12 @@ static void test_listen(void)
 	/* the same IPv6 address written two ways */
 	ERR("listen = pop3 tls [::]:995\n\nlisten = pop3 tls [0::0]:995\n",
 	    "t.conf:3: listen [0::0]:995 is already used on line 1");
+#if CONFIG_IMAP
+	OK("listen = imap tls 0.0.0.0:993\n");
+	CHECK(c.nlisten == 1 && c.listen[0].proto == CFG_PROTO_IMAP && c.listen[0].port == 993);
+#else
 	ERR("listen = imap tls 0.0.0.0:993\n", "t.conf:1: imap is not available in this build");
+#endif
 	ERR("listen = smtp tls 0.0.0.0:25\n", "t.conf:1: listen protocol must be pop3 or imap");
 	ERR("listen = pop3 ssl 0.0.0.0:995\n", "t.conf:1: listen mode must be tls, starttls or none");
 	ERR("listen = pop3 tls\n", "t.conf:1: listen must be PROTO MODE ADDRESS:PORT, e.g. pop3 tls 0.0.0.0:995");

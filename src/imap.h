@@ -1,0 +1,223 @@
+/*
+ * imap — the IMAP4rev1 server (RFC 3501) with IDLE, UIDPLUS, MOVE,
+ * NAMESPACE, ID, ENABLE, UNSELECT, LITERAL+, CHILDREN, SPECIAL-USE,
+ * SASL-IR, QUOTA and APPENDLIMIT.
+ *
+ * A command is assembled in the connection's input buffer, small literals
+ * included (the connection keeps the line and waits for the literal and
+ * the rest); APPEND streams its message literal to a temporary file in the
+ * data directory instead. Replies are produced by the stream callback:
+ * the command's own output (FETCH, SEARCH, LIST ...), then the untagged
+ * updates the command may carry, then the tagged completion.
+ *
+ * Sessions that select the same mailbox share one view of it (imap_view.c):
+ * its UIDs in order, expunged UIDs that some session has not been told of,
+ * and a ring of recent flag changes. A session keeps only a few counters
+ * into that view, so a selected mailbox costs it nothing per message.
+ */
+#ifndef POSTNOOK_IMAP_H
+#define POSTNOOK_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* --- limits (each answered with BAD or NO, never a crash) ---------------- */
+
+/* Tag bytes; a longer tag is answered "* BAD". */
+#define IMAP_TAG_MAX 64
+/* A whole command (lines and the literals inside) is at most the input
+ * buffer, CONFIG_LINE_MAX bytes; a literal that would not fit is refused. */
+#define IMAP_CMD_MAX CONFIG_LINE_MAX
+/* Largest non-synchronizing literal (LITERAL- rule, RFC 7888): bigger {n+} is BAD. */
+#define IMAP_LITERAL_PLUS_MAX 4096
+/* Literals in one command (APPEND's message literal is not counted). */
+#define IMAP_LITERALS_MAX 16
+/* Nesting of parenthesised lists (FETCH items, SEARCH keys, flag lists). */
+#define IMAP_NEST_MAX 8
+/* SEARCH keys in one command, OR/NOT included. */
+#define IMAP_SEARCH_KEYS_MAX 64
+/* BODY[...] sections in one FETCH. */
+#define IMAP_FETCH_SECT_MAX 16
+/* Keywords per mailbox (they live in the message flags' upper bits). */
+#define IMAP_KEYWORDS_MAX 24
+/* Bytes of a keyword name. */
+#define IMAP_KEYWORD_LEN 64
+/* Flag changes remembered per shared view for other sessions; a session
+ * that falls further behind is sent the flags of all its messages. */
+#define IMAP_FLAG_RING 256
+/* Failed logins before the connection is closed. */
+#define IMAP_MAX_FAILURES 5
+/* Autologout: RFC 3501 asks for at least 30 minutes. */
+#define IMAP_TIMEOUT_S 1800
+/* IDLE keepalive interval (NAT boxes drop silent connections). */
+#define IMAP_IDLE_KEEPALIVE_S 110
+/* How often views with IDLE sessions look at the store for outside changes. */
+#define IMAP_IDLE_POLL_MS 500
+
+enum imap_state {
+	IMAP_NOTAUTH,
+	IMAP_AUTH,
+	IMAP_SELECTED,
+	IMAP_LOGOUT,
+};
+
+/* What the session is doing between commands. */
+enum imap_sub {
+	IMAP_SUB_NONE,
+	IMAP_SUB_SASL,          /* AUTHENTICATE: waiting for the response line */
+	IMAP_SUB_IDLE,          /* IDLE: waiting for DONE */
+	IMAP_SUB_APPEND,        /* APPEND: message literal arriving (raw mode) */
+	IMAP_SUB_APPEND_EOL,    /* APPEND: literal in, waiting for the end of the line */
+	IMAP_SUB_DISCARD,       /* a refused literal arriving: drop it */
+};
+
+/* A string from the command (in the input buffer; not NUL-terminated). */
+struct imap_str {
+	const char *s;
+	size_t len;
+	int q;                  /* a quoted string: escapes still in (imap_str_copy removes them) */
+};
+
+/* Parser cursor over an assembled command. */
+struct imap_p {
+	const char *p, *end;
+	int err;                /* sticky: 0, or -EINVAL with msg set */
+	const char *msg;        /* what was wrong, for the BAD reply */
+	int depth;
+};
+
+/* A session's window into a shared view (see imap_view.c). */
+struct imap_sv {
+	struct imap_view *v;
+	struct conn *next;          /* next session on the same view */
+	uint32_t uid_limit;         /* messages with uid < this have been announced */
+	uint32_t seen_gen;          /* expunges up to this generation have been announced */
+	uint32_t exists;            /* messages in this session's view */
+	uint32_t ring_seen;         /* flag changes before this ring position are known */
+	uint32_t recent_lo, recent_hi;  /* UIDs [lo, hi) are \Recent in this session */
+	uint32_t c_layout, c_seq, c_idx;  /* cached seq <-> index pair */
+	uint32_t kw_gen;            /* keyword list generation announced (FLAGS) */
+};
+
+/* Streamed output in progress. */
+struct imap_job {
+	uint8_t kind;               /* imap.c's JOB_* */
+	uint8_t phase;              /* UPD_* while sending updates */
+	uint8_t uid;                /* a UID command (sets are UIDs; updates limited) */
+	uint8_t item;               /* FETCH: item index within the current message */
+	uint8_t open;               /* FETCH: "* n FETCH (" already sent for cur */
+	uint8_t flags;              /* command specific */
+	const char *set, *set_end;  /* the sequence set (in the kept line) */
+	const char *pos;            /* next range in the set */
+	const char *args, *args_end;/* the rest of the command (FETCH items, SEARCH keys) */
+	uint32_t lo, hi, cur;       /* current range and next number in it */
+	uint64_t off, total;        /* FETCH: bytes of the current literal sent / its size */
+	uint32_t u_cursor, u_gen, u_count;  /* updates: position, target generation, count */
+	uint32_t m_uid, m_seq;      /* FETCH: the message being sent */
+	uint8_t done_range;         /* the current range is finished */
+	uint8_t missed;             /* messages were skipped (expunged meanwhile) */
+};
+
+struct imap_sess {
+	enum imap_state state;
+	uint8_t sub;                /* enum imap_sub */
+	uint8_t readonly;           /* EXAMINE */
+	uint8_t enabled;            /* ENABLE'd extensions (none that change replies yet) */
+	uint8_t no_expunge;         /* the running command may not announce expunges */
+	uint8_t silent;             /* STORE .SILENT */
+	uint8_t wr;                 /* pending group-commit write (imap_write.c's WR_*) */
+	uint8_t idle_done;          /* IDLE ended by DONE: send the tagged OK */
+	unsigned failures;
+	uint32_t user_id;
+	char user[65];
+	char tag[IMAP_TAG_MAX + 1];
+	char done[512];             /* the tagged completion, sent after the updates */
+	struct imap_sv sv;
+	struct imap_job job;
+	int64_t idle_since;         /* ms: IDLE start or last keepalive */
+	/* group-commit arguments (the command line is kept while they run) */
+	uint32_t wr_mbox, wr_uidvalidity, wr_uid, wr_uid2, wr_count;
+	uint32_t wr_flags, wr_mode;
+	int wr_rc;
+	uint64_t own_lo, own_hi;    /* modseqs of this session's own flag changes (not echoed) */
+	/* literal assembly: the command so far has lit_prev bytes, then a literal of lit_n */
+	size_t lit_prev;
+	uint64_t lit_n;
+	unsigned nlit;
+	/* APPEND streaming */
+	int app_fd;                 /* temp file in the data dir, or -1 */
+	uint64_t app_size, app_got;
+	int64_t app_date;
+};
+
+struct conn;
+struct proto_ops;
+#if CONFIG_IMAP
+extern const struct proto_ops imap_ops;
+#define IMAP_OPS (&imap_ops)
+/* A mailbox changed outside this session (notify datagram, POP3): update its view. */
+void imap_notify_mbox(uint32_t mbox);
+#else
+#define IMAP_OPS (&pop3_ops)
+static inline void imap_notify_mbox(uint32_t mbox)
+{
+	(void)mbox;
+}
+#endif
+
+/* --- imap_parse.c: the command parser (bounded, in place) --------------- */
+
+void imap_p_init(struct imap_p *p, const char *s, size_t len);
+/* Fail with a message (the first failure sticks). Returns -EINVAL. */
+int imap_p_fail(struct imap_p *p, const char *msg);
+int imap_p_sp(struct imap_p *p);
+/* At the end of the command? (only when no error) */
+int imap_p_eol(struct imap_p *p);
+int imap_p_peek(const struct imap_p *p);
+/* An atom (ATOM-CHAR+). */
+int imap_p_atom(struct imap_p *p, struct imap_str *out);
+/* A tag (ASTRING-CHAR except '+'). */
+int imap_p_tag(struct imap_p *p, struct imap_str *out);
+/* A quoted string or a literal; *quoted tells which (quoted strings are
+ * returned with their escapes: use imap_str_copy). */
+int imap_p_string(struct imap_p *p, struct imap_str *out);
+/* astring: atom chars plus ']' or a string. */
+int imap_p_astring(struct imap_p *p, struct imap_str *out);
+/* nstring: NIL (out->s = NULL) or a string. */
+int imap_p_nstring(struct imap_p *p, struct imap_str *out);
+/* A list-mailbox: list-chars (with % and *) or a string. */
+int imap_p_listmbox(struct imap_p *p, struct imap_str *out);
+/* A number (u32 range, or u63 when big). */
+int imap_p_number(struct imap_p *p, uint32_t *out);
+int imap_p_number64(struct imap_p *p, uint64_t *out);
+/* Open/close a parenthesised list (depth bounded by IMAP_NEST_MAX). */
+int imap_p_open(struct imap_p *p);
+int imap_p_close(struct imap_p *p);
+/* Does the next char match c (case-sensitive)? Consumes it if so. */
+int imap_p_accept(struct imap_p *p, char c);
+/* A sequence set: checked syntax; out covers its text. */
+int imap_p_seqset(struct imap_p *p, struct imap_str *out);
+/* A flag: \Word or a keyword atom. */
+int imap_p_flag(struct imap_p *p, struct imap_str *out);
+/* Copy a parsed string (unescaping a quoted one) into buf with a NUL. 0 or -ENOSPC. */
+int imap_str_copy(const struct imap_str *s, char *buf, size_t cap);
+/* Case-insensitive compare with a C string. */
+int imap_str_is(const struct imap_str *s, const char *word);
+/*
+ * Walk a checked sequence set: the next range at *pos (set text up to end),
+ * with '*' as star; lo <= hi on return. 1 with a range, 0 at the end.
+ */
+int imap_set_next(const char **pos, const char *end, uint32_t star, uint32_t *lo, uint32_t *hi);
+/* Does the set contain n? */
+int imap_set_has(const char *set, const char *end, uint32_t star, uint32_t n);
+/*
+ * If a command line ends with a literal announcement {n} or {n+}, set *n and
+ * *plus and return 1; 0 if it does not; -EINVAL if the braces are bad.
+ */
+int imap_literal_tail(const char *line, size_t len, uint64_t *n, int *plus);
+/* Is s a valid mailbox name (modified UTF-7, no empty levels, length)? 0 or -EINVAL. */
+int imap_mbox_name_check(const char *name);
+
+#endif

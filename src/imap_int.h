@@ -1,0 +1,138 @@
+/* imap_int — what the imap_*.c files share (not for other modules). */
+#ifndef POSTNOOK_IMAP_INT_H
+#define POSTNOOK_IMAP_INT_H
+
+#include "conn.h"
+#include "imap.h"
+#include "store.h"
+
+#define S(c) (&(c)->p.imap)
+
+/* Streamed output kinds (imap_job.kind). */
+enum {
+	JOB_NONE,
+	JOB_FETCH,      /* FETCH / UID FETCH / STORE results (imap_fetch.c) */
+	JOB_SEARCH,     /* SEARCH results (imap_search.c) */
+	JOB_LIST,       /* LIST/LSUB (imap_mbox.c) */
+	JOB_UPDATES,    /* untagged updates before the tagged reply (imap_view.c) */
+	JOB_TAGGED,     /* the tagged reply in s->done */
+};
+
+/* Set the tagged completion ("OK ...", "NO ...", "BAD ...") and start the
+ * update + tagged phases (unless a body job was started first: then they
+ * follow it). */
+void imap_done(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Tagged BAD from a parser error. */
+void imap_bad(struct conn *c, const struct imap_p *p);
+/* Start job kind: its stream runs, then updates, then the tagged reply in s->done. */
+void imap_job_start(struct conn *c, int kind);
+/* Reply for a store error ("NO [...] text"). */
+void imap_store_no(struct conn *c, int err, const char *what);
+/* Parse a mailbox name argument into buf (INBOX case-folded); 0 or -1 (BAD/NO sent). */
+int imap_mbox_arg(struct conn *c, struct imap_p *p, char *buf);
+/* The SPECIAL-USE attribute of a top-level name, or NULL. */
+const char *imap_special_use(const char *name);
+/* Format the flags word as "\\Seen \\Answered kw ..." into buf. */
+size_t imap_flags_fmt(struct conn *c, uint32_t flags, char *buf, size_t cap, int recent);
+/* Parse a flag list "(...)" or a single flag into *flags (keywords get bits via the store in the
+ * commit; names are kept in the line). 0 or -1 (BAD sent). */
+int imap_flags_parse(struct conn *c, struct imap_p *p, int list_required, uint32_t *flags);
+/* The APPENDLIMIT in bytes. */
+uint64_t imap_appendlimit(void);
+
+/* --- command handlers (each parses its arguments after the name) ------- */
+int imap_cmd_create(struct conn *c, struct imap_p *p);
+int imap_cmd_delete(struct conn *c, struct imap_p *p);
+int imap_cmd_rename(struct conn *c, struct imap_p *p);
+int imap_cmd_subscribe(struct conn *c, struct imap_p *p);
+int imap_cmd_unsubscribe(struct conn *c, struct imap_p *p);
+int imap_cmd_list(struct conn *c, struct imap_p *p);
+int imap_cmd_lsub(struct conn *c, struct imap_p *p);
+int imap_cmd_status(struct conn *c, struct imap_p *p);
+int imap_cmd_select(struct conn *c, struct imap_p *p);
+int imap_cmd_examine(struct conn *c, struct imap_p *p);
+int imap_cmd_close(struct conn *c, struct imap_p *p);
+int imap_cmd_unselect(struct conn *c, struct imap_p *p);
+int imap_cmd_getquota(struct conn *c, struct imap_p *p);
+int imap_cmd_getquotaroot(struct conn *c, struct imap_p *p);
+int imap_cmd_fetch(struct conn *c, struct imap_p *p);
+int imap_cmd_search(struct conn *c, struct imap_p *p);
+int imap_cmd_store(struct conn *c, struct imap_p *p);
+int imap_cmd_copy(struct conn *c, struct imap_p *p);
+int imap_cmd_move(struct conn *c, struct imap_p *p);
+int imap_cmd_expunge(struct conn *c, struct imap_p *p);
+int imap_cmd_check(struct conn *c, struct imap_p *p);
+/* APPEND: the command line up to the message literal of n bytes. */
+int imap_append_start(struct conn *c, char *line, size_t len, uint64_t n, int plus);
+int imap_append_raw(struct conn *c, const unsigned char *data, size_t len);
+void imap_append_eol(struct conn *c, size_t len);
+void imap_append_abort(struct conn *c);
+
+/* Streams: 1 done, 0 more to come, <0 close. */
+int imap_list_stream(struct conn *c);
+int imap_fetch_stream(struct conn *c);
+int imap_search_stream(struct conn *c);
+
+/* Pending group-commit writes (imap_sess.wr). */
+enum { WR_NONE, WR_SEEN, WR_STORE, WR_EXPUNGE, WR_CLOSE, WR_COPY, WR_MOVE, WR_APPEND };
+/* FETCH jobs started from other commands (imap_fetch.c). */
+void imap_fetch_flags_job(struct conn *c, const struct imap_str *set);
+void imap_fetch_after_seen(struct conn *c);
+
+/* Group commit for the write commands (imap_write.c). */
+int imap_write_commit(struct conn *c, struct store_batch *b);
+void imap_write_committed(struct conn *c, int err);
+
+/* --- imap_view.c: shared views of selected mailboxes --------------------- */
+
+struct imap_view_ent {
+	uint32_t uid;
+	uint32_t gone;          /* expunge generation, 0 = present */
+};
+
+struct imap_view {
+	struct imap_view *next;
+	uint32_t mbox, user, uidvalidity;
+	uint64_t modseq;            /* the mailbox's HIGHESTMODSEQ when last synced */
+	struct imap_view_ent *e;
+	uint32_t n, cap;
+	uint32_t ntomb;             /* entries with gone != 0 */
+	uint32_t gen;               /* last expunge generation */
+	uint32_t layout;            /* bumped when entries move (compaction) */
+	uint32_t recent_upto;       /* UIDs below this have been given a \Recent owner */
+	uint32_t ring_pos;          /* flag changes pushed so far */
+	struct { uint32_t uid; uint64_t modseq; } ring[IMAP_FLAG_RING];
+	struct conn *sessions;
+	unsigned nsess, nidle;
+	int gone;                   /* the mailbox was deleted */
+};
+
+/* Attach c to the view of mailbox mb (creating and loading it). 0 or <0. */
+int imap_view_open(struct conn *c, const struct store_mbox *mb);
+void imap_view_close(struct conn *c);
+/* Bring the view up to date with the store; wake IDLE sessions on changes. */
+void imap_view_sync(struct imap_view *v);
+/* A mailbox changed (notify datagram, POP3): sync its view if open. */
+void imap_view_notify(uint32_t mbox);
+/* Index of message seq (1-based) in c's view, or UINT32_MAX. */
+uint32_t imap_view_idx(struct conn *c, uint32_t seq);
+/* Sequence number of entry idx in c's view (it must be visible). */
+uint32_t imap_view_seq(struct conn *c, uint32_t idx);
+/* First index with uid >= uid. */
+uint32_t imap_view_lower(const struct imap_view *v, uint32_t uid);
+/* Is entry idx in c's view? */
+int imap_view_visible(const struct conn *c, uint32_t idx);
+/* The largest UID in c's view (0 if empty). */
+uint32_t imap_view_maxuid(struct conn *c);
+/* Produce pending updates (expunges if allowed, EXISTS/RECENT, flag changes). 1 done. */
+int imap_updates_stream(struct conn *c);
+/* Has the view anything to tell c? */
+int imap_updates_pending(const struct conn *c);
+/* Session enters/leaves IDLE (counts idlers for the poll timer). */
+void imap_view_idle(struct conn *c, int on);
+/* \Recent messages in c's view. */
+uint32_t imap_view_recent(struct conn *c);
+/* Skip flag-ring entries with modseq in [lo, hi] (this session's own STORE). */
+void imap_view_own(struct conn *c, uint64_t lo, uint64_t hi);
+
+#endif

@@ -1,0 +1,478 @@
+/*
+ * imap_parse — the IMAP command grammar (RFC 3501 section 9), parsed in
+ * place over an assembled command: no allocation, every step bounded by
+ * the command's length, nesting bounded by IMAP_NEST_MAX. Errors are
+ * sticky: the first one sets p->err and p->msg (the text of the BAD reply)
+ * and every later call fails at once.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap.h"
+
+void imap_p_init(struct imap_p *p, const char *s, size_t len)
+{
+	p->p = s;
+	p->end = s + len;
+	p->err = 0;
+	p->msg = NULL;
+	p->depth = 0;
+}
+
+int imap_p_fail(struct imap_p *p, const char *msg)
+{
+	if (!p->err) {
+		p->err = -EINVAL;
+		p->msg = msg;
+	}
+	return -EINVAL;
+}
+
+int imap_p_peek(const struct imap_p *p)
+{
+	return p->err || p->p >= p->end ? -1 : (unsigned char)*p->p;
+}
+
+int imap_p_accept(struct imap_p *p, char c)
+{
+	if (imap_p_peek(p) != (unsigned char)c)
+		return 0;
+	p->p++;
+	return 1;
+}
+
+int imap_p_sp(struct imap_p *p)
+{
+	if (p->err)
+		return p->err;
+	if (!imap_p_accept(p, ' '))
+		return imap_p_fail(p, "Missing argument");
+	return 0;
+}
+
+int imap_p_eol(struct imap_p *p)
+{
+	return !p->err && p->p == p->end;
+}
+
+static int is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* ATOM-CHAR: any CHAR except atom-specials ( ) { SP CTL % * " \ ] */
+static int atom_char(unsigned char c)
+{
+	return c < 0x80 && !is_ctl(c) && !strchr("(){ %*\"\\]", c);
+}
+
+/* Parse 1* of chars accepted by ok(). */
+static int run(struct imap_p *p, int (*ok)(unsigned char c), struct imap_str *out, const char *what)
+{
+	const char *s = p->p;
+
+	if (p->err)
+		return p->err;
+	while (p->p < p->end && ok((unsigned char)*p->p))
+		p->p++;
+	if (p->p == s)
+		return imap_p_fail(p, what);
+	out->s = s;
+	out->len = (size_t)(p->p - s);
+	out->q = 0;
+	return 0;
+}
+
+int imap_p_atom(struct imap_p *p, struct imap_str *out)
+{
+	return run(p, atom_char, out, "Expected an atom");
+}
+
+static int tag_char(unsigned char c)
+{
+	return atom_char(c) && c != '+';
+}
+
+int imap_p_tag(struct imap_p *p, struct imap_str *out)
+{
+	return run(p, tag_char, out, "Invalid tag");
+}
+
+static int astring_char(unsigned char c)
+{
+	return atom_char(c) || c == ']';
+}
+
+static int list_char(unsigned char c)
+{
+	return atom_char(c) || c == ']' || c == '%' || c == '*';
+}
+
+/* {n} or {n+} CRLF, then n bytes. */
+static int literal(struct imap_p *p, struct imap_str *out)
+{
+	uint64_t n = 0;
+	int digits = 0;
+
+	p->p++;        /* '{' */
+	while (p->p < p->end && *p->p >= '0' && *p->p <= '9') {
+		n = n * 10 + (uint64_t)(*p->p++ - '0');
+		if (++digits > 10)
+			return imap_p_fail(p, "Literal too large");
+	}
+	if (!digits)
+		return imap_p_fail(p, "Bad literal");
+	imap_p_accept(p, '+');
+	if (!imap_p_accept(p, '}'))
+		return imap_p_fail(p, "Bad literal");
+	imap_p_accept(p, '\r');
+	if (!imap_p_accept(p, '\n'))
+		return imap_p_fail(p, "Bad literal");
+	if (n > (uint64_t)(p->end - p->p))
+		return imap_p_fail(p, "Literal shorter than announced");
+	out->s = p->p;
+	out->len = (size_t)n;
+	out->q = 0;
+	p->p += n;
+	return 0;
+}
+
+/* "..." with \" and \\ escapes; no CR, LF or NUL inside. */
+static int quoted(struct imap_p *p, struct imap_str *out)
+{
+	const char *s;
+
+	p->p++;        /* '"' */
+	s = p->p;
+	for (;;) {
+		if (p->p >= p->end)
+			return imap_p_fail(p, "Unterminated quoted string");
+		unsigned char c = (unsigned char)*p->p;
+		if (c == '"')
+			break;
+		if (c == '\r' || c == '\n' || c == 0)
+			return imap_p_fail(p, "Invalid character in a quoted string");
+		if (c == '\\') {
+			if (p->p + 1 >= p->end || (p->p[1] != '"' && p->p[1] != '\\'))
+				return imap_p_fail(p, "Invalid escape in a quoted string");
+			p->p++;
+		}
+		p->p++;
+	}
+	out->s = s;
+	out->len = (size_t)(p->p - s);
+	out->q = 1;
+	p->p++;
+	return 0;
+}
+
+int imap_p_string(struct imap_p *p, struct imap_str *out)
+{
+	int c = imap_p_peek(p);
+
+	if (p->err)
+		return p->err;
+	if (c == '"')
+		return quoted(p, out);
+	if (c == '{')
+		return literal(p, out);
+	return imap_p_fail(p, "Expected a string");
+}
+
+int imap_p_astring(struct imap_p *p, struct imap_str *out)
+{
+	int c = imap_p_peek(p);
+
+	if (c == '"' || c == '{')
+		return imap_p_string(p, out);
+	return run(p, astring_char, out, "Expected a string or an atom");
+}
+
+int imap_p_nstring(struct imap_p *p, struct imap_str *out)
+{
+	int c = imap_p_peek(p);
+
+	if (c == 'N' || c == 'n') {
+		struct imap_str a;
+		if (imap_p_atom(p, &a) == 0 && imap_str_is(&a, "NIL")) {
+			out->s = NULL;
+			out->len = 0;
+			out->q = 0;
+			return 0;
+		}
+		return imap_p_fail(p, "Expected NIL or a string");
+	}
+	return imap_p_string(p, out);
+}
+
+int imap_p_listmbox(struct imap_p *p, struct imap_str *out)
+{
+	int c = imap_p_peek(p);
+
+	if (c == '"' || c == '{')
+		return imap_p_string(p, out);
+	return run(p, list_char, out, "Expected a mailbox pattern");
+}
+
+int imap_p_number64(struct imap_p *p, uint64_t *out)
+{
+	uint64_t n = 0;
+	int digits = 0;
+
+	if (p->err)
+		return p->err;
+	while (p->p < p->end && *p->p >= '0' && *p->p <= '9') {
+		n = n * 10 + (uint64_t)(*p->p++ - '0');
+		if (++digits > 18)
+			return imap_p_fail(p, "Number too large");
+	}
+	if (!digits)
+		return imap_p_fail(p, "Expected a number");
+	*out = n;
+	return 0;
+}
+
+int imap_p_number(struct imap_p *p, uint32_t *out)
+{
+	uint64_t n;
+
+	if (imap_p_number64(p, &n))
+		return p->err;
+	if (n > UINT32_MAX)
+		return imap_p_fail(p, "Number too large");
+	*out = (uint32_t)n;
+	return 0;
+}
+
+int imap_p_open(struct imap_p *p)
+{
+	if (p->err)
+		return p->err;
+	if (!imap_p_accept(p, '('))
+		return imap_p_fail(p, "Expected '('");
+	if (++p->depth > IMAP_NEST_MAX)
+		return imap_p_fail(p, "Too deeply nested");
+	return 0;
+}
+
+int imap_p_close(struct imap_p *p)
+{
+	if (p->err)
+		return p->err;
+	if (!imap_p_accept(p, ')'))
+		return imap_p_fail(p, "Expected ')'");
+	p->depth--;
+	return 0;
+}
+
+/* seq-number: nz-number or '*'. */
+static int seqnum(const char **s, const char *end)
+{
+	const char *q = *s;
+	uint64_t n = 0;
+
+	if (q < end && *q == '*') {
+		*s = q + 1;
+		return 0;
+	}
+	if (q >= end || *q < '1' || *q > '9')
+		return -1;
+	while (q < end && *q >= '0' && *q <= '9') {
+		n = n * 10 + (uint64_t)(*q++ - '0');
+		if (n > UINT32_MAX)
+			return -1;
+	}
+	*s = q;
+	return 0;
+}
+
+int imap_p_seqset(struct imap_p *p, struct imap_str *out)
+{
+	const char *s = p->p;
+
+	if (p->err)
+		return p->err;
+	for (;;) {
+		if (seqnum(&p->p, p->end) < 0)
+			return imap_p_fail(p, "Invalid sequence set");
+		if (p->p < p->end && *p->p == ':') {
+			p->p++;
+			if (seqnum(&p->p, p->end) < 0)
+				return imap_p_fail(p, "Invalid sequence set");
+		}
+		if (p->p < p->end && *p->p == ',') {
+			p->p++;
+			continue;
+		}
+		break;
+	}
+	out->s = s;
+	out->len = (size_t)(p->p - s);
+	out->q = 0;
+	return 0;
+}
+
+int imap_p_flag(struct imap_p *p, struct imap_str *out)
+{
+	const char *s = p->p;
+
+	if (imap_p_accept(p, '\\')) {
+		if (imap_p_accept(p, '*')) {
+			out->s = s;
+			out->len = 2;
+			out->q = 0;
+			return 0;
+		}
+		if (imap_p_atom(p, out))
+			return p->err;
+		out->s = s;
+		out->len++;
+		return 0;
+	}
+	return imap_p_atom(p, out);
+}
+
+int imap_str_copy(const struct imap_str *s, char *buf, size_t cap)
+{
+	size_t i, o = 0;
+
+	if (!s->s) {
+		if (cap == 0)
+			return -ENOSPC;
+		buf[0] = '\0';
+		return 0;
+	}
+	for (i = 0; i < s->len; i++) {
+		char ch = s->s[i];
+		if (s->q && ch == '\\' && i + 1 < s->len)
+			ch = s->s[++i];
+		if (o + 1 >= cap)
+			return -ENOSPC;
+		buf[o++] = ch;
+	}
+	if (o >= cap)
+		return -ENOSPC;
+	buf[o] = '\0';
+	return 0;
+}
+
+int imap_str_is(const struct imap_str *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	return s->s && s->len == n && !strncasecmp(s->s, word, n);
+}
+
+/* Parse one seq-number of a checked set; '*' is star. */
+static uint32_t setnum(const char **s, uint32_t star)
+{
+	uint64_t n = 0;
+
+	if (**s == '*') {
+		(*s)++;
+		return star;
+	}
+	while (**s >= '0' && **s <= '9')
+		n = n * 10 + (uint64_t)(*(*s)++ - '0');
+	return (uint32_t)n;
+}
+
+int imap_set_next(const char **pos, const char *end, uint32_t star, uint32_t *lo, uint32_t *hi)
+{
+	const char *s = *pos;
+	uint32_t a, b;
+
+	if (s >= end)
+		return 0;
+	a = setnum(&s, star);
+	b = a;
+	if (s < end && *s == ':') {
+		s++;
+		b = setnum(&s, star);
+	}
+	if (s < end && *s == ',')
+		s++;
+	*pos = s;
+	*lo = a < b ? a : b;
+	*hi = a < b ? b : a;
+	return 1;
+}
+
+int imap_set_has(const char *set, const char *end, uint32_t star, uint32_t n)
+{
+	uint32_t lo, hi;
+
+	while (imap_set_next(&set, end, star, &lo, &hi))
+		if (n >= lo && n <= hi)
+			return 1;
+	return 0;
+}
+
+int imap_literal_tail(const char *line, size_t len, uint64_t *n, int *plus)
+{
+	size_t i;
+	uint64_t v = 0, mul = 1;
+
+	if (len < 3 || line[len - 1] != '}')
+		return 0;
+	i = len - 1;
+	*plus = 0;
+	if (line[i - 1] == '+') {
+		*plus = 1;
+		i--;
+	}
+	if (i < 2)
+		return 0;
+	size_t end = i;
+	while (i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9') {
+		if (end - i >= 12)
+			return -EINVAL;
+		v += (uint64_t)(line[i - 1] - '0') * mul;
+		mul *= 10;
+		i--;
+	}
+	if (i == end || i == 0 || line[i - 1] != '{')
+		return 0;
+	*n = v;
+	return 1;
+}
+
+/*
+ * Mailbox names: 1..STORE_MBOX_NAME_MAX (255) bytes of printable US-ASCII
+ * in modified UTF-7 (RFC 3501 5.1.3): '&' starts a base64 run (the
+ * modified alphabet with ',' for '/') ended by '-', "&-" is '&'; no empty
+ * hierarchy level ("a//b", "/a", "a/"), no '*' or '%' (LIST wildcards).
+ */
+int imap_mbox_name_check(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > 255 || name[0] == '/' || name[n - 1] == '/')
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x20 || c >= 0x7f || c == '*' || c == '%')
+			return -EINVAL;
+		if (c == '/' && name[i + 1] == '/')
+			return -EINVAL;
+		if (c == '&') {
+			size_t j = i + 1, bits;
+			while (j < n && name[j] != '-') {
+				unsigned char b = (unsigned char)name[j];
+				if (!((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
+				      b == '+' || b == ','))
+					return -EINVAL;
+				j++;
+			}
+			if (j >= n)
+				return -EINVAL;     /* unterminated */
+			bits = (j - i - 1) * 6;
+			/* UTF-16 in base64: a run encodes whole 16-bit units, padding < 6 bits. */
+			if (j - i - 1 > 0 && (bits % 16) >= 6)
+				return -EINVAL;
+			i = j;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,264 @@
+/*
+ * store_flags — IMAP's message writes inside a group-commit part (flag
+ * changes, COPY sharing blobs, APPEND from a spooled file) and the fast
+ * one-txn walk of a mailbox's message records.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "store_int.h"
+#include "store_mbox.h"
+
+#define APPEND_CHUNK 65536      /* bytes read from the spool file per pread */
+
+/* A map-full inside a part: grow after the batch (EBUSY: retry) or EFULL at the maximum. */
+static int part_err(struct store_batch *b, int rc)
+{
+	uint64_t size, max;
+
+	if (rc != STORE_EFULL)
+		return rc;
+	b->want_grow = 1;
+	if (store_mapinfo(b->st, &size, &max, NULL) == 0 && size < max)
+		return STORE_EBUSY;
+	return STORE_EFULL;
+}
+
+/* Walk mbox's records from uid `from` in txn. */
+static int walk(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t from,
+                int (*cb)(void *arg, const struct store_msg *m), void *arg)
+{
+	unsigned char kb[8];
+	struct store_msg m;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, cbrc = 0;
+
+	rc = mdb_cursor_open(txn, st->msgs, &cur);
+	if (rc)
+		return store_err(rc);
+	store_msgkey(kb, mbox, from);
+	k.mv_size = 8;
+	k.mv_data = kb;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		if (k.mv_size != 8 || store_get32(k.mv_data) != mbox)
+			break;
+		rc = store_msg_decode(&k, &v, &m);
+		if (rc == 0)
+			rc = cbrc = cb(arg, &m);
+		if (rc)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc > 0 && cbrc)
+		return rc;      /* the callback's own stop value */
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int store_msg_walk(struct store *st, uint32_t mbox, uint32_t from,
+                   int (*cb)(void *arg, const struct store_msg *m), void *arg)
+{
+	MDB_txn *txn;
+	int rc = store_rbegin(st, &txn);
+
+	if (rc)
+		return rc;
+	rc = walk(st, txn, mbox, from, cb, arg);
+	store_rend(st);
+	return rc;
+}
+
+int store_batch_walk(struct store_batch *b, uint32_t mbox, uint32_t from,
+                     int (*cb)(void *arg, const struct store_msg *m), void *arg)
+{
+	if (!b || !b->active || !b->part)
+		return STORE_EINVAL;
+	return walk(b->st, b->part, mbox, from, cb, arg);
+}
+
+/* Read mailbox id's record and name in the part. */
+static int part_mbox(struct store_batch *b, uint32_t id, struct store_mbox *mb, char *name)
+{
+	if (!b || !b->active || !b->part)
+		return STORE_EINVAL;
+	return store_mrec_get_id(b->st, b->part, id, mb, name);
+}
+
+int store_batch_flags(struct store_batch *b, uint32_t mbox, uint32_t uid, int mode, uint32_t flags,
+                      uint32_t *out, uint64_t *modseq)
+{
+	char name[STORE_MBOX_NAME_MAX + 1];
+	unsigned char kb[8], rec[STORE_MSGREC_LEN];
+	MDB_val k = { 8, kb }, v;
+	struct store_mbox mb;
+	struct store_msg m;
+	uint32_t nf;
+	int rc;
+
+	rc = part_mbox(b, mbox, &mb, name);
+	if (rc)
+		return rc;
+	store_msgkey(kb, mbox, uid);
+	rc = mdb_get(b->part, b->st->msgs, &k, &v);
+	if (rc)
+		return store_err(rc);
+	rc = store_msg_decode(&k, &v, &m);
+	if (rc)
+		return rc;
+	nf = mode == STORE_FLAGS_SET ? flags : mode == STORE_FLAGS_ADD ? m.flags | flags : m.flags & ~flags;
+	*out = nf;
+	*modseq = 0;
+	if (nf == m.flags)
+		return 0;
+	m.flags = nf;
+	m.modseq = ++mb.highestmodseq;
+	*modseq = m.modseq;
+	store_msg_encode(&m, rec);
+	v.mv_size = sizeof rec;
+	v.mv_data = rec;
+	rc = store_err(mdb_put(b->part, b->st->msgs, &k, &v, 0));
+	if (rc == 0)
+		rc = store_mrec_put(b->st, b->part, &mb, name);
+	return part_err(b, rc);
+}
+
+/* Check the owner's quota for one more message of size bytes and count it. */
+static int quota_take(struct store_batch *b, uint32_t user, uint64_t size)
+{
+	struct store_urec r;
+	int rc = store_urec_get_id(b->st, b->part, user, &r);
+
+	if (rc)
+		return rc;
+	if ((r.u.quota_bytes && r.u.used_bytes + size > r.u.quota_bytes) ||
+	    (r.u.quota_msgs && r.u.used_msgs >= r.u.quota_msgs))
+		return STORE_EQUOTA;
+	if (r.u.used_msgs == UINT32_MAX)
+		return STORE_EFULL;
+	r.u.used_bytes += size;
+	r.u.used_msgs++;
+	return store_urec_put(b->st, b->part, &r);
+}
+
+/* Add a message record to dst (next UID) and count it in the mailbox. */
+static int add_record(struct store_batch *b, struct store_mbox *dst, const char *dname, struct store_msg *m,
+                      uint32_t *newuid)
+{
+	unsigned char kb[8], rec[STORE_MSGREC_LEN];
+	MDB_val k = { 8, kb }, v = { sizeof rec, rec };
+	int rc;
+
+	if (dst->uidnext == UINT32_MAX || dst->count == UINT32_MAX)
+		return STORE_EFULL;
+	m->uid = dst->uidnext;
+	m->modseq = ++dst->highestmodseq;
+	store_msg_encode(m, rec);
+	store_msgkey(kb, dst->id, m->uid);
+	rc = mdb_put(b->part, b->st->msgs, &k, &v, MDB_NOOVERWRITE);
+	if (rc)
+		return store_err(rc);
+	dst->uidnext++;
+	dst->count++;
+	dst->bytes += m->size;
+	*newuid = m->uid;
+	return store_mrec_put(b->st, b->part, dst, dname);
+}
+
+int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t dst, uint32_t *newuid)
+{
+	char dname[STORE_MBOX_NAME_MAX + 1];
+	unsigned char kb[8], bk[8], refs[4];
+	MDB_val k = { 8, kb }, v;
+	struct store_mbox mb;
+	struct store_msg m;
+	uint32_t n;
+	int rc;
+
+	rc = part_mbox(b, dst, &mb, dname);
+	if (rc)
+		return rc;
+	store_msgkey(kb, src, uid);
+	rc = mdb_get(b->part, b->st->msgs, &k, &v);
+	if (rc)
+		return store_err(rc);
+	rc = store_msg_decode(&k, &v, &m);
+	if (rc)
+		return rc;
+	rc = quota_take(b, mb.user, m.size);
+	if (rc)
+		return part_err(b, rc);
+	/* one more reference to the same blob */
+	store_put64(bk, m.blob);
+	k.mv_data = bk;
+	rc = mdb_get(b->part, b->st->blobrefs, &k, &v);
+	if (rc == 0 && v.mv_size != 4)
+		return STORE_ECORRUPT;
+	n = rc == 0 ? store_get32(v.mv_data) : 1;
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc);
+	store_put32(refs, n + 1);
+	v.mv_size = 4;
+	v.mv_data = refs;
+	rc = mdb_put(b->part, b->st->blobrefs, &k, &v, 0);
+	if (rc)
+		return part_err(b, store_err(rc));
+	m.flags &= STORE_F_SYSTEM;      /* keyword bits index the source mailbox's list */
+	return part_err(b, add_record(b, &mb, dname, &m, newuid));
+}
+
+int store_batch_append_fd(struct store_batch *b, uint32_t mbox, int fd, uint64_t size, uint32_t flags,
+                          int64_t date, uint32_t *uid)
+{
+	char dname[STORE_MBOX_NAME_MAX + 1];
+	unsigned char kb[8], refs[4];
+	MDB_val k = { 8, kb }, v;
+	struct store_mbox mb;
+	struct store_msg m;
+	uint64_t blob, off = 0;
+	int rc;
+
+	if (size > (uint64_t)CONFIG_MAX_MESSAGE * 1024 * 1024 || (size_t)size != size)
+		return STORE_ETOOBIG;
+	rc = part_mbox(b, mbox, &mb, dname);
+	if (rc == 0)
+		rc = quota_take(b, mb.user, size);
+	if (rc == 0)
+		rc = store_meta_next(b->st, b->part, "next_blob", &blob);
+	if (rc)
+		return part_err(b, rc);
+	/* The blob is reserved in the map and filled from the file a chunk at a
+	 * time: the message is never whole in this process's heap. */
+	store_put64(kb, blob);
+	v.mv_size = (size_t)size;
+	rc = mdb_put(b->part, b->st->blobs, &k, &v, MDB_RESERVE | MDB_NOOVERWRITE);
+	if (rc)
+		return part_err(b, store_err(rc));
+	while (off < size) {
+		size_t want = size - off > APPEND_CHUNK ? APPEND_CHUNK : (size_t)(size - off);
+		ssize_t n = pread(fd, (char *)v.mv_data + off, want, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (uint64_t)n;
+	}
+	rc = store_mime_index(b->st, b->part, blob);   /* the MIME record, same txn */
+	if (rc)
+		return part_err(b, rc);
+	store_put32(refs, 1);
+	v.mv_size = 4;
+	v.mv_data = refs;
+	rc = mdb_put(b->part, b->st->blobrefs, &k, &v, 0);
+	if (rc)
+		return part_err(b, store_err(rc));
+	memset(&m, 0, sizeof m);
+	m.blob = blob;
+	m.size = size;
+	m.flags = flags;
+	m.internaldate = date;
+	return part_err(b, add_record(b, &mb, dname, &m, uid));
+}

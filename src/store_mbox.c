@@ -1,0 +1,528 @@
+/* store_mbox — mailbox tree: list, create, delete, rename, subscriptions. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store_int.h"
+#include "store_mbox.h"
+
+/* Every user's mailboxes: INBOX and the RFC 6154 special-use ones. */
+const char *const store_mbox_defaults[] = { "INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive" };
+const unsigned store_mbox_ndefaults = sizeof store_mbox_defaults / sizeof store_mbox_defaults[0];
+
+#define SUB_PREFIX "sub/"
+#define SUB_KEY_MAX (4 + 4 + STORE_MBOX_NAME_MAX)
+
+/* Walk user's "mboxes" keys in one read txn; cb gets the name and record. */
+int store_mbox_list(struct store *st, uint32_t user,
+                    int (*cb)(void *arg, const char *name, const struct store_mbox *mb), void *arg)
+{
+	unsigned char kb[4];
+	char name[STORE_MBOX_NAME_MAX + 1];
+	struct store_mbox mb;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc, cbrc = 0;
+
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, st->mboxes, &cur);
+	if (rc) {
+		store_rend(st);
+		return store_err(rc);
+	}
+	store_put32(kb, user);
+	k.mv_size = 4;
+	k.mv_data = kb;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		if (k.mv_size <= 4 || k.mv_size > 4 + STORE_MBOX_NAME_MAX || memcmp(k.mv_data, kb, 4))
+			break;
+		memcpy(name, (char *)k.mv_data + 4, k.mv_size - 4);
+		name[k.mv_size - 4] = '\0';
+		rc = store_mbox_decode(&v, &mb);
+		if (rc == 0)
+			rc = cbrc = cb(arg, name, &mb);
+		if (rc)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	store_rend(st);
+	if (rc > 0 && cbrc)
+		return rc;      /* the callback's own stop value */
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+struct mbox_arg {
+	uint32_t user;
+	const char *name, *to;
+	struct store_mbox mb;
+};
+
+/* Create name unless it exists; 1 if it did. */
+static int mbox_make(struct store *st, MDB_txn *txn, uint32_t user, const char *name, struct store_mbox *out)
+{
+	int rc = store_mrec_get(st, txn, user, name, out);
+
+	if (rc == 0)
+		return 1;
+	if (rc != STORE_ENOTFOUND)
+		return rc;
+	return store_mrec_create(st, txn, user, name, out);
+}
+
+/* Create the missing parents of name ("a/b/c": "a", "a/b"). */
+static int mbox_parents(struct store *st, MDB_txn *txn, uint32_t user, const char *name)
+{
+	char buf[STORE_MBOX_NAME_MAX + 1];
+	struct store_mbox mb;
+	size_t i, n = strlen(name);
+
+	if (n > STORE_MBOX_NAME_MAX)
+		return STORE_EINVAL;
+	for (i = 1; i < n; i++) {
+		if (name[i] != '/')
+			continue;
+		memcpy(buf, name, i);
+		buf[i] = '\0';
+		int rc = mbox_make(st, txn, user, buf, &mb);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int create_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct mbox_arg *a = arg;
+	int rc = mbox_parents(st, txn, a->user, a->name);
+
+	if (rc == 0)
+		rc = mbox_make(st, txn, a->user, a->name, &a->mb);
+	return rc == 1 ? STORE_EEXIST : rc;
+}
+
+int store_mbox_create(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
+{
+	struct mbox_arg a = { .user = user, .name = name };
+	int rc;
+
+	if (!name || !*name || strlen(name) > STORE_MBOX_NAME_MAX)
+		return STORE_EINVAL;
+	rc = store_write(st, create_txn, &a);
+	if (rc == 0 && out)
+		*out = a.mb;
+	return rc;
+}
+
+static int defaults_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct mbox_arg *a = arg;
+	struct store_mbox mb;
+
+	for (unsigned i = 0; i < store_mbox_ndefaults; i++) {
+		int rc = mbox_make(st, txn, a->user, store_mbox_defaults[i], &mb);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Create the default mailboxes a user lacks (a cheap read when none is missing). */
+int store_mbox_ensure_defaults(struct store *st, uint32_t user)
+{
+	struct mbox_arg a = { .user = user };
+	struct store_mbox mb;
+	unsigned i;
+
+	for (i = 0; i < store_mbox_ndefaults; i++)
+		if (store_mbox_get(st, user, store_mbox_defaults[i], &mb) != 0)
+			break;
+	if (i == store_mbox_ndefaults)
+		return 0;
+	return store_write(st, defaults_txn, &a);
+}
+
+/* Remove every message of a mailbox; *msgs and *bytes get what was removed. */
+static int mbox_purge(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t *msgs, uint64_t *bytes)
+{
+	unsigned char kb[8];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t size;
+	int rc;
+
+	*msgs = 0;
+	*bytes = 0;
+	for (;;) {
+		rc = mdb_cursor_open(txn, st->msgs, &cur);
+		if (rc)
+			return store_err(rc);
+		store_msgkey(kb, mbox, 0);
+		k.mv_size = 8;
+		k.mv_data = kb;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		uint32_t uid = 0;
+		int found = rc == 0 && k.mv_size == 8 && store_get32(k.mv_data) == mbox;
+		if (found)
+			uid = store_get32((unsigned char *)k.mv_data + 4);
+		mdb_cursor_close(cur);
+		if (rc && rc != MDB_NOTFOUND)
+			return store_err(rc);
+		if (!found)
+			return 0;
+		rc = store_msg_remove(st, txn, mbox, uid, &size);
+		if (rc)
+			return rc;
+		(*msgs)++;
+		*bytes += size;
+	}
+}
+
+/* Delete the "mboxes" and "mboxids" entries of a mailbox. */
+static int mbox_unlink(struct store *st, MDB_txn *txn, uint32_t user, const char *name, uint32_t id)
+{
+	unsigned char kb[STORE_MBOXKEY_MAX], idb[4];
+	MDB_val k;
+	int rc;
+
+	k.mv_size = store_mboxkey(kb, user, name, strlen(name));
+	k.mv_data = kb;
+	rc = mdb_del(txn, st->mboxes, &k, NULL);
+	if (rc)
+		return store_err(rc);
+	store_put32(idb, id);
+	k.mv_size = 4;
+	k.mv_data = idb;
+	rc = mdb_del(txn, st->mboxids, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* "kw/" + mailbox id: the meta key of a mailbox's keyword names. */
+static void kw_key(unsigned char kb[7], uint32_t mbox)
+{
+	memcpy(kb, "kw/", 3);
+	store_put32(kb + 3, mbox);
+}
+
+static int delete_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct mbox_arg *a = arg;
+	struct store_urec r;
+	unsigned char kb[7];
+	MDB_val k = { sizeof kb, kb };
+	uint32_t msgs;
+	uint64_t bytes;
+	int rc;
+
+	rc = store_mrec_get(st, txn, a->user, a->name, &a->mb);
+	if (rc == 0)
+		rc = mbox_purge(st, txn, a->mb.id, &msgs, &bytes);
+	if (rc == 0)
+		rc = mbox_unlink(st, txn, a->user, a->name, a->mb.id);
+	if (rc == 0) {
+		kw_key(kb, a->mb.id);
+		rc = mdb_del(txn, st->meta, &k, NULL);
+		rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+	}
+	if (rc == 0 && msgs)
+		rc = store_urec_get_id(st, txn, a->user, &r);
+	if (rc == 0 && msgs) {
+		r.u.used_msgs = r.u.used_msgs >= msgs ? r.u.used_msgs - msgs : 0;
+		r.u.used_bytes = r.u.used_bytes >= bytes ? r.u.used_bytes - bytes : 0;
+		rc = store_urec_put(st, txn, &r);
+	}
+	return rc;
+}
+
+int store_mbox_delete(struct store *st, uint32_t user, const char *name)
+{
+	struct mbox_arg a = { .user = user, .name = name };
+
+	if (!name || !strcmp(name, "INBOX"))
+		return STORE_EINVAL;
+	return store_write(st, delete_txn, &a);
+}
+
+/* Move one mailbox record from name to newname (same id). */
+static int mbox_move(struct store *st, MDB_txn *txn, uint32_t user, const char *name, const char *newname)
+{
+	unsigned char kb[STORE_MBOXKEY_MAX], idb[4];
+	struct store_mbox mb;
+	MDB_val k, v;
+	int rc;
+
+	rc = store_mrec_get(st, txn, user, name, &mb);
+	if (rc == 0)
+		rc = mbox_unlink(st, txn, user, name, mb.id);
+	if (rc)
+		return rc;
+	k.mv_size = store_mboxkey(kb, user, newname, strlen(newname));
+	k.mv_data = kb;
+	if (mdb_get(txn, st->mboxes, &k, &v) == 0)
+		return STORE_EEXIST;
+	rc = store_mrec_put(st, txn, &mb, newname);
+	if (rc)
+		return rc;
+	store_put32(idb, mb.id);
+	v = k;
+	k.mv_size = 4;
+	k.mv_data = idb;
+	return store_err(mdb_put(txn, st->mboxids, &k, &v, 0));
+}
+
+/* Find the first mailbox of user at or after key name that is from or below it. */
+static int next_child(struct store *st, MDB_txn *txn, uint32_t user, const char *from, char *out)
+{
+	unsigned char kb[STORE_MBOXKEY_MAX];
+	size_t fl = strlen(from);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, found = 0;
+
+	rc = mdb_cursor_open(txn, st->mboxes, &cur);
+	if (rc)
+		return store_err(rc);
+	k.mv_size = store_mboxkey(kb, user, from, fl);
+	k.mv_data = kb;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		const char *n = (const char *)k.mv_data + 4;
+		size_t nl = k.mv_size - 4;
+		if (k.mv_size < 4 || store_get32(k.mv_data) != user || nl < fl || memcmp(n, from, fl))
+			break;
+		if (nl == fl || n[fl] == '/') {
+			memcpy(out, n, nl);
+			out[nl] = '\0';
+			found = 1;
+			break;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc);
+	return found;
+}
+
+static int rename_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct mbox_arg *a = arg;
+	char name[STORE_MBOX_NAME_MAX + 1], to[STORE_MBOX_NAME_MAX + 2];
+	size_t fl = strlen(a->name), tl = strlen(a->to);
+	struct store_mbox mb;
+	int rc;
+
+	rc = store_mrec_get(st, txn, a->user, a->name, &mb);
+	if (rc)
+		return rc;
+	if (store_mrec_get(st, txn, a->user, a->to, &mb) == 0)
+		return STORE_EEXIST;
+	rc = mbox_parents(st, txn, a->user, a->to);
+	if (rc)
+		return rc;
+	if (!strcmp(a->name, "INBOX")) {
+		/* RFC 3501: INBOX's messages move to the new name; INBOX stays, empty;
+		 * its children are not renamed. */
+		rc = mbox_move(st, txn, a->user, "INBOX", a->to);
+		if (rc == 0)
+			rc = store_mrec_create(st, txn, a->user, "INBOX", &mb);
+		return rc;
+	}
+	/* The mailbox and its children, one at a time (keys change under the cursor). */
+	while ((rc = next_child(st, txn, a->user, a->name, name)) == 1) {
+		if (tl + strlen(name) - fl > STORE_MBOX_NAME_MAX)
+			return STORE_EINVAL;
+		memcpy(to, a->to, tl);
+		memcpy(to + tl, name + fl, strlen(name) - fl + 1);
+		rc = mbox_move(st, txn, a->user, name, to);
+		if (rc)
+			return rc;
+	}
+	return rc;
+}
+
+int store_mbox_rename(struct store *st, uint32_t user, const char *from, const char *to)
+{
+	struct mbox_arg a = { .user = user, .name = from, .to = to };
+	size_t fl;
+
+	if (!from || !to || !*to || strlen(to) > STORE_MBOX_NAME_MAX || !strcmp(to, "INBOX"))
+		return STORE_EINVAL;
+	fl = strlen(from);
+	if (!strncmp(to, from, fl) && to[fl] == '/' && strcmp(from, "INBOX"))
+		return STORE_EINVAL;    /* into its own subtree */
+	return store_write(st, rename_txn, &a);
+}
+
+/* "sub/" u32 user name. */
+static size_t sub_key(unsigned char *kb, uint32_t user, const char *name)
+{
+	size_t n = strlen(name);
+
+	memcpy(kb, SUB_PREFIX, 4);
+	store_put32(kb + 4, user);
+	memcpy(kb + 8, name, n);
+	return 8 + n;
+}
+
+struct sub_arg {
+	uint32_t user;
+	const char *name;
+	int on;
+};
+
+static int sub_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct sub_arg *a = arg;
+	unsigned char kb[SUB_KEY_MAX];
+	MDB_val k = { sub_key(kb, a->user, a->name), kb }, v = { 0, (void *)"" };
+	int rc;
+
+	if (a->on)
+		return store_err(mdb_put(txn, st->meta, &k, &v, 0));
+	rc = mdb_del(txn, st->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int store_mbox_subscribe(struct store *st, uint32_t user, const char *name, int on)
+{
+	struct sub_arg a = { user, name, on };
+
+	if (!name || !*name || strlen(name) > STORE_MBOX_NAME_MAX)
+		return STORE_EINVAL;
+	return store_write(st, sub_txn, &a);
+}
+
+int store_mbox_subs(struct store *st, uint32_t user, int (*cb)(void *arg, const char *name), void *arg)
+{
+	unsigned char kb[8];
+	char name[STORE_MBOX_NAME_MAX + 1];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc, cbrc = 0;
+
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, st->meta, &cur);
+	if (rc) {
+		store_rend(st);
+		return store_err(rc);
+	}
+	memcpy(kb, SUB_PREFIX, 4);
+	store_put32(kb + 4, user);
+	k.mv_size = 8;
+	k.mv_data = kb;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		if (k.mv_size <= 8 || k.mv_size > 8 + STORE_MBOX_NAME_MAX || memcmp(k.mv_data, kb, 8))
+			break;
+		memcpy(name, (char *)k.mv_data + 8, k.mv_size - 8);
+		name[k.mv_size - 8] = '\0';
+		rc = cbrc = cb(arg, name);
+		if (rc)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	store_rend(st);
+	if (rc > 0 && cbrc)
+		return rc;      /* the callback's own stop value */
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int store_mbox_get_id(struct store *st, uint32_t id, struct store_mbox *out, char *name)
+{
+	MDB_txn *txn;
+	int rc = store_rbegin(st, &txn);
+
+	if (rc)
+		return rc;
+	rc = store_mrec_get_id(st, txn, id, out, name);
+	store_rend(st);
+	return rc == STORE_ECORRUPT ? STORE_ENOTFOUND : rc;
+}
+
+/* Decode a keyword list value (NUL-separated names). */
+static void kw_decode(const MDB_val *v, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n)
+{
+	const char *p = v->mv_data, *end = p + v->mv_size;
+
+	*n = 0;
+	while (p < end && *n < STORE_KW_MAX) {
+		size_t l = strnlen(p, (size_t)(end - p));
+		if (l > STORE_KW_LEN)
+			l = STORE_KW_LEN;
+		memcpy(names[*n], p, l);
+		names[*n][l] = '\0';
+		(*n)++;
+		p += strnlen(p, (size_t)(end - p)) + 1;
+	}
+}
+
+int store_kw_get(struct store *st, uint32_t mbox, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n)
+{
+	unsigned char kb[7];
+	MDB_val k = { sizeof kb, kb }, v;
+	MDB_txn *txn;
+	int rc;
+
+	*n = 0;
+	kw_key(kb, mbox);
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == 0)
+		kw_decode(&v, names, n);
+	store_rend(st);
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int store_batch_kw_bits(struct store_batch *b, uint32_t mbox, const char (*want)[STORE_KW_LEN + 1],
+                        unsigned nwant, uint32_t *bits)
+{
+	char names[STORE_KW_MAX][STORE_KW_LEN + 1];
+	unsigned char kb[7], buf[STORE_KW_MAX * (STORE_KW_LEN + 1)];
+	MDB_val k = { sizeof kb, kb }, v;
+	unsigned n = 0, i, j, added = 0;
+	size_t len = 0;
+	int rc;
+
+	*bits = 0;
+	if (!b || !b->part)
+		return STORE_EINVAL;
+	kw_key(kb, mbox);
+	rc = mdb_get(b->part, b->st->meta, &k, &v);
+	if (rc == 0)
+		kw_decode(&v, names, &n);
+	else if (rc != MDB_NOTFOUND)
+		return store_err(rc);
+	for (j = 0; j < nwant; j++) {
+		for (i = 0; i < n; i++)
+			if (!strcasecmp(names[i], want[j]))
+				break;
+		if (i == n) {
+			if (n == STORE_KW_MAX)
+				return STORE_EINVAL;
+			snprintf(names[n++], STORE_KW_LEN + 1, "%s", want[j]);
+			added = 1;
+		}
+		*bits |= 1u << (STORE_F_KW_SHIFT + i);
+	}
+	if (!added)
+		return 0;
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(names[i]);
+		memcpy(buf + len, names[i], l + 1);
+		len += l + 1;
+	}
+	v.mv_size = len;
+	v.mv_data = buf;
+	return store_err(mdb_put(b->part, b->st->meta, &k, &v, 0));
+}
