@@ -88,8 +88,8 @@
  *           u16 parent index (0xffff for the message), u16 descendants,
  *           u8 kind (MIME_K_*), u8 encoding (MIME_ENC_*), u8 flags
  *           (MIME_EF_*), u8 depth, then MIME_FLD_COUNT (offset, length)
- *           u32 pairs of header values (MIME_FLD_*; offset 0xffffffff when
- *           the field is absent)
+ *           u32 pairs of header values (MIME_FLD_*; offset 0xffffffff
+ *           and length 0 when the field is absent)
  *   envelopes, MIME_ENV_LEN bytes each, one per message entity (the
  *           message and each message/rfc822 body): u16 entity index,
  *           u16 reserved, then MIME_ENVF_COUNT (offset, length) pairs of
@@ -239,7 +239,7 @@ struct mime_sect {
  * "HEADER.FIELDS (From To)", "3.HEADER.FIELDS.NOT (X-Spam)" (case-
  * insensitive; names as atoms or quoted strings) — to a byte range. Part
  * numbers walk multipart children and step into message/rfc822; part 1 of
- * a non-multipart entity is its body. HEADER/TEXT apply to the message or
+ * a non-multipart entity is that entity itself (its body). HEADER/TEXT apply to the message or
  * to a message/rfc822 part; MIME to a numbered part. 0, -EINVAL (syntax),
  * -ENOENT (no such part), -EBADMSG. out->names points into spec.
  */

@@ -7,11 +7,16 @@
 
 #include "mime_int.h"
 
-/* "(" name value ... ")" of a Content-Type or Content-Disposition value, or NIL. */
-static void mime_out_params(struct mime_out *o, const char *msg, uint32_t off, uint32_t len)
+/*
+ * "(" name value ... ")" of a Content-Type or Content-Disposition value, or
+ * NIL; text adds "charset" "us-ascii" first when no charset is given (RFC
+ * 2045's default, made explicit as other servers do).
+ */
+static void mime_out_params(struct mime_out *o, const char *msg, uint32_t off, uint32_t len, int text)
 {
 	uint32_t pos, end = off + len, no, nl, vo, vl;
 	unsigned n = 0;
+	int charset = 0;
 
 	if (off != MIME_ABSENT) {
 		pos = mime_params_start(msg, off, len);
@@ -20,7 +25,12 @@ static void mime_out_params(struct mime_out *o, const char *msg, uint32_t off, u
 			mime_out_string(o, msg, no, nl, MIME_XF_RAW);
 			mime_out_str(o, " ");
 			mime_out_string(o, msg, vo, vl, MIME_XF_VALUE);
+			charset |= mime_name_eq(msg, no, nl, "charset", 7);
 		}
+	}
+	if (text && !charset) {
+		mime_out_str(o, n++ ? " " : "(");
+		mime_out_str(o, "\"charset\" \"us-ascii\"");
 	}
 	mime_out_str(o, n ? ")" : "NIL");
 }
@@ -44,7 +54,7 @@ static void mime_out_disposition(struct mime_out *o, const char *msg, const stru
 	mime_out_str(o, "(");
 	mime_out_string(o, msg, p, te - p, MIME_XF_RAW);
 	mime_out_str(o, " ");
-	mime_out_params(o, msg, off, e->fld_len[MIME_FLD_DISP]);
+	mime_out_params(o, msg, off, e->fld_len[MIME_FLD_DISP], 0);
 	mime_out_str(o, ")");
 }
 
@@ -123,7 +133,7 @@ static void mime_out_body(struct mime_out *o, const void *rec, unsigned i, const
 		mime_out_string(o, msg, e.fld_off[MIME_FLD_SUBTYPE], e.fld_len[MIME_FLD_SUBTYPE], MIME_XF_RAW);
 		if (ext) {
 			mime_out_str(o, " ");
-			mime_out_params(o, msg, e.fld_off[MIME_FLD_CTYPE], e.fld_len[MIME_FLD_CTYPE]);
+			mime_out_params(o, msg, e.fld_off[MIME_FLD_CTYPE], e.fld_len[MIME_FLD_CTYPE], 0);
 			mime_out_str(o, " ");
 			mime_out_disposition(o, msg, &e);
 			mime_out_str(o, " ");
@@ -143,13 +153,17 @@ static void mime_out_body(struct mime_out *o, const void *rec, unsigned i, const
 	} else if (st == MIME_T_DEFAULT_MSG) {
 		mime_out_str(o, "\"message\" \"rfc822\" NIL");
 		text = 0;
+	} else if (e.kind == MIME_K_MESSAGE) {
+		mime_out_str(o, "\"message\" \"rfc822\" ");  /* its own grammar: written in one case */
+		mime_out_params(o, msg, e.fld_off[MIME_FLD_CTYPE], e.fld_len[MIME_FLD_CTYPE], 0);
+		text = 0;
 	} else {
 		mime_out_string(o, msg, e.fld_off[MIME_FLD_TYPE], e.fld_len[MIME_FLD_TYPE], MIME_XF_RAW);
 		mime_out_str(o, " ");
 		mime_out_string(o, msg, e.fld_off[MIME_FLD_SUBTYPE], e.fld_len[MIME_FLD_SUBTYPE], MIME_XF_RAW);
 		mime_out_str(o, " ");
-		mime_out_params(o, msg, e.fld_off[MIME_FLD_CTYPE], e.fld_len[MIME_FLD_CTYPE]);
 		text = mime_name_eq(msg, e.fld_off[MIME_FLD_TYPE], e.fld_len[MIME_FLD_TYPE], "text", 4);
+		mime_out_params(o, msg, e.fld_off[MIME_FLD_CTYPE], e.fld_len[MIME_FLD_CTYPE], text);
 	}
 	mime_out_str(o, " ");
 	mime_out_nstring(o, msg, e.fld_off[MIME_FLD_ID], e.fld_len[MIME_FLD_ID], MIME_XF_UNFOLD);

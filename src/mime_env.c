@@ -247,27 +247,52 @@ static void mime_addr_emit(void *ctx, const struct mime_addr *a)
 	mime_out_str(o, ")");
 }
 
-/* Number of items in an address list value (0 for an absent header). */
-static unsigned mime_addr_items(const char *msg, uint32_t off, uint32_t len)
+static const char *const mime_addr_fields[MIME_ENVF_COUNT] = {
+	[MIME_ENVF_FROM] = "from", [MIME_ENVF_SENDER] = "sender", [MIME_ENVF_REPLY_TO] = "reply-to",
+	[MIME_ENVF_TO] = "to", [MIME_ENVF_CC] = "cc", [MIME_ENVF_BCC] = "bcc",
+};
+
+/*
+ * Walk every field of envelope address field k in the header (a message
+ * may have several To: or Cc: lines; they are one list), or nothing when
+ * the record says the field is absent.
+ */
+static void mime_addr_walk_all(const char *msg, const struct mime_ent *e, uint32_t first, unsigned k,
+                               mime_addr_cb cb, void *ctx)
+{
+	const char *name = mime_addr_fields[k];
+	struct mime_field f;
+	uint32_t pos = e->hdr_off;
+	unsigned nf = 0;
+
+	if (first == MIME_ABSENT)
+		return;
+	while (nf++ < MIME_FIELDS_MAX && mime_field_next(msg, &pos, e->hdr_off + e->hdr_len, &f))
+		if (mime_name_eq(msg, f.name_off, f.name_len, name, strlen(name)))
+			mime_addr_walk(msg, f.val_off, f.val_len, cb, ctx);
+}
+
+/* Number of items in address field k (0 when absent or empty). */
+static unsigned mime_addr_items(const char *msg, const struct mime_ent *e, uint32_t first, unsigned k)
 {
 	struct mime_addr_out ao = { NULL, msg, 0 };
 
-	if (off != MIME_ABSENT)
-		mime_addr_walk(msg, off, len, mime_addr_count, &ao);
+	mime_addr_walk_all(msg, e, first, k, mime_addr_count, &ao);
 	return ao.items;
 }
 
 /* An address list: "(" items ")" or NIL. */
-static void mime_out_addrs(struct mime_out *o, const char *msg, uint32_t off, uint32_t len)
+static void mime_out_addrs(struct mime_out *o, const char *msg, const struct mime_ent *e, uint32_t first,
+                           unsigned k)
 {
 	struct mime_addr_out ao = { o, msg, 0 };
 
-	if (mime_addr_items(msg, off, len) == 0) {
+	if (mime_addr_items(msg, e, first, k) == 0) {
 		mime_out_str(o, "NIL");
 		return;
 	}
 	mime_out_str(o, "(");
-	mime_addr_walk(msg, off, len, mime_addr_emit, &ao);
+	mime_addr_walk_all(msg, e, first, k, mime_addr_emit, &ao);
 	mime_out_str(o, ")");
 }
 
@@ -276,16 +301,20 @@ void mime_out_envelope(struct mime_out *o, const void *rec, unsigned ent, const 
 {
 	const unsigned char *ev = mime_rec_env(rec, ent);
 	uint32_t off[MIME_ENVF_COUNT], len[MIME_ENVF_COUNT];
+	unsigned src[MIME_ENVF_COUNT];
+	struct mime_ent e;
 
+	mime_rec_ent(rec, ent, &e);
 	for (unsigned k = 0; k < MIME_ENVF_COUNT; k++) {
 		off[k] = ev ? mime_get32(ev + 8 * k) : MIME_ABSENT;
 		len[k] = ev ? mime_get32(ev + 8 * k + 4) : 0;
+		src[k] = k;
 	}
 	/* RFC 3501: an absent or empty Sender or Reply-To is the From */
 	for (unsigned k = MIME_ENVF_SENDER; k <= MIME_ENVF_REPLY_TO; k++) {
-		if (mime_addr_items(msg, off[k], len[k]) == 0) {
+		if (mime_addr_items(msg, &e, off[k], k) == 0) {
 			off[k] = off[MIME_ENVF_FROM];
-			len[k] = len[MIME_ENVF_FROM];
+			src[k] = MIME_ENVF_FROM;
 		}
 	}
 	mime_out_str(o, "(");
@@ -293,7 +322,7 @@ void mime_out_envelope(struct mime_out *o, const void *rec, unsigned ent, const 
 		if (k)
 			mime_out_str(o, " ");
 		if (k >= MIME_ENVF_FROM && k <= MIME_ENVF_BCC)
-			mime_out_addrs(o, msg, off[k], len[k]);
+			mime_out_addrs(o, msg, &e, off[k], src[k]);
 		else
 			mime_out_nstring(o, msg, off[k], len[k], MIME_XF_UNFOLD);
 	}

@@ -168,6 +168,10 @@ void mime_out_string(struct mime_out *o, const char *msg, uint32_t off, uint32_t
 	struct mime_measure m = { 0, 0 };
 	struct mime_emit em = { o, 0 };
 
+	if (off == MIME_ABSENT) {
+		mime_out_str(o, "\"\"");     /* a required string that is not there */
+		return;
+	}
 	mime_xf_run(msg + off, len, xf, mime_measure_put, &m);
 	if (m.literal) {
 		mime_out_str(o, "{");

@@ -56,7 +56,11 @@ static uint32_t mime_next_line(const char *msg, uint32_t pos, uint32_t end)
 	return lf ? (uint32_t)(lf - msg) + 1 : end;
 }
 
-/* Body lines: line ends, plus one for a last line without its end. */
+/*
+ * Body lines: the line ends in it. A part's last line has none (its CRLF
+ * belongs to the next boundary), so "one line" of a part counts 0, as
+ * Dovecot counts.
+ */
 static uint32_t mime_count_lines(const char *msg, uint32_t off, uint32_t len)
 {
 	uint32_t lines = 0, p = off, end = off + len;
@@ -66,8 +70,6 @@ static uint32_t mime_count_lines(const char *msg, uint32_t off, uint32_t len)
 		lines++;
 		p = (uint32_t)(lf - msg) + 1;
 	}
-	if (len && msg[end - 1] != '\n')
-		lines++;
 	return lines;
 }
 
@@ -193,19 +195,53 @@ static int mime_is_delim(const char *msg, uint32_t p, uint32_t le, const char *b
 static int mime_parse_entity(struct mime_pstate *ps, uint32_t start, uint32_t end, unsigned depth,
                              unsigned parent, int msgent, int digest);
 
+/*
+ * Does the part starting at start declare itself multipart with the same
+ * boundary as its parent? (Some mailers nest that way; the inner multipart
+ * then owns the delimiters up to its close delimiter.)
+ */
+static int mime_peek_same(const struct mime_pstate *ps, uint32_t start, uint32_t end, const char *bnd,
+                          size_t blen)
+{
+	char inner[MIME_BOUNDARY_MAX];
+	struct mime_field f;
+	struct mime_ent e;
+	uint32_t pos = start, p;
+	unsigned nf = 0;
+
+	while (nf++ < MIME_FIELDS_MAX && mime_field_next(ps->msg, &pos, end, &f)) {
+		if (!mime_name_eq(ps->msg, f.name_off, f.name_len, "content-type", 12))
+			continue;
+		p = mime_skip_cfws(ps->msg, f.val_off, f.val_off + f.val_len);
+		if (!mime_name_eq(ps->msg, p, mime_token_end(ps->msg, p, f.val_off + f.val_len) - p, "multipart", 9))
+			return 0;
+		e.fld_off[MIME_FLD_CTYPE] = f.val_off;
+		e.fld_len[MIME_FLD_CTYPE] = f.val_len;
+		return mime_boundary(ps->msg, &e, inner) == blen && memcmp(inner, bnd, blen) == 0;
+	}
+	return 0;
+}
+
 /* Split multipart entity i's body at its delimiters; returns the number of parts recorded. */
 static unsigned mime_parse_parts(struct mime_pstate *ps, unsigned i, const char *bnd, size_t blen)
 {
 	const char *msg = ps->msg;
 	uint32_t p = ps->ent[i].body_off, end = p + ps->ent[i].body_len, part = 0;
-	unsigned depth = ps->ent[i].depth, nparts = 0;
+	unsigned depth = ps->ent[i].depth, nparts = 0, same = 0;
 	int in_part = 0, closed = 0, close, digest;
 
 	digest = mime_name_eq(msg, ps->ent[i].fld_off[MIME_FLD_SUBTYPE], ps->ent[i].fld_len[MIME_FLD_SUBTYPE],
 	                      "digest", 6);
 	while (p < end && !closed) {
 		uint32_t le = mime_next_line(msg, p, end);
-		if (mime_is_delim(msg, p, le, bnd, blen, &close)) {
+		int delim = mime_is_delim(msg, p, le, bnd, blen, &close);
+		if (delim && same) {
+			/* inside a part that is a multipart with our boundary: its delimiters */
+			if (close)
+				same--;
+			else if (same < MIME_DEPTH_MAX && mime_peek_same(ps, le, end, bnd, blen))
+				same++;
+		} else if (delim) {
 			if (in_part) {
 				uint32_t pe = p;        /* the line end before a delimiter belongs to it */
 				if (pe > part && msg[pe - 1] == '\n')
@@ -219,6 +255,8 @@ static unsigned mime_parse_parts(struct mime_pstate *ps, unsigned i, const char 
 			closed = close;
 			in_part = 1;
 			part = le;
+			if (!close && mime_peek_same(ps, le, end, bnd, blen))
+				same = 1;
 		}
 		p = le;
 	}

@@ -83,7 +83,7 @@ int mime_rec_check(const void *rec, size_t reclen, size_t msglen)
 		    i + (unsigned)e.desc >= n)
 			return -EBADMSG;
 		for (unsigned k = 0; k < MIME_FLD_COUNT; k++)
-			if (e.fld_off[k] != MIME_ABSENT && !mime_in(e.fld_off[k], e.fld_len[k], msglen))
+			if (e.fld_off[k] == MIME_ABSENT ? e.fld_len[k] != 0 : !mime_in(e.fld_off[k], e.fld_len[k], msglen))
 				return -EBADMSG;
 		if (i == 0) {
 			if (e.parent != 0xffff || e.depth != 0 || !(e.flags & MIME_EF_MSG))
@@ -107,10 +107,11 @@ int mime_rec_check(const void *rec, size_t reclen, size_t msglen)
 			ev = mime_rec_env(rec, i);
 			if (!ev)
 				return -EBADMSG;
-			for (unsigned k = 0; k < MIME_ENVF_COUNT; k++)
-				if (mime_get32(ev + 8 * k) != MIME_ABSENT &&
-				    !mime_in(mime_get32(ev + 8 * k), mime_get32(ev + 8 * k + 4), msglen))
+			for (unsigned k = 0; k < MIME_ENVF_COUNT; k++) {
+				uint32_t off = mime_get32(ev + 8 * k), len = mime_get32(ev + 8 * k + 4);
+				if (off == MIME_ABSENT ? len != 0 : !mime_in(off, len, msglen))
 					return -EBADMSG;
+			}
 			msgs++;
 		}
 	}

@@ -110,10 +110,9 @@ int mime_section(const void *rec, size_t reclen, size_t msglen, const char *spec
 			if (nums == 0) {
 				x = 0;
 			} else {
+				/* a leaf's part 1 is itself, as a message's is (lenient, like Dovecot) */
 				mime_rec_ent(rec, target, &t);
 				x = t.kind == MIME_K_MESSAGE ? target + 1 : target;
-				if (t.kind == MIME_K_LEAF)
-					gone = 1;
 			}
 			if (!gone) {
 				mime_rec_ent(rec, x, &m);
@@ -247,11 +246,22 @@ int mime_sect_render(const struct mime_sect *s, const char *msg, size_t msglen,
 	if (s->kind == MIME_S_BYTES) {
 		mime_out_put(&o, msg + s->off, s->len);
 	} else if (s->kind == MIME_S_FIELDS || s->kind == MIME_S_FIELDS_NOT) {
-		pos = s->off;
+		uint32_t from = pos = s->off;
 		end = s->off + s->len;
-		while (mime_field_next(msg, &pos, end, &f)) {
-			int has = mime_names_has(s->names, s->names_len, msg, f.name_off, f.name_len);
-			if (has != (s->kind == MIME_S_FIELDS))
+		for (;;) {
+			int more = mime_field_next(msg, &pos, end, &f);
+			uint32_t junk_end = more ? f.off : pos;
+			/* lines that are no field are in no list: FIELDS.NOT keeps them */
+			if (s->kind == MIME_S_FIELDS_NOT && junk_end > from) {
+				mime_out_put(&o, msg + from, junk_end - from);
+				if (msg[junk_end - 1] != '\n')
+					mime_out_str(&o, "\r\n");
+			}
+			if (!more)
+				break;
+			from = pos;
+			if (mime_names_has(s->names, s->names_len, msg, f.name_off, f.name_len) !=
+			    (s->kind == MIME_S_FIELDS))
 				continue;
 			mime_out_put(&o, msg + f.off, f.len);
 			if (msg[f.off + f.len - 1] != '\n')

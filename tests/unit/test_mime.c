@@ -146,7 +146,8 @@ static void test_simple(void)
 	CHECK(strncmp(sect(msg_simple, "HEADER"), "Date: Mon", 9) == 0 && strstr(out, "US-ASCII\r\n\r\n") &&
 	      !strstr(out, "Hello"));
 	CHECK_STR(sect(msg_simple, "2"), "ERR2");           /* ENOENT */
-	CHECK_STR(sect(msg_simple, "1.1"), "ERR2");
+	CHECK_STR(sect(msg_simple, "1.1"), "Hello Joe, do you think we can meet at 3:30 tomorrow?\r\n");
+	CHECK_STR(sect(msg_simple, "1.2"), "ERR2");
 	CHECK_STR(sect(msg_simple, "1.TEXT"), "ERR2");      /* not a message/rfc822 part */
 	CHECK_STR(sect(msg_simple, "0"), "ERR22");          /* EINVAL */
 	CHECK_STR(sect(msg_simple, "MIME"), "ERR22");
@@ -191,17 +192,20 @@ static void test_alternative(void)
 	CHECK(parse(msg_alt) == 0);
 	CHECK(mime_rec_count(rec) == 3);
 	CHECK_STR(render(msg_alt, MIME_R_BODYSTRUCTURE),
-	          "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 22 2 NIL NIL NIL NIL)"
-	          "(\"text\" \"html\" (\"charset\" \"iso-8859-1\") NIL NIL \"7bit\" 12 1 NIL NIL NIL NIL)"
+	          "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 22 1 NIL NIL NIL NIL)"
+	          "(\"text\" \"html\" (\"charset\" \"iso-8859-1\") NIL NIL \"7bit\" 12 0 NIL NIL NIL NIL)"
 	          " \"alternative\" (\"boundary\" \"=_b1\") NIL NIL NIL)");
 	CHECK_STR(render(msg_alt, MIME_R_BODY),
-	          "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 22 2)"
-	          "(\"text\" \"html\" (\"charset\" \"iso-8859-1\") NIL NIL \"7bit\" 12 1) \"alternative\")");
+	          "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 22 1)"
+	          "(\"text\" \"html\" (\"charset\" \"iso-8859-1\") NIL NIL \"7bit\" 12 0) \"alternative\")");
 	CHECK_STR(sect(msg_alt, "1"), "caf=C3=A9 soft=\r\nbreak");
 	CHECK_STR(sect(msg_alt, "2"), "<p>Gr\xfc\xdf" "e</p>");
 	CHECK_STR(sect(msg_alt, "2.MIME"), "Content-Type: text/html; charset=\"iso-8859-1\"\r\n\r\n");
 	CHECK_STR(sect(msg_alt, "3"), "ERR2");
-	CHECK_STR(sect(msg_alt, "1.1"), "ERR2");
+	CHECK_STR(sect(msg_alt, "1.1"), "caf=C3=A9 soft=\r\nbreak");    /* a leaf's part 1 is itself */
+	CHECK_STR(sect(msg_alt, "1.1.MIME"), "Content-Type: text/plain; charset=utf-8\r\n"
+	          "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	CHECK_STR(sect(msg_alt, "1.2"), "ERR2");
 	CHECK(strncmp(sect(msg_alt, "TEXT"), "preamble\r\n--=_b1", 16) == 0);
 	CHECK(search(msg_alt, MIME_IN_BODY, NULL, "CAFÉ SOFTBREAK") == 1);
 	CHECK(search(msg_alt, MIME_IN_BODY, NULL, "caf=c3") == 0);
@@ -244,11 +248,11 @@ static void test_mixed(void)
 	CHECK(parse(msg_mixed) == 0);
 	CHECK(mime_rec_count(rec) == 4);
 	CHECK_STR(render(msg_mixed, MIME_R_BODYSTRUCTURE),
-	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 17 1 NIL NIL NIL NIL)"
+	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 17 0 NIL NIL NIL NIL)"
 	          "(\"application\" \"pdf\" (\"name\" \"r\\\"x.pdf\") \"<part2@example.org>\" \"the  report\""
 	          " \"BASE64\" 24 \"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"attachment\" (\"filename\" \"report.pdf\" \"size\" \"12\"))"
 	          " (\"en\" \"de\") \"http://example.org/r.pdf\")"
-	          "(\"text\" \"plain\" (\"charset\" \"iso-8859-1\") NIL NIL \"base64\" 20 1 NIL NIL NIL NIL)"
+	          "(\"text\" \"plain\" (\"charset\" \"iso-8859-1\") NIL NIL \"base64\" 20 0 NIL NIL NIL NIL)"
 	          " \"mixed\" (\"boundary\" \"XyZ\") NIL NIL NIL)");
 	CHECK_STR(render(msg_mixed, MIME_R_ENVELOPE),
 	          "(NIL \"=?ISO-8859-1?Q?Caf=E9?= =?UTF-8?B?w6nDqQ==?= ok\" "
@@ -310,12 +314,12 @@ static void test_nested(void)
 	          "((NIL NIL \"Undisclosed recipients\" NIL)(NIL NIL NIL NIL)) "
 	          "((NIL \"@route.test,@r2.test\" \"who\" \"host.test\")(NIL NIL \"bare\" \"\")) NIL NIL)");
 	CHECK_STR(render(msg_nested, MIME_R_BODY),
-	          "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 12 1)"
+	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 12 0)"
 	          "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 222 "
 	          "(NIL \"inner\" ((\"Inner Person\" NIL \"inner\" \"example.net\")) "
 	          "((\"Inner Person\" NIL \"inner\" \"example.net\")) ((\"Inner Person\" NIL \"inner\" \"example.net\")) "
 	          "NIL NIL NIL NIL NIL) "
-	          "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 11 1)(\"text\" \"html\" NIL NIL NIL \"7bit\" 12 1) "
+	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 11 0)(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 12 0) "
 	          "\"alternative\") 13) \"mixed\")");
 	CHECK_STR(sect(msg_nested, "2.1"), "inner plain");
 	CHECK_STR(sect(msg_nested, "2.2"), "<b>inner</b>");
@@ -328,12 +332,43 @@ static void test_nested(void)
 	CHECK(strncmp(sect(msg_nested, "2"), "From: Inner", 11) == 0 && strlen(out) == 222);
 	CHECK_STR(sect(msg_nested, "2.MIME"), "Content-Type: message/rfc822\r\n\r\n");
 	CHECK_STR(sect(msg_nested, "2.3"), "ERR2");
-	CHECK_STR(sect(msg_nested, "2.1.1"), "ERR2");
+	CHECK_STR(sect(msg_nested, "2.1.1"), "inner plain");
+	CHECK_STR(sect(msg_nested, "2.1.2"), "ERR2");
 	CHECK_STR(sect(msg_nested, "1.HEADER"), "ERR2");
 	CHECK(search(msg_nested, MIME_IN_BODY, NULL, "INNER PERSON") == 1);       /* inner header is body text */
 	CHECK(search(msg_nested, MIME_IN_HEADER, NULL, "inner person") == 0);
 	CHECK(search(msg_nested, MIME_IN_BODY, NULL, "<B>INNER") == 1);
 	CHECK(search(msg_nested, MIME_IN_HEADER, "to", "JDOE@one") == 1);
+}
+
+/* What other servers do with odd but real mail: repeated address fields, a multipart nested with its parent's boundary. */
+static const char msg_same[] =
+	"To: a@x.test\r\nCc: b@x.test\r\nCC: c@x.test, d@x.test\r\n"
+	"Content-Type: multipart/mixed; boundary=\"s\"\r\n\r\n"
+	"--s\r\nContent-Type: multipart/alternative; boundary=s\r\n\r\n"
+	"--s\r\nContent-Type: text/plain; format=flowed\r\n\r\nplain\r\n"
+	"--s\r\nContent-Type: text/html\r\n\r\nhtml\r\n"
+	"--s--\r\n\r\n"
+	"--s\r\nContent-Type: MESSAGE/RFC822\r\n\r\nSubject: in\r\n\r\nx\r\n"
+	"--s--\r\n";
+
+static void test_quirks(void)
+{
+	CHECK(parse(msg_same) == 0);
+	CHECK(mime_rec_count(rec) == 6);
+	CHECK_STR(render(msg_same, MIME_R_ENVELOPE),
+	          "(NIL NIL NIL NIL NIL ((NIL NIL \"a\" \"x.test\")) "
+	          "((NIL NIL \"b\" \"x.test\")(NIL NIL \"c\" \"x.test\")(NIL NIL \"d\" \"x.test\")) NIL NIL NIL)");
+	CHECK_STR(render(msg_same, MIME_R_BODY),
+	          "(((\"text\" \"plain\" (\"format\" \"flowed\" \"charset\" \"us-ascii\") NIL NIL \"7bit\" 5 0)"
+	          "(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 4 0) \"alternative\")"
+	          "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 16 (NIL \"in\" NIL NIL NIL NIL NIL NIL NIL NIL) "
+	          "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0) 2) \"mixed\")");
+	CHECK_STR(sect(msg_same, "1.2"), "html");
+	CHECK_STR(sect(msg_same, "2.TEXT"), "x");
+	CHECK_STR(sect(msg_same, "2.1"), "x");
+	CHECK(search(msg_same, MIME_IN_HEADER, "cc", "D@X.TEST") == 1);
+	CHECK(search(msg_same, MIME_IN_HEADER, "to", "d@x") == 0);
 }
 
 /* Malformed input: served with defaults, never an error. */
@@ -364,15 +399,17 @@ static void test_malformed(void)
 	CHECK(parse(noend) == MIME_RF_MALFORMED);
 	CHECK(mime_rec_count(rec) == 5);
 	CHECK_STR(render(noend, MIME_R_BODY),
-	          "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 3 1)((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL"
-	          " \"7bit\" 3 1) \"related\")(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1) \"mixed\")");
+	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0)((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL"
+	          " \"7bit\" 3 0) \"related\")(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1) \"mixed\")");
 	CHECK_STR(sect(noend, "2.1"), "two");
 	CHECK_STR(sect(noend, "3"), "three\r\n");
 
 	CHECK(parse(badlines) == MIME_RF_MALFORMED);
 	CHECK_STR(render(badlines, MIME_R_ENVELOPE), "(NIL \"ok continued\" NIL NIL NIL NIL NIL NIL NIL NIL)");
 	CHECK_STR(render(badlines, MIME_R_BODY), "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1)");
-	CHECK_STR(sect(badlines, "HEADER.FIELDS.NOT (Content-Type)"), "Subject: ok\r\n continued\r\n\r\n");
+	CHECK_STR(sect(badlines, "HEADER.FIELDS.NOT (Content-Type)"),      /* lines that are no field stay */
+	          "From me Mon Jan  1 00:00:00 2024\r\nthis is no header\r\n: empty name\r\nSubject: ok\r\n continued\r\n\r\n");
+	CHECK_STR(sect(badlines, "HEADER.FIELDS (Content-Type)"), "Content-Type: ;;\r\n\r\n");
 
 	CHECK(parse(eightbit) == 0);                        /* a last line without its end is fine */
 	CHECK_STR(render(eightbit, MIME_R_ENVELOPE),
@@ -385,7 +422,7 @@ static void test_malformed(void)
 
 	CHECK(parse(lfonly) == 0);
 	CHECK(mime_rec_count(rec) == 2);
-	CHECK_STR(render(lfonly, MIME_R_BODY), "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 17 2) \"mixed\")");
+	CHECK_STR(render(lfonly, MIME_R_BODY), "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 17 1) \"mixed\")");
 	CHECK_STR(sect(lfonly, "1"), "line one\nline two");
 	CHECK_STR(sect(lfonly, "HEADER.FIELDS (FROM)"), "From: lf@example.com\n\r\n");
 
@@ -604,6 +641,7 @@ int main(void)
 	test_alternative();
 	test_mixed();
 	test_nested();
+	test_quirks();
 	test_malformed();
 	test_limits();
 	if (!mkdtemp(dir)) {
