@@ -7,34 +7,6 @@
 
 #include "mime_int.h"
 
-/*
- * "(" name value ... ")" of a Content-Type or Content-Disposition value, or
- * NIL; text adds "charset" "us-ascii" first when no charset is given (RFC
- * 2045's default, made explicit as other servers do).
- */
-static void mime_out_params(struct mime_out *o, const char *msg, uint32_t off, uint32_t len, int text)
-{
-	uint32_t pos, end = off + len, no, nl, vo, vl;
-	unsigned n = 0;
-	int charset = 0;
-
-	if (off != MIME_ABSENT) {
-		pos = mime_params_start(msg, off, len);
-		while (n < MIME_PARAMS_MAX && mime_param_next(msg, &pos, end, &no, &nl, &vo, &vl)) {
-			mime_out_str(o, n++ ? " " : "(");
-			mime_out_string(o, msg, no, nl, MIME_XF_RAW);
-			mime_out_str(o, " ");
-			mime_out_string(o, msg, vo, vl, MIME_XF_VALUE);
-			charset |= mime_name_eq(msg, no, nl, "charset", 7);
-		}
-	}
-	if (text && !charset) {
-		mime_out_str(o, n++ ? " " : "(");
-		mime_out_str(o, "\"charset\" \"us-ascii\"");
-	}
-	mime_out_str(o, n ? ")" : "NIL");
-}
-
 /* body-fld-dsp: "(" type params ")" or NIL. */
 static void mime_out_disposition(struct mime_out *o, const char *msg, const struct mime_ent *e)
 {

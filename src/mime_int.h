@@ -68,12 +68,23 @@ enum {
 	MIME_XF_COMMENT,        /* a "(comment)": its content, unescaped */
 };
 
+/* A string generator: calls put for each byte of the string (run twice: measure, emit). */
+typedef void (*mime_gen_fn)(void *arg, void (*put)(void *ctx, unsigned char c), void *ctx);
+/* What gen produces as an IMAP string (quoted, or a literal for 8-bit or CR/LF). */
+void mime_out_gen(struct mime_out *o, mime_gen_fn gen, void *arg);
 /* Put msg[off, off+len) through transform xf as an IMAP string (quoted or literal). */
 void mime_out_string(struct mime_out *o, const char *msg, uint32_t off, uint32_t len, int xf);
 /* Same, or NIL when off is MIME_ABSENT. */
 void mime_out_nstring(struct mime_out *o, const char *msg, uint32_t off, uint32_t len, int xf);
 /* Run transform xf over p[0..len), calling put for every output byte. */
 void mime_xf_run(const char *p, size_t len, int xf, void (*put)(void *ctx, unsigned char c), void *ctx);
+
+/*
+ * Parameters of a Content-Type or Content-Disposition value at msg[off,
+ * off+len) as "(" name value ... ")" or NIL (mime_param.c); text adds the
+ * default charset when there is none.
+ */
+void mime_out_params(struct mime_out *o, const char *msg, uint32_t off, uint32_t len, int text);
 
 /* ENVELOPE of message entity ent (mime_env.c). */
 void mime_out_envelope(struct mime_out *o, const void *rec, unsigned ent, const char *msg);

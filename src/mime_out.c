@@ -162,17 +162,13 @@ static void mime_emit_put(void *ctx, unsigned char c)
 		mime_out_put(em->o, b + 1, 1);
 }
 
-/* msg[off, off+len) through xf as an IMAP quoted string, or a literal when it holds 8-bit or CR/LF. */
-void mime_out_string(struct mime_out *o, const char *msg, uint32_t off, uint32_t len, int xf)
+/* The bytes gen produces as an IMAP quoted string, or a literal when they hold 8-bit or CR/LF. */
+void mime_out_gen(struct mime_out *o, mime_gen_fn gen, void *arg)
 {
 	struct mime_measure m = { 0, 0 };
 	struct mime_emit em = { o, 0 };
 
-	if (off == MIME_ABSENT) {
-		mime_out_str(o, "\"\"");     /* a required string that is not there */
-		return;
-	}
-	mime_xf_run(msg + off, len, xf, mime_measure_put, &m);
+	gen(arg, mime_measure_put, &m);
 	if (m.literal) {
 		mime_out_str(o, "{");
 		mime_out_num(o, m.len);
@@ -181,9 +177,37 @@ void mime_out_string(struct mime_out *o, const char *msg, uint32_t off, uint32_t
 		em.quoted = 1;
 		mime_out_str(o, "\"");
 	}
-	mime_xf_run(msg + off, len, xf, mime_emit_put, &em);
+	gen(arg, mime_emit_put, &em);
 	if (em.quoted)
 		mime_out_str(o, "\"");
+}
+
+struct mime_xf_arg {
+	const char *p;
+	size_t len;
+	int xf;
+};
+
+static void mime_xf_gen(void *arg, void (*put)(void *ctx, unsigned char c), void *ctx)
+{
+	const struct mime_xf_arg *a = arg;
+
+	mime_xf_run(a->p, a->len, a->xf, put, ctx);
+}
+
+/* msg[off, off+len) through transform xf as an IMAP string; "" when off is MIME_ABSENT. */
+void mime_out_string(struct mime_out *o, const char *msg, uint32_t off, uint32_t len, int xf)
+{
+	struct mime_xf_arg a;
+
+	if (off == MIME_ABSENT) {
+		mime_out_str(o, "\"\"");     /* a required string that is not there */
+		return;
+	}
+	a.p = msg + off;
+	a.len = len;
+	a.xf = xf;
+	mime_out_gen(o, mime_xf_gen, &a);
 }
 
 void mime_out_nstring(struct mime_out *o, const char *msg, uint32_t off, uint32_t len, int xf)

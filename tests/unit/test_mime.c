@@ -369,6 +369,16 @@ static void test_quirks(void)
 	CHECK_STR(sect(msg_same, "2.1"), "x");
 	CHECK(search(msg_same, MIME_IN_HEADER, "cc", "D@X.TEST") == 1);
 	CHECK(search(msg_same, MIME_IN_HEADER, "to", "d@x") == 0);
+
+	/* RFC 2231 continuations are joined; a lone section or one without section 0 stays as written */
+	static const char cont[] =
+		"Content-Type: application/octet-stream; name*1*=%20menu; name*0*=utf-8''caf%C3%A9;\r\n"
+		" name*2=\".pdf\"; x*1=lone\r\n"
+		"Content-Disposition: attachment; filename*0=\"long \"; filename*1=\"name.txt\"\r\n\r\nbody\r\n";
+	CHECK(parse(cont) == 0);
+	CHECK_STR(render(cont, MIME_R_BODYSTRUCTURE),
+	          "(\"application\" \"octet-stream\" (\"name*\" \"utf-8''caf%C3%A9%20menu.pdf\" \"x*1\" \"lone\") NIL NIL"
+	          " \"7bit\" 6 NIL (\"attachment\" (\"filename\" \"long name.txt\")) NIL NIL)");
 }
 
 /* Malformed input: served with defaults, never an error. */
