@@ -272,8 +272,8 @@ int mime_needle_init(struct mime_needle *nd, const char *s, size_t len);
 /* Where mime_search() looks. */
 enum {
 	MIME_IN_HEADER,         /* the message header: decoded field values (of field only, if given) */
-	MIME_IN_BODY,           /* decoded text of the body (SEARCH BODY) */
-	MIME_IN_TEXT,           /* header and body (SEARCH TEXT) */
+	MIME_IN_BODY,           /* decoded text of the text parts (SEARCH BODY) */
+	MIME_IN_TEXT,           /* that, every header of the message and its parts (SEARCH TEXT) */
 };
 
 /*

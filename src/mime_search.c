@@ -409,15 +409,19 @@ static int mime_is_text(const char *msg, const struct mime_ent *e)
 	return mime_name_eq(msg, e->fld_off[MIME_FLD_TYPE], e->fld_len[MIME_FLD_TYPE], "text", 4);
 }
 
-/* Search the decoded text parts and the headers of encapsulated messages. */
-static int mime_search_body(struct mime_scan *sc, const void *rec, const char *msg)
+/*
+ * Search the decoded text parts; with headers, also every part's MIME
+ * header and every encapsulated message's header (SEARCH TEXT: everything,
+ * SEARCH BODY: the text only, as Dovecot does).
+ */
+static int mime_search_body(struct mime_scan *sc, const void *rec, const char *msg, int headers)
 {
 	unsigned n = mime_rec_count(rec);
 	struct mime_ent e;
 
 	for (unsigned i = 0; i < n; i++) {
 		mime_rec_ent(rec, i, &e);
-		if (i > 0 && (e.flags & MIME_EF_MSG) && mime_search_header(sc, msg, e.hdr_off, e.hdr_len, NULL, 0))
+		if (headers && i > 0 && mime_search_header(sc, msg, e.hdr_off, e.hdr_len, NULL, 0))
 			return 1;
 		if (!mime_is_text(msg, &e))
 			continue;
@@ -494,5 +498,5 @@ int mime_search(const void *rec, size_t reclen, const char *msg, size_t msglen, 
 		return mime_search_header(&sc, msg, root.hdr_off, root.hdr_len, field, fieldlen);
 	if (where == MIME_IN_TEXT && mime_search_header(&sc, msg, root.hdr_off, root.hdr_len, NULL, 0))
 		return 1;
-	return mime_search_body(&sc, rec, msg);
+	return mime_search_body(&sc, rec, msg, where == MIME_IN_TEXT);
 }

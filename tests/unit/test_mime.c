@@ -335,7 +335,10 @@ static void test_nested(void)
 	CHECK_STR(sect(msg_nested, "2.1.1"), "inner plain");
 	CHECK_STR(sect(msg_nested, "2.1.2"), "ERR2");
 	CHECK_STR(sect(msg_nested, "1.HEADER"), "ERR2");
-	CHECK(search(msg_nested, MIME_IN_BODY, NULL, "INNER PERSON") == 1);       /* inner header is body text */
+	CHECK(search(msg_nested, MIME_IN_BODY, NULL, "INNER PERSON") == 0);       /* BODY: text parts only */
+	CHECK(search(msg_nested, MIME_IN_TEXT, NULL, "INNER PERSON") == 1);       /* TEXT: every header too */
+	CHECK(search(msg_nested, MIME_IN_TEXT, NULL, "content-type: text/html") == 1);
+	CHECK(search(msg_nested, MIME_IN_BODY, NULL, "content-type") == 0);
 	CHECK(search(msg_nested, MIME_IN_HEADER, NULL, "inner person") == 0);
 	CHECK(search(msg_nested, MIME_IN_BODY, NULL, "<B>INNER") == 1);
 	CHECK(search(msg_nested, MIME_IN_HEADER, "to", "JDOE@one") == 1);
