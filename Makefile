@@ -51,6 +51,8 @@ deps:
 
 test-deps: deps
 	@sh tests/tools/deps.sh test
+	@# playwright-core (pinned in tests/cgi/package-lock.json) drives Debian's chromium: no browser download.
+	@[ -d tests/cgi/node_modules/playwright-core ] || { sh tests/tools/deps.sh npm && cd tests/cgi && npm ci --ignore-scripts --no-audit --no-fund; }
 
 .config:
 	@$(MAKE) --no-print-directory deps

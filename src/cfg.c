@@ -432,9 +432,21 @@ static int cfg_set_quota(struct cfg_parser *p, const char *v)
 	return 0;
 }
 
+/* Who may set the first admin password on the web page (postnook.cgi). */
+static int cfg_set_admin_setup(struct cfg_parser *p, const char *v)
+{
+	static const char *const words[] = { "never", "loopback", "lan", NULL };
+	int i = cfg_word(v, words);
+
+	if (i < 0)
+		return cfg_bad(p, "admin_setup must be never, loopback or lan");
+	p->c.admin_setup = (enum cfg_plain)i;
+	return 0;
+}
+
 enum {
 	K_DATADIR, K_HOSTNAME, K_USER, K_CERT, K_KEY, K_PIDFILE, K_LOG, K_LISTEN, K_PLAINTEXT,
-	K_MAXCONN, K_MAXPERIP, K_POP3TO, K_LOGINTO, K_SYNC, K_MAPSIZE, K_MAPMAX, K_QUOTA, K_COUNT
+	K_MAXCONN, K_MAXPERIP, K_POP3TO, K_LOGINTO, K_SYNC, K_MAPSIZE, K_MAPMAX, K_QUOTA, K_ADMINSETUP, K_COUNT
 };
 
 static const struct cfg_key cfg_keys[K_COUNT] = {
@@ -455,6 +467,7 @@ static const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_MAPSIZE] = { "map_size", cfg_set_map_size, 0 },
 	[K_MAPMAX] = { "map_max", cfg_set_map_max, 0 },
 	[K_QUOTA] = { "quota_exceeded", cfg_set_quota, 0 },
+	[K_ADMINSETUP] = { "admin_setup", cfg_set_admin_setup, 0 },
 };
 
 /* Fill c with the defaults documented in cfg.h and the README. */
@@ -486,6 +499,7 @@ void cfg_defaults(struct cfg *c)
 	c->map_size = 64 * MIB;
 	c->map_max = sizeof(void *) >= 8 ? GIB : 256 * MIB;
 	c->quota_mode = CFG_QUOTA_TEMPORARY;
+	c->admin_setup = CFG_PLAIN_LAN;
 }
 
 static int cfg_is_blank(char ch)

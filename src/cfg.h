@@ -48,6 +48,7 @@ struct cfg {
 	uint64_t map_size;              /* map_size = 64M */
 	uint64_t map_max;               /* map_max = 1G (64-bit) */
 	enum cfg_quota_mode quota_mode; /* quota_exceeded = temporary | permanent */
+	enum cfg_plain admin_setup;     /* admin_setup = lan: who may set the first web admin password */
 };
 
 /* Fill c with the defaults. */

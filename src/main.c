@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
-
-#define POSTNOOK_VERSION "0.1"
+#include "config.h"
 
 static const struct {
 	const char *name;
@@ -15,6 +14,9 @@ static const struct {
 	{ "serve", cmd_serve_main, "run the IMAP/POP3 daemon" },
 	{ "deliver", cmd_deliver_main, "store one message from stdin (an MDA)" },
 	{ "user", cmd_user_main, "add, remove and list users; passwords and quotas" },
+#if CONFIG_CGI
+	{ "admin", cmd_admin_main, "set the password of the web page (postnook.cgi)" },
+#endif
 };
 
 static int usage(FILE *f)
@@ -31,7 +33,13 @@ static int usage(FILE *f)
 int main(int argc, char **argv)
 {
 	size_t i;
+#if CONFIG_CGI
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
 
+	base = base ? base + 1 : argc > 0 ? argv[0] : "";
+	if (!strcmp(base, "postnook.cgi"))
+		return cgi_main(argc, argv);
+#endif
 	if (argc < 2)
 		return usage(stderr);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {

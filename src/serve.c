@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "store.h"
+#include "serve_status.h"
 #include "tls.h"
 
 #define EX_CONFIG 78
@@ -279,9 +280,11 @@ static void reload(void)
 {
 	static struct cfg next;
 	char err[CFG_ERR_MAX];
+	int rc;
 
 	if (cfg_load(&next, conf_path, err, sizeof err) < 0) {
 		log_err("reload: %s (keeping the running configuration)", err);
+		serve_status_reload(&cfg, 0, err);
 		return;
 	}
 	if (strcmp(next.datadir, cfg.datadir))
@@ -298,13 +301,16 @@ static void reload(void)
 		} else {
 			free(fresh);
 			log_err("reload: certificate not loaded (keeping the running configuration)");
+			serve_status_reload(&cfg, 0, "the certificate could not be loaded");
 			return;
 		}
 	}
 	cfg = next;
-	if (listeners_sync(&cfg))
+	rc = listeners_sync(&cfg);
+	if (rc)
 		log_err("reload: some listeners could not be opened");
 	log_info("configuration reloaded from %s", conf_path);
+	serve_status_reload(&cfg, rc == 0, rc ? "some listeners could not be opened (port in use?)" : "reloaded");
 }
 
 static void signal_cb(struct loop_fd *lf, short revents)
@@ -490,11 +496,13 @@ int cmd_serve_main(int argc, char **argv)
 		return EX_SOFTWARE;
 	}
 	write_pidfile(cfg.pidfile);
+	serve_status_start(&cfg);
 	log_info("postnook ready: %zu listeners, up to %u connections", cfg.nlisten, cfg.max_connections);
 	rc = loop_run();
 	log_info("shutting down%s", rc < 0 ? " after a poll error" : "");
 	conn_close_all();
 	store_close(conn_env.store);
+	serve_status_stop();
 	if (cfg.pidfile[0])
 		unlink(cfg.pidfile);
 	return rc < 0 ? EX_SOFTWARE : 0;

@@ -3,11 +3,13 @@
 #   deps.sh build PKG...   build dependencies (from the board's BOARD_DEBS)
 #   deps.sh test           test tools (pytest, clients, clang for sanitizers and fuzzing)
 #   deps.sh bench          Dovecot, for side-by-side figures
+#   deps.sh npm            npm, when node came without it (the CGI browser tests)
 set -e
 what=$1; shift
 case $what in
 build) pkgs="$*" ;;
-test)  pkgs="python3-pytest clang libclang-rt-14-dev openssl fetchmail curl lmdb-utils procps" ;;
+test)  pkgs="python3-pytest clang libclang-rt-14-dev openssl fetchmail curl lmdb-utils procps lighttpd busybox chromium libxml2-utils nodejs" ;;
+npm)   command -v npm >/dev/null && exit 0; pkgs="npm" ;;
 bench) pkgs="dovecot-pop3d dovecot-imapd openssl procps" ;;
 *) echo "deps.sh: unknown set $what" >&2; exit 2 ;;
 esac

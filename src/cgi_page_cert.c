@@ -1,0 +1,385 @@
+/*
+ * cgi_page_cert — the certificate: fingerprint, validity and key type of
+ * the one in use; paste a PEM certificate (chain) and key, checked with
+ * tls_creds_load() (the key must match) before anything changes; or make a
+ * new self-signed one with tls_selfsigned_create().
+ *
+ * The daemon reloads its certificate when the configured path changes, so
+ * an upload gets fresh file names (DATADIR/cert-TIME.pem, key-TIME.pem) and
+ * a new self-made pair toggles between naming DATADIR/cert.pem explicitly
+ * and leaving cert/key unset (both mean the same files).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "cgi.h"
+#include "tls.h"
+
+#if CONFIG_CGI
+
+#define PEM_FIELD_MAX (20 * 1024)
+
+/* Days since 0000-01-01 (BearSSL's epoch) to Unix time. */
+static int64_t x509_time(uint32_t days, uint32_t secs)
+{
+	return ((int64_t)days - 719528) * 86400 + secs;
+}
+
+struct dn_copy {
+	unsigned char buf[256];
+	size_t len;
+};
+
+static void dn_append(void *ctx, const void *data, size_t len)
+{
+	struct dn_copy *d = ctx;
+
+	if (len > sizeof d->buf - d->len)
+		len = sizeof d->buf - d->len;
+	memcpy(d->buf + d->len, data, len);
+	d->len += len;
+}
+
+/* Pull the commonName (OID 2.5.4.3) out of a DER subject, if printable. */
+static void dn_cn(const struct dn_copy *d, char *out, size_t cap)
+{
+	static const unsigned char oid[] = { 0x06, 0x03, 0x55, 0x04, 0x03 };
+	size_t i, n, k;
+
+	out[0] = '\0';
+	for (i = 0; i + sizeof oid + 2 <= d->len; i++) {
+		if (memcmp(d->buf + i, oid, sizeof oid))
+			continue;
+		i += sizeof oid;
+		n = d->buf[i + 1];
+		if (n >= 128 || i + 2 + n > d->len || n >= cap)
+			return;
+		for (k = 0; k < n; k++) {
+			unsigned char c = d->buf[i + 2 + k];
+			out[k] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+		}
+		out[n] = '\0';
+		return;
+	}
+}
+
+/* Fill out from a loaded pair. */
+static void cert_describe(const struct tls_creds *c, struct cgi_cert *out)
+{
+	br_x509_decoder_context xd;
+	struct dn_copy dn;
+
+	memset(&dn, 0, sizeof dn);
+	tls_fingerprint_str(c->fingerprint, out->fingerprint);
+	br_x509_decoder_init(&xd, dn_append, &dn);
+	br_x509_decoder_push(&xd, c->chain[0].data, c->chain[0].data_len);
+	out->not_before = x509_time(xd.notbefore_days, xd.notbefore_seconds);
+	out->not_after = x509_time(xd.notafter_days, xd.notafter_seconds);
+	dn_cn(&dn, out->subject, sizeof out->subject);
+	if (c->key_type == BR_KEYTYPE_RSA)
+		snprintf(out->keydesc, sizeof out->keydesc, "RSA %u-bit", c->rsa.n_bitlen);
+	else
+		snprintf(out->keydesc, sizeof out->keydesc, "ECDSA %s", c->ec.curve == BR_EC_secp256r1 ? "P-256"
+		         : c->ec.curve == BR_EC_secp384r1 ? "P-384" : c->ec.curve == BR_EC_secp521r1 ? "P-521" : "");
+}
+
+/* Load a pair and describe it; 0 or the tls error. */
+static int cert_load(const char *cert, const char *key, struct cgi_cert *out)
+{
+	struct tls_creds c;
+	int rc = tls_creds_load(&c, cert, key);
+
+	if (rc == 0) {
+		cert_describe(&c, out);
+		out->loaded = 1;
+		tls_creds_free(&c);
+	}
+	return rc;
+}
+
+int cgi_cert_info(const struct cgi_req *r, struct cgi_cert *out)
+{
+	char self[CFG_PATH_MAX + 16];
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	snprintf(self, sizeof self, "%s/cert.pem", r->cfg.datadir);
+	if (r->cfg.cert[0]) {
+		snprintf(out->cert_path, sizeof out->cert_path, "%s", r->cfg.cert);
+		snprintf(out->key_path, sizeof out->key_path, "%s", r->cfg.key);
+	} else {
+		snprintf(out->cert_path, sizeof out->cert_path, "%s", self);
+		snprintf(out->key_path, sizeof out->key_path, "%s/key.pem", r->cfg.datadir);
+	}
+	out->self_made = !strcmp(out->cert_path, self);
+	if (!CONFIG_TLS) {
+		snprintf(out->err, sizeof out->err, "This build has no TLS.");
+		return -ENOTSUP;
+	}
+	rc = cert_load(out->cert_path, out->key_path, out);
+	if (rc == -ENOENT)
+		snprintf(out->err, sizeof out->err, "No certificate yet: the server makes one when it first starts.");
+	else if (rc)
+		snprintf(out->err, sizeof out->err, "The certificate cannot be read: %s.", tls_strerror(rc));
+	return rc;
+}
+
+/* Write a PEM text to path (0600, O_EXCL) without its CRs: browsers send textarea lines as CRLF. 0 or -errno. */
+static int write_file(const char *path, const char *text)
+{
+	static char clean[PEM_FIELD_MAX + 1];
+	size_t len = 0, off = 0;
+	int fd;
+
+	for (; *text && len < PEM_FIELD_MAX; text++)
+		if (*text != '\r')
+			clean[len++] = *text;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, clean + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			unlink(path);
+			return -EIO;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		close(fd);
+		unlink(path);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Give a file we made to the owner of the data directory (the daemon's user), when we are root. */
+static void give_to_datadir_owner(const struct cgi_req *r, const char *path)
+{
+	struct stat st;
+
+	if (geteuid() == 0 && stat(r->cfg.datadir, &st) == 0 && chown(path, st.st_uid, st.st_gid) < 0) {
+		/* the daemon may then not read it; the reload will say so */
+	}
+}
+
+/* Errors of the upload form, per field. */
+struct cert_errs {
+	char cert[200], key[200];
+};
+
+/* Check and install a pasted pair; 0 with the new paths in r->cfg, or -1 with errors set. */
+static int cert_upload(struct cgi_req *r, const char *cert, const char *key, struct cert_errs *e,
+                       struct cgi_reload *rl, struct cgi_cert *info)
+{
+	char tc[CFG_PATH_MAX + 40], tk[CFG_PATH_MAX + 40], fc[CFG_PATH_MAX + 40], fk[CFG_PATH_MAX + 40];
+	char lines[2 * CFG_PATH_MAX + 128], err[CFG_ERR_MAX], oldc[CFG_PATH_MAX], oldk[CFG_PATH_MAX];
+	static const char *const keys[] = { "cert", "key" };
+	long t = (long)time(NULL);
+	int rc;
+
+	if (!strstr(cert, "-----BEGIN CERTIFICATE-----"))
+		snprintf(e->cert, sizeof e->cert, "Paste the certificate in PEM form: it starts with -----BEGIN CERTIFICATE-----.");
+	if (!strstr(key, "PRIVATE KEY-----"))
+		snprintf(e->key, sizeof e->key, "Paste the private key in PEM form: it starts with -----BEGIN ... PRIVATE KEY-----.");
+	if (strlen(cert) > PEM_FIELD_MAX)
+		snprintf(e->cert, sizeof e->cert, "That is too long for a certificate chain (at most 20 KB).");
+	if (strlen(key) > PEM_FIELD_MAX)
+		snprintf(e->key, sizeof e->key, "That is too long for a key (at most 20 KB).");
+	if (e->cert[0] || e->key[0])
+		return -1;
+	snprintf(tc, sizeof tc, "%s/cert-upload-%ld.tmp", r->cfg.datadir, (long)getpid());
+	snprintf(tk, sizeof tk, "%s/key-upload-%ld.tmp", r->cfg.datadir, (long)getpid());
+	unlink(tc);
+	unlink(tk);
+	if ((rc = write_file(tc, cert)) < 0 || (rc = write_file(tk, key)) < 0) {
+		snprintf(e->cert, sizeof e->cert, "Cannot write into %s: %s.", r->cfg.datadir, strerror(-rc));
+		unlink(tc);
+		return -1;
+	}
+	rc = cert_load(tc, tk, info);
+	if (rc == TLS_EMISMATCH)
+		snprintf(e->key, sizeof e->key, "This key does not belong to the certificate.");
+	else if (rc == TLS_EKEY)
+		snprintf(e->key, sizeof e->key, "This key type is not supported (use RSA 2048+ or ECDSA P-256/P-384).");
+	else if (rc)
+		snprintf(e->cert, sizeof e->cert, "The certificate or key could not be read (%s).", tls_strerror(rc));
+	else if (info->not_after < (int64_t)time(NULL))
+		snprintf(e->cert, sizeof e->cert, "This certificate has expired.");
+	if (e->cert[0] || e->key[0]) {
+		unlink(tc);
+		unlink(tk);
+		return -1;
+	}
+	snprintf(fc, sizeof fc, "%s/cert-%ld.pem", r->cfg.datadir, t);
+	snprintf(fk, sizeof fk, "%s/key-%ld.pem", r->cfg.datadir, t);
+	if (rename(tc, fc) < 0 || rename(tk, fk) < 0) {
+		snprintf(e->cert, sizeof e->cert, "Cannot store the files: %s.", strerror(errno));
+		unlink(tc);
+		unlink(tk);
+		unlink(fc);
+		return -1;
+	}
+	give_to_datadir_owner(r, fc);
+	give_to_datadir_owner(r, fk);
+	snprintf(oldc, sizeof oldc, "%s", r->cfg.cert);
+	snprintf(oldk, sizeof oldk, "%s", r->cfg.key);
+	snprintf(lines, sizeof lines, "cert = %s\nkey = %s\n", fc, fk);
+	if (cgi_conf_update(r, keys, 2, lines, err, sizeof err) < 0) {
+		snprintf(e->cert, sizeof e->cert, "%.190s", err);
+		unlink(fc);
+		unlink(fk);
+		return -1;
+	}
+	cgi_conf_reload(r, rl);
+	/* Our previous upload is no longer needed once the server took the new one. */
+	if (rl->answered && rl->ok && oldc[0] && strstr(oldc, "/cert-") && !strncmp(oldc, r->cfg.datadir, strlen(r->cfg.datadir))) {
+		unlink(oldc);
+		unlink(oldk);
+	}
+	return 0;
+}
+
+/* Make a new self-signed pair in DATADIR/cert.pem (see the top of the file). 0 or -1 with msg. */
+static int cert_regenerate(struct cgi_req *r, char *msg, size_t cap, struct cgi_reload *rl)
+{
+	static const char *const keys[] = { "cert", "key" };
+	char c[CFG_PATH_MAX + 16], k[CFG_PATH_MAX + 16], lines[2 * CFG_PATH_MAX + 64], err[CFG_ERR_MAX];
+	const char *sans[CFG_MAX_LISTEN + 1];
+	size_t n = 0, i, j;
+	int rc;
+
+	snprintf(c, sizeof c, "%s/cert.pem", r->cfg.datadir);
+	snprintf(k, sizeof k, "%s/key.pem", r->cfg.datadir);
+	sans[n++] = "localhost";
+	for (i = 0; i < r->cfg.nlisten; i++) {
+		const char *a = r->cfg.listen[i].addr;
+		int dup = !strcmp(a, "0.0.0.0") || !strcmp(a, "::");
+		for (j = 0; j < n; j++)
+			dup |= !strcmp(sans[j], a);
+		if (!dup)
+			sans[n++] = a;
+	}
+	rc = tls_selfsigned_create(c, k, r->cfg.hostname, sans, n);
+	if (rc) {
+		snprintf(msg, cap, "A new certificate could not be made: %s.", tls_strerror(rc));
+		return -1;
+	}
+	give_to_datadir_owner(r, c);
+	give_to_datadir_owner(r, k);
+	if (r->cfg.cert[0])
+		lines[0] = '\0';
+	else
+		snprintf(lines, sizeof lines, "cert = %s\nkey = %s\n", c, k);
+	if (cgi_conf_update(r, keys, 2, lines, err, sizeof err) < 0) {
+		snprintf(msg, cap, "%.280s", err);
+		return -1;
+	}
+	cgi_conf_reload(r, rl);
+	return 0;
+}
+
+int cgi_page_cert(struct cgi_req *r)
+{
+	struct cgi_buf *b = &r->out;
+	struct cgi_cert info;
+	struct cert_errs e;
+	struct cgi_reload rl;
+	const char *action = cgi_form_get(&r->form, "action");
+	const char *pc = cgi_form_get(&r->form, "cert"), *pk = cgi_form_get(&r->form, "key");
+	char msg[300], t1[48], t2[48];
+	int done = 0, failed = 0;
+
+	memset(&e, 0, sizeof e);
+	msg[0] = '\0';
+	if (action && !strcmp(action, "upload")) {
+		struct cgi_cert up;
+		memset(&up, 0, sizeof up);
+		if (cert_upload(r, pc ? pc : "", pk ? pk : "", &e, &rl, &up) == 0)
+			done = 1;
+		else
+			failed = 1;
+	} else if (action && !strcmp(action, "regenerate")) {
+		if (cert_regenerate(r, msg, sizeof msg, &rl) == 0)
+			done = 2;
+		else
+			failed = 1;
+	}
+	cgi_cert_info(r, &info);
+	cgi_page_begin(r, "Certificate", NAV_CERT);
+	cgi_put(b, "<h1>Certificate</h1><p class=\"lead\">Mail apps check this certificate before they send a password. "
+	           "Compare the fingerprint when a phone asks whether to trust it.</p>");
+	if (done)
+		cgi_reload_notice(r, done == 1 ? "Your certificate is" : "A new self-signed certificate is", &rl);
+	if (failed)
+		cgi_notice(r, "err", msg[0] ? msg : "Nothing was changed: please correct the fields marked below.");
+
+	cgi_put(b, "<section class=\"card\" aria-labelledby=\"h-cur\"><h2 id=\"h-cur\">In use</h2>");
+	if (info.loaded) {
+		int64_t now = (int64_t)time(NULL);
+		cgi_fmt_time(info.not_before, t1, sizeof t1);
+		cgi_fmt_time(info.not_after, t2, sizeof t2);
+		cgi_put(b, "<dl class=\"kv\"><dt>Kind</dt><dd>");
+		cgi_put(b, info.self_made ? "Self-signed, made by postnook" : "Your own certificate");
+		if (info.subject[0]) {
+			cgi_put(b, "</dd><dt>Issued to</dt><dd>");
+			cgi_esc(b, info.subject);
+		}
+		cgi_printf(b, "</dd><dt>Valid</dt><dd>%s to %s %s</dd><dt>Key</dt><dd>%s</dd>"
+		              "<dt>SHA-256 fingerprint</dt><dd class=\"mono\">%s</dd><dt>File</dt><dd><code>",
+		           t1, t2, info.not_after < now ? "<span class=\"pill bad\">expired</span>"
+		                   : info.not_after < now + 30 * 86400 ? "<span class=\"pill bad\">expires soon</span>"
+		                   : "<span class=\"pill on\">valid</span>",
+		           info.keydesc, info.fingerprint);
+		cgi_esc(b, info.cert_path);
+		cgi_put(b, "</code></dd></dl>");
+	} else {
+		cgi_put(b, "<p>");
+		cgi_esc(b, info.err);
+		cgi_put(b, "</p>");
+	}
+	cgi_put(b, "</section>");
+
+	cgi_printf(b, "<form class=\"card\" method=\"post\" action=\"%s/certificate\" aria-labelledby=\"h-up\">"
+	              "<h2 id=\"h-up\">Use your own certificate</h2><p class=\"small\">For example one from Let's Encrypt "
+	              "(acme.sh writes <code>fullchain.cer</code> and the <code>.key</code> file). Paste both as text; the key "
+	              "must belong to the certificate.</p>", r->script);
+	cgi_csrf_input(r);
+	cgi_put(b, "<input type=\"hidden\" name=\"action\" value=\"upload\">");
+	cgi_printf(b, "<div class=\"field%s\"><label for=\"pem-cert\">Certificate (PEM, the server's first, then the chain)</label>"
+	              "<textarea id=\"pem-cert\" name=\"cert\" spellcheck=\"false\" placeholder=\"-----BEGIN CERTIFICATE-----\"%s>",
+	           e.cert[0] ? " bad" : "", e.cert[0] ? " aria-invalid=\"true\" aria-describedby=\"cert-err\"" : "");
+	if (failed && pc)
+		cgi_esc(b, pc);
+	cgi_put(b, "</textarea>");
+	cgi_field_err(r, "cert-err", e.cert);
+	cgi_printf(b, "</div><div class=\"field%s\"><label for=\"pem-key\">Private key (PEM)</label>"
+	              "<textarea id=\"pem-key\" name=\"key\" spellcheck=\"false\" placeholder=\"-----BEGIN PRIVATE KEY-----\"%s>",
+	           e.key[0] ? " bad" : "", e.key[0] ? " aria-invalid=\"true\" aria-describedby=\"key-err\"" : "");
+	cgi_put(b, "</textarea>");
+	cgi_field_err(r, "key-err", e.key);
+	cgi_put(b, "<p class=\"hint\">The key is never shown again and is stored readable only by the mail server.</p></div>"
+	           "<button>Check and use</button></form>");
+
+	cgi_printf(b, "<form class=\"card\" method=\"post\" action=\"%s/certificate\" aria-labelledby=\"h-gen\">"
+	              "<h2 id=\"h-gen\">Make a new self-signed certificate</h2><p class=\"small\">For ", r->script);
+	cgi_esc(b, r->cfg.hostname);
+	cgi_put(b, ", valid for 825 days. Every device will ask once more whether to trust the new one.</p>");
+	cgi_csrf_input(r);
+	cgi_put(b, "<input type=\"hidden\" name=\"action\" value=\"regenerate\"><button class=\"sec\">Make a new certificate</button></form>");
+	cgi_page_end(r);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * cgi_page_device — "set up a device": the exact settings for each enabled
+ * protocol, help on choosing IMAP or POP3, Thunderbird's autoconfig file
+ * (config-v1.1.xml, public: Thunderbird fetches it before anyone signs in)
+ * and an Apple configuration profile (.mobileconfig) for one user.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "auth.h"
+#include "cgi.h"
+
+#if CONFIG_CGI
+
+static const char *const sec_names[] = { "None", "STARTTLS", "SSL/TLS" };
+
+/* The listener a device should use for proto: SSL/TLS first, then STARTTLS, then plain. NULL if none. */
+static const struct cfg_listen *best_listener(const struct cfg *c, enum cfg_proto p)
+{
+	static const enum cfg_tls order[] = { CFG_TLS_IMPLICIT, CFG_TLS_STARTTLS, CFG_TLS_NONE };
+	size_t i, k;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < c->nlisten; i++)
+			if (c->listen[i].proto == p && c->listen[i].tls == order[k] && strcmp(c->listen[i].addr, "127.0.0.1") &&
+			    strcmp(c->listen[i].addr, "::1"))
+				return &c->listen[i];
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < c->nlisten; i++)
+			if (c->listen[i].proto == p && c->listen[i].tls == order[k])
+				return &c->listen[i];
+	return NULL;
+}
+
+/* 1 if s is a plausible e-mail address of safe characters (it goes into XML and a profile). */
+static int email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+
+	if (!at || at == s || !at[1] || strchr(at + 1, '@') || n > 200)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr("._%+-@", *s)))
+			return 0;
+	return 1;
+}
+
+/* Host name typed by people (SMTP server): letters, digits, dots, dashes. */
+static int host_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+		      *s == '-' || *s == ':'))
+			return 0;
+	return 1;
+}
+
+struct user_opts {
+	struct cgi_req *r;
+	unsigned n;
+};
+
+static int user_option(void *arg, const struct store_user *u)
+{
+	struct user_opts *o = arg;
+
+	o->n++;
+	cgi_put(&o->r->out, "<option>");
+	cgi_esc(&o->r->out, u->name);
+	cgi_put(&o->r->out, "</option>");
+	return 0;
+}
+
+/* The settings table for one listener. */
+static void settings_card(struct cgi_req *r, const struct cfg_listen *l)
+{
+	struct cgi_buf *b = &r->out;
+	const char *host = r->host;
+	char hostonly[128];
+	size_t n = strcspn(host, ":");
+
+	snprintf(hostonly, sizeof hostonly, "%.*s", (int)(n < sizeof hostonly ? n : sizeof hostonly - 1), host);
+	cgi_printf(b, "<section class=\"card\"><h2>%s <span class=\"pill %s\">%s</span></h2><dl class=\"kv\">",
+	           l->proto == CFG_PROTO_IMAP ? "IMAP" : "POP3", l->tls == CFG_TLS_NONE ? "bad" : "on", sec_names[l->tls]);
+	cgi_put(b, "<dt>Server</dt><dd><code>");
+	cgi_esc(b, r->cfg.hostname);
+	cgi_put(b, "</code>");
+	if (hostonly[0] && strcmp(hostonly, r->cfg.hostname)) {
+		cgi_put(b, " <span class=\"small\">(or <code>");
+		cgi_esc(b, hostonly);
+		cgi_put(b, "</code> if that name is unknown on your network)</span>");
+	}
+	cgi_printf(b, "</dd><dt>Port</dt><dd><code>%u</code></dd><dt>Security</dt><dd>%s</dd>"
+	              "<dt>User name</dt><dd>the user's name as on the Users page, e.g. <code>alice</code> (not the "
+	              "whole address)</dd><dt>Password</dt><dd>that user's password</dd>"
+	              "<dt>Authentication</dt><dd>Normal password</dd></dl>",
+	           l->port, l->tls == CFG_TLS_IMPLICIT ? "SSL/TLS (some apps say \"SSL\")"
+	                    : l->tls == CFG_TLS_STARTTLS ? "STARTTLS" : "None");
+	if (l->tls == CFG_TLS_NONE)
+		cgi_put(b, "<p class=\"hint\">Without encryption the password can be read on the way: use this only if "
+		           "the app has no other choice.</p>");
+	cgi_put(b, "</section>");
+}
+
+int cgi_page_device(struct cgi_req *r)
+{
+	struct cgi_buf *b = &r->out;
+	struct user_opts uo = { r, 0 };
+	const struct cfg_listen *imap = best_listener(&r->cfg, CFG_PROTO_IMAP);
+	const struct cfg_listen *pop3 = best_listener(&r->cfg, CFG_PROTO_POP3);
+	size_t i;
+	int rc;
+
+	cgi_page_begin(r, "Set up a device", NAV_DEVICE);
+	cgi_put(b, "<h1>Set up a device</h1><p class=\"lead\">What to type into a mail app on a phone, tablet or computer.</p>");
+
+	cgi_put(b, "<section class=\"card\" aria-labelledby=\"h-which\"><h2 id=\"h-which\">IMAP or POP3?</h2>"
+	           "<p><strong>IMAP keeps your mail here on the router</strong> and shows the same mailbox on every device: "
+	           "read a message on the phone and it is read on the laptop too; delete it once and it is gone everywhere. "
+	           "Choose IMAP if you read mail on more than one device — that is most people.</p>"
+	           "<p><strong>POP3 moves mail onto one device.</strong> The app downloads new messages and usually deletes "
+	           "them here, so they live only on that device (back it up!). It suits one computer that keeps the archive, "
+	           "or a router with little storage. Apps can be told to leave a copy here, but read/unread and folders "
+	           "are not shared between devices.</p>"
+	           "<p class=\"small\">Either way, pick the <em>SSL/TLS</em> choice when the app offers it, and set the "
+	           "outgoing (SMTP) server to the one of your internet or mail provider: postnook keeps and serves mail, "
+	           "it does not send it.</p></section>");
+
+	cgi_put(b, "<h2 style=\"margin-top:22px\">Settings to enter</h2>");
+	for (i = 0; i < r->cfg.nlisten; i++) {
+		const struct cfg_listen *l = &r->cfg.listen[i];
+		if (l == imap || l == pop3)
+			settings_card(r, l);
+	}
+	if (!imap && !pop3)
+		cgi_notice(r, "info", "No protocol is turned on: see Protocols & ports.");
+
+	cgi_printf(b, "<section class=\"card\" aria-labelledby=\"h-tb\"><h2 id=\"h-tb\">Thunderbird</h2><p>Thunderbird "
+	              "can fill all of this in by itself when your web server answers its lookup. The file is here: "
+	              "<a href=\"%s/mail/config-v1.1.xml\">config-v1.1.xml</a>. The set-up guide explains how to publish it "
+	              "at <code>http://autoconfig.<em>your-domain</em>/mail/config-v1.1.xml</code>.</p></section>", r->script);
+
+	cgi_printf(b, "<form class=\"card\" method=\"get\" action=\"%s/device/mobileconfig\" aria-labelledby=\"h-ios\">"
+	              "<h2 id=\"h-ios\">iPhone, iPad and Mac</h2><p class=\"small\">Download a profile, open it on the device "
+	              "and confirm in Settings; the device asks for the password.</p><div class=\"row\">", r->script);
+	cgi_put(b, "<div class=\"field\"><label for=\"mc-user\">User</label><select id=\"mc-user\" name=\"user\">");
+	rc = store_user_list(r->st, user_option, &uo);
+	if (rc)
+		return rc;
+	cgi_put(b, "</select></div><div class=\"field\"><label for=\"mc-mail\">E-mail address</label>"
+	           "<input type=\"email\" id=\"mc-mail\" name=\"email\" placeholder=\"alice@example.org\" autocapitalize=\"none\">"
+	           "</div><div class=\"field\"><label for=\"mc-proto\">Protocol</label><select id=\"mc-proto\" name=\"proto\">");
+	if (imap)
+		cgi_put(b, "<option value=\"imap\">IMAP (recommended)</option>");
+	if (pop3)
+		cgi_put(b, "<option value=\"pop3\">POP3</option>");
+	cgi_put(b, "</select></div><div class=\"field\"><label for=\"mc-smtp\">Outgoing server (SMTP)</label>"
+	           "<input type=\"text\" id=\"mc-smtp\" name=\"smtp\" placeholder=\"smtp.your-provider.example\" "
+	           "autocapitalize=\"none\"><p class=\"hint\">Your provider's, port 587 with STARTTLS.</p></div></div>");
+	cgi_put(b, uo.n && (imap || pop3) ? "<button>Download profile</button>"
+	                                  : "<p class=\"small\">Add a user and turn a protocol on first.</p>");
+	cgi_put(b, "</form>");
+	cgi_page_end(r);
+	return 0;
+}
+
+/* Thunderbird's autoconfig XML (public). */
+int cgi_page_autoconfig(struct cgi_req *r)
+{
+	static const char *const socket_types[] = { "plain", "STARTTLS", "SSL" };
+	struct cgi_buf *b = &r->out;
+	const char *email = cgi_form_get(&r->query, "emailaddress");
+	const char *domain = r->cfg.hostname;
+	const char *order[2] = { "imap", "pop3" };
+	enum cfg_proto po[2] = { CFG_PROTO_IMAP, CFG_PROTO_POP3 };
+	size_t i, k;
+
+	if (email && email_ok(email))
+		domain = strchr(email, '@') + 1;
+	r->ctype = "application/xml; charset=utf-8";
+	cgi_put(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<clientConfig version=\"1.1\">\n  <emailProvider id=\"");
+	cgi_esc(b, r->cfg.hostname);
+	cgi_put(b, "\">\n    <domain>");
+	cgi_esc(b, domain);
+	cgi_put(b, "</domain>\n    <displayName>postnook on ");
+	cgi_esc(b, r->cfg.hostname);
+	cgi_put(b, "</displayName>\n    <displayShortName>postnook</displayShortName>\n");
+	/* Thunderbird tries the servers in order: IMAP first, SSL/TLS before STARTTLS. */
+	for (k = 0; k < 2; k++) {
+		static const enum cfg_tls modes[] = { CFG_TLS_IMPLICIT, CFG_TLS_STARTTLS };
+		for (size_t m = 0; m < 2; m++)
+			for (i = 0; i < r->cfg.nlisten; i++) {
+				const struct cfg_listen *l = &r->cfg.listen[i];
+				if (l->proto != po[k] || l->tls != modes[m])
+					continue;
+				cgi_printf(b, "    <incomingServer type=\"%s\">\n      <hostname>", order[k]);
+				cgi_esc(b, r->cfg.hostname);
+				cgi_printf(b, "</hostname>\n      <port>%u</port>\n      <socketType>%s</socketType>\n"
+				              "      <username>%%EMAILLOCALPART%%</username>\n"
+				              "      <authentication>password-cleartext</authentication>\n", l->port,
+				           socket_types[l->tls]);
+				if (l->proto == CFG_PROTO_POP3)
+					cgi_put(b, "      <pop3>\n        <leaveMessagesOnServer>true</leaveMessagesOnServer>\n"
+					           "      </pop3>\n");
+				cgi_put(b, "    </incomingServer>\n");
+			}
+	}
+	cgi_put(b, "  </emailProvider>\n</clientConfig>\n");
+	return 0;
+}
+
+/* A random UUID (version 4) as text. */
+static void uuid4(char out[37])
+{
+	unsigned char u[16];
+
+	if (auth_random(u, sizeof u) != 0)
+		memset(u, 0x5a, sizeof u);
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X", u[0], u[1], u[2], u[3],
+	         u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+/* Apple configuration profile for one user (GET, signed in). */
+int cgi_page_mobileconfig(struct cgi_req *r)
+{
+	struct cgi_buf *b = &r->out;
+	const char *user = cgi_form_get(&r->query, "user"), *email = cgi_form_get(&r->query, "email");
+	const char *proto = cgi_form_get(&r->query, "proto"), *smtp = cgi_form_get(&r->query, "smtp");
+	const struct cfg_listen *l;
+	struct store_user u;
+	char u1[37], u2[37];
+	int rc;
+
+	rc = user ? store_user_get(r->st, user, &u) : STORE_ENOTFOUND;
+	if (rc == STORE_ENOTFOUND)
+		return cgi_error(r, 400, "No such user", "Choose a user from the list on the device page.");
+	if (rc)
+		return rc;
+	if (email && *email && !email_ok(email))
+		return cgi_error(r, 400, "Check the e-mail address", "The e-mail address does not look right.");
+	if (smtp && *smtp && !host_ok(smtp))
+		return cgi_error(r, 400, "Check the outgoing server", "The outgoing server must be a host name.");
+	l = best_listener(&r->cfg, proto && !strcmp(proto, "pop3") ? CFG_PROTO_POP3 : CFG_PROTO_IMAP);
+	if (!l)
+		return cgi_error(r, 400, "Protocol not turned on", "Turn the protocol on in Protocols & ports first.");
+	uuid4(u1);
+	uuid4(u2);
+	r->ctype = "application/x-apple-aspen-config";
+	cgi_printf(&r->head, "Content-Disposition: attachment; filename=\"%s-mail.mobileconfig\"\r\n", u.name);
+	cgi_put(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
+	           "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n<dict>\n"
+	           "<key>PayloadContent</key>\n<array>\n<dict>\n<key>EmailAccountDescription</key><string>");
+	cgi_esc(b, u.name);
+	cgi_put(b, " on ");
+	cgi_esc(b, r->cfg.hostname);
+	cgi_printf(b, "</string>\n<key>EmailAccountName</key><string>%s</string>\n<key>EmailAccountType</key><string>%s</string>\n",
+	           u.name, l->proto == CFG_PROTO_POP3 ? "EmailTypePOP" : "EmailTypeIMAP");
+	if (email && *email) {
+		cgi_put(b, "<key>EmailAddress</key><string>");
+		cgi_esc(b, email);
+		cgi_put(b, "</string>\n");
+	}
+	cgi_put(b, "<key>IncomingMailServerAuthentication</key><string>EmailAuthPassword</string>\n"
+	           "<key>IncomingMailServerHostName</key><string>");
+	cgi_esc(b, r->cfg.hostname);
+	cgi_printf(b, "</string>\n<key>IncomingMailServerPortNumber</key><integer>%u</integer>\n"
+	              "<key>IncomingMailServerUseSSL</key><%s/>\n<key>IncomingMailServerUsername</key><string>%s</string>\n",
+	           l->port, l->tls != CFG_TLS_NONE ? "true" : "false", u.name);
+	cgi_put(b, "<key>OutgoingMailServerAuthentication</key><string>EmailAuthPassword</string>\n"
+	           "<key>OutgoingMailServerHostName</key><string>");
+	cgi_esc(b, smtp && *smtp ? smtp : r->cfg.hostname);
+	cgi_put(b, "</string>\n<key>OutgoingMailServerPortNumber</key><integer>587</integer>\n"
+	           "<key>OutgoingMailServerUseSSL</key><true/>\n<key>OutgoingPasswordSameAsIncomingPassword</key><false/>\n"
+	           "<key>PayloadDescription</key><string>Mail account</string>\n<key>PayloadDisplayName</key><string>");
+	cgi_esc(b, u.name);
+	cgi_put(b, "'s mail</string>\n<key>PayloadIdentifier</key><string>postnook.mail.");
+	cgi_esc(b, u.name);
+	cgi_printf(b, "</string>\n<key>PayloadType</key><string>com.apple.mail.managed</string>\n"
+	              "<key>PayloadUUID</key><string>%s</string>\n<key>PayloadVersion</key><integer>1</integer>\n"
+	              "<key>PreventMove</key><false/>\n</dict>\n</array>\n"
+	              "<key>PayloadDescription</key><string>Sets up mail from postnook on ", u1);
+	cgi_esc(b, r->cfg.hostname);
+	cgi_put(b, ".</string>\n<key>PayloadDisplayName</key><string>Mail: ");
+	cgi_esc(b, u.name);
+	cgi_put(b, "</string>\n<key>PayloadIdentifier</key><string>postnook.profile.");
+	cgi_esc(b, u.name);
+	cgi_printf(b, "</string>\n<key>PayloadRemovalDisallowed</key><false/>\n<key>PayloadType</key><string>Configuration</string>\n"
+	              "<key>PayloadUUID</key><string>%s</string>\n<key>PayloadVersion</key><integer>1</integer>\n"
+	              "</dict>\n</plist>\n", u2);
+	return 0;
+}
+
+#endif

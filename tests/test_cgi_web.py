@@ -1,0 +1,347 @@
+"""postnook.cgi end to end: a real web server (lighttpd, busybox httpd) from
+Debian serving the CGI on loopback, driven by headless Chromium through
+playwright-core, against a running daemon. Screenshots of every page at
+1280 and 360 px go to tests/artifacts/screens/."""
+import hashlib
+import imaplib
+import plistlib
+import poplib
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from cgi_web import SAN, Browser, WebServer, missing_tools
+from postnook_fixture import SLOW, POP3_SSL, free_port, make_msg, unverified_ctx
+
+ADMIN_PW = "Correct-Horse-Battery-7"
+
+
+@pytest.fixture
+def web(make_server, request):
+    started = []
+
+    def make(kind="lighttpd", **opts):
+        why = missing_tools(kind)
+        if why:
+            pytest.skip(why)
+        srv = make_server(start=True, **opts)
+        ws = WebServer(srv, kind).start()
+        started.append(ws)
+        return srv, ws
+
+    yield make
+    problems = []
+    for ws in started:
+        ws.stop()
+        if SAN:
+            problems += ws.sanitizer_reports()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def browser():
+    b = Browser()
+    yield b
+    b.close()
+
+
+def refused(port):
+    s = socket.socket()
+    s.settimeout(3)
+    try:
+        s.connect(("127.0.0.1", port))
+    except ConnectionRefusedError:
+        return True
+    finally:
+        s.close()
+    return False
+
+
+def served_fingerprint(port):
+    """SHA-256 of the certificate the daemon presents, as the CGI prints it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW) as raw:
+        with unverified_ctx().wrap_socket(raw, server_hostname="localhost") as s:
+            der = s.getpeercert(binary_form=True)
+    return ":".join("%02X" % b for b in hashlib.sha256(der).digest())
+
+
+def page_fingerprint(b):
+    text = b.text("main")
+    for line in text.splitlines():
+        if line.count(":") == 31 and len(line.strip()) == 95:
+            return line.strip()
+    raise AssertionError("no fingerprint on the page:\n" + text)
+
+
+def sign_in_first_time(b, ws):
+    r = b.goto(ws.cgi + "/")
+    assert r["url"].endswith("/signin"), r
+    assert "Welcome to postnook" in b.text()
+    b.shots("signin-first-run")
+    b.fill("#pw", ADMIN_PW)
+    b.fill("#pw2", ADMIN_PW + "x")
+    b.click("form.card button")
+    assert "not the same" in b.text()
+    b.fill("#pw", ADMIN_PW)
+    b.fill("#pw2", ADMIN_PW)
+    r = b.click("form.card button")
+    assert r["url"].endswith("/overview"), r
+
+
+def test_cgi_lighttpd_full(web, browser, tmp_path):
+    srv, ws = web("lighttpd")
+    b = browser
+    sign_in_first_time(b, ws)
+    cookies = {c["name"]: c for c in b.do("cookies")}
+    sid = cookies["pn_sid"]
+    assert sid["httpOnly"] and sid["sameSite"] == "Strict" and not sid["secure"]
+    assert len(sid["value"]) == 64
+
+    # Overview: running, sessions, storage, certificate.
+    text = b.text("main")
+    assert "Running" in text and "POP3 session" in text and "Storage" in text
+    assert page_fingerprint(b) == served_fingerprint(srv.ports["tls"])
+    b.shots("overview")
+
+    # Protocols: a validation error keeps every submitted value and writes nothing.
+    before = srv.conf.read_bytes()
+    b.goto(ws.cgi + "/protocols")
+    b.shots("protocols")
+    imap = b.do("count", sel="#on0:not([disabled])") == 1
+    b.fill("#port2", "70000")
+    b.fill("#port3", " 12ab")
+    b.click(".acts button[value=save]")
+    text = b.text("main")
+    assert "Nothing was saved" in text and "A port is a number from 1 to 65535" in text
+    assert b.value("#port2") == "70000" and b.value("#port3") == " 12ab"
+    assert b.value("#port5") == str(srv.ports["plain"])
+    assert b.do("checked", sel="#on2") and b.do("checked", sel="#on5")
+    assert srv.conf.read_bytes() == before
+    b.shots("protocols-error")
+    # Two listeners on one address and port.
+    b.goto(ws.cgi + "/protocols")
+    b.fill("#port3", str(srv.ports["tls"]))
+    b.click(".acts button[value=save]")
+    assert "already used by POP3 with SSL/TLS" in b.text("main")
+    assert srv.conf.read_bytes() == before
+
+    # Move a listener to a new port and turn POP3 (or a part of it) off.
+    new_port = free_port()
+    b.goto(ws.cgi + "/protocols")
+    if imap:
+        b.do("check", sel="#on0", value=True)
+        b.fill("#port0", str(new_port))
+        b.do("select", sel="#addr0", value="127.0.0.1")
+        for row in (2, 3, 5):
+            b.do("check", sel="#on%d" % row, value=False)
+    else:
+        b.fill("#port2", str(new_port))
+        b.do("check", sel="#on3", value=False)
+    b.do("check", sel="input[name=plain][value=loopback]", value=True)
+    b.click(".acts button[value=save]")
+    text = b.text("main")
+    assert "The mail server reloaded and uses them now" in text, text
+    assert srv.conf.with_name(srv.conf.name + ".bak").read_bytes() == before
+    old_tls, old_starttls = srv.ports["tls"], srv.ports["starttls"]
+    if imap:
+        m = imaplib.IMAP4_SSL("127.0.0.1", new_port, ssl_context=unverified_ctx(), timeout=10 * SLOW)
+        m.login("alice", srv.users["alice"])
+        m.logout()
+        assert refused(old_tls) and refused(old_starttls) and refused(srv.ports["plain"])
+        with pytest.raises(OSError):
+            poplib.POP3("127.0.0.1", srv.ports["plain"], timeout=5)
+    else:
+        p = POP3_SSL("127.0.0.1", new_port, context=unverified_ctx(), timeout=10 * SLOW)
+        p.user("alice")
+        p.pass_(srv.users["alice"])
+        p.stat()
+        p.quit()
+        assert refused(old_tls) and refused(old_starttls)
+        with pytest.raises(OSError):
+            POP3_SSL("127.0.0.1", old_tls, context=unverified_ctx(), timeout=5)
+    srv.ports["tls"] = new_port
+
+    # Users: a validation error keeps the values; then add, quota, password, delete.
+    b.goto(ws.cgi + "/users")
+    b.fill("#add-name", "Bad Name!")
+    b.fill("#add-pw", "longenough")
+    b.fill("#add-quota", "2 GX")
+    b.click("form:has(input[value=add]) button")
+    text = b.text("main")
+    assert "Nothing was changed" in text and "lowercase letters" in text and "Write a size such as" in text
+    assert b.value("#add-name") == "Bad Name!" and b.value("#add-quota") == "2 GX" and b.value("#add-pw") == ""
+    b.fill("#add-name", "dave")
+    b.fill("#add-pw", "Dave-Pass-4411")
+    b.fill("#add-quota", "1 MB")
+    b.click("form:has(input[value=add]) button")
+    assert "User dave added." in b.text("main")
+    b.fill("#add-name", "erin")
+    b.fill("#add-pw", "Erin-Pass-1")
+    b.fill("#add-quota", "")
+    b.click("form:has(input[value=add]) button")
+    assert "User erin added." in b.text("main")
+    b.fill("#add-name", "erin")
+    b.fill("#add-pw", "Erin-Pass-1")
+    b.click("form:has(input[value=add]) button")
+    assert "already a user called erin" in b.text("main")
+
+    # dave hits the quota: deliver until the store says no.
+    body = ("x" * 76 + "\n") * 3300          # ~250 KiB
+    delivered = 0
+    for i in range(10):
+        r = srv.deliver("dave", make_msg("q%d" % i, body=body))
+        if r.returncode != 0:
+            assert r.returncode == 75, r.stderr
+            break
+        delivered += 1
+    assert 2 <= delivered < 10
+    if imap:
+        m = imaplib.IMAP4_SSL("127.0.0.1", new_port, ssl_context=unverified_ctx(), timeout=10 * SLOW)
+        m.login("dave", "Dave-Pass-4411")
+        typ, data = m.select("INBOX")
+        assert int(data[0]) == delivered
+        m.logout()
+    else:
+        p = POP3_SSL("127.0.0.1", new_port, context=unverified_ctx(), timeout=10 * SLOW)
+        p.user("dave")
+        p.pass_("Dave-Pass-4411")
+        assert p.stat()[0] == delivered
+        p.quit()
+    b.goto(ws.cgi + "/users")
+    assert b.do("count", sel=".bar.full") + b.do("count", sel=".bar.hi") >= 1
+    b.shots("users")
+
+    # Change erin's quota and password; the new password logs in.
+    b.do("tap", sel="details:has(input[name=action][value=quota]):has(input[name=user][value=erin]) > summary")
+    b.fill("#q-erin", "2 gigabytes")
+    b.click("form:has(input[name=action][value=quota]):has(input[name=user][value=erin]) button")
+    assert "Write a size such as" in b.text("main") and b.value("#q-erin") == "2 gigabytes"
+    b.fill("#q-erin", "2 GB")
+    b.click("form:has(input[name=action][value=quota]):has(input[name=user][value=erin]) button")
+    assert "Quota of erin set." in b.text("main")
+    assert "erin" in srv.user_list() and srv.user_list()["erin"]["quota"].startswith("2.0G")
+    b.do("tap", sel="details:has(input[name=action][value=passwd]):has(input[name=user][value=erin]) > summary")
+    b.fill("#pw-erin", "Erin-New-Pass-2")
+    b.click("form:has(input[name=action][value=passwd]):has(input[name=user][value=erin]) button")
+    assert "Password of erin changed." in b.text("main")
+    if not imap:
+        p = poplib.POP3("127.0.0.1", srv.ports["plain"], timeout=10 * SLOW)
+        p.user("erin")
+        p.pass_("Erin-New-Pass-2")
+        p.quit()
+    # Delete asks first.
+    b.click("form:has(input[name=action][value=delask]):has(input[name=user][value=erin]) button")
+    assert "Delete erin?" in b.text("main")
+    b.shots("users-delete")
+    b.click("button.danger")
+    assert "User erin and all of their mail deleted." in b.text("main")
+    assert "erin" not in srv.user_list()
+
+    # A forged POST (no token, wrong token) changes nothing: 403.
+    r = b.do("request", url=ws.cgi + "/users", method="POST",
+             form={"action": "add", "name": "mallory", "password": "Mallory-Pass-1"})
+    assert r["status"] == 403 and "security token" in r["body"]
+    r = b.do("request", url=ws.cgi + "/protocols", method="POST",
+             form={"csrf": "0" * 32, "action": "save", "on5": "1", "port5": "2", "addr5": "127.0.0.1"})
+    assert r["status"] == 403
+    assert "mallory" not in srv.user_list()
+
+    # Certificate: a new self-made one is served after the reload.
+    b.goto(ws.cgi + "/certificate")
+    b.shots("certificate")
+    old_fp = page_fingerprint(b)
+    b.click("form:has(input[value=regenerate]) button")
+    assert "reloaded and uses them now" in b.text("main")
+    fp = page_fingerprint(b)
+    assert fp != old_fp and served_fingerprint(new_port) == fp
+    # Upload: a key of another certificate is refused; the right pair is served.
+    for n in ("a", "b"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", str(tmp_path / ("%s.key" % n)), "-out", str(tmp_path / ("%s.pem" % n)),
+                        "-days", "30", "-subj", "/CN=mail.example.test"], check=True, capture_output=True)
+    b.fill("#pem-cert", (tmp_path / "a.pem").read_text())
+    b.fill("#pem-key", (tmp_path / "b.key").read_text())
+    b.click("form:has(input[value=upload]) button")
+    text = b.text("main")
+    assert "does not belong to the certificate" in text, text
+    assert served_fingerprint(new_port) == fp
+    b.fill("#pem-key", (tmp_path / "a.key").read_text())
+    b.click("form:has(input[value=upload]) button")
+    text = b.text("main")
+    assert "Your certificate is saved" in text and "mail.example.test" in text
+    der = ssl.PEM_cert_to_DER_cert((tmp_path / "a.pem").read_text())
+    want = ":".join("%02X" % x for x in hashlib.sha256(der).digest())
+    assert page_fingerprint(b) == want and served_fingerprint(new_port) == want
+
+    # Set up a device: settings, autoconfig XML, Apple profile.
+    b.goto(ws.cgi + "/device")
+    text = b.text("main")
+    assert "IMAP or POP3?" in text and str(new_port) in text
+    b.shots("device")
+    b.do("select", sel="#mc-user", value="dave")
+    b.fill("#mc-mail", "dave@example.org")
+    b.fill("#mc-smtp", "smtp.example.org")
+    prof = tmp_path / "dave.mobileconfig"
+    res = b.do("download", sel="form[action$=mobileconfig] button", path=str(prof))
+    assert res["name"] == "dave-mail.mobileconfig"
+    pl = plistlib.loads(prof.read_bytes())
+    acct = pl["PayloadContent"][0]
+    assert pl["PayloadType"] == "Configuration" and acct["PayloadType"] == "com.apple.mail.managed"
+    assert acct["IncomingMailServerPortNumber"] == new_port and acct["IncomingMailServerUsername"] == "dave"
+    assert acct["EmailAddress"] == "dave@example.org" and acct["IncomingMailServerUseSSL"] is True
+    xml_path = tmp_path / "config-v1.1.xml"
+    with urllib.request.urlopen(ws.base + "/mail/config-v1.1.xml?emailaddress=dave%40example.org", timeout=10) as r:
+        assert r.headers["Content-Type"].startswith("application/xml")
+        xml_path.write_bytes(r.read())
+    subprocess.run(["xmllint", "--noout", str(xml_path)], check=True)
+    root = ET.parse(xml_path).getroot()
+    assert root.find("emailProvider/domain").text == "example.org"
+    ports = [int(s.find("port").text) for s in root.iter("incomingServer")]
+    assert new_port in ports
+
+    # Page size and CPU: every page well under 20 KB.
+    for path in ("/overview", "/protocols", "/users", "/certificate", "/device"):
+        r = b.do("request", url=ws.cgi + path)
+        assert r["status"] == 200 and len(r["body"].encode()) < 20000, (path, len(r["body"]))
+
+    # Sign out: the session is gone.
+    b.goto(ws.cgi + "/overview")
+    b.click("header form button")
+    r = b.goto(ws.cgi + "/overview")
+    assert r["url"].endswith("/signin")
+    assert srv.alive()
+
+
+def test_cgi_busybox_signin(web, browser):
+    srv, ws = web("busybox")
+    r = srv.run("admin", "passwd", input=ADMIN_PW + "\n")
+    assert r.returncode == 0, r.stderr
+    b = browser
+    r = b.goto(ws.cgi + "/overview")
+    assert r["url"].endswith("/signin") and "Sign in" in b.text("main")
+    b.shots("signin")
+    b.fill("#pw", "wrong-password")
+    t0 = time.time()
+    b.click("form.card button")
+    assert "not right" in b.text("main") and time.time() - t0 >= 0.4
+    # At once again: this address has to wait first.
+    b.fill("#pw", ADMIN_PW)
+    b.click("form.card button")
+    assert "wait" in b.text("main")
+    time.sleep(2.1)
+    b.fill("#pw", ADMIN_PW)
+    r = b.click("form.card button")
+    assert r["url"].endswith("/overview") and "Running" in b.text("main")
+    for url in (ws.cgi + "/mail/config-v1.1.xml", ws.base + "/mail/config-v1.1.xml?emailaddress=x%40example.net"):
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            root = ET.fromstring(resp.read())
+        assert root.tag == "clientConfig"
+        ports = [int(s.find("port").text) for s in root.iter("incomingServer")]
+        assert srv.ports["tls"] in ports
+    assert root.find("emailProvider/domain").text == "example.net"
