@@ -138,6 +138,11 @@ static void mime_scan_flush(struct mime_scan *sc)
 /* One byte of text in the current charset; invalid UTF-8 falls back to windows-1252. */
 static void mime_scan_byte(struct mime_scan *sc, unsigned char b)
 {
+	if (b < 0x80 && !sc->need && !sc->out) {
+		/* ASCII is itself in every charset here: fold and match without decoding */
+		mime_match_byte(sc, (unsigned char)(b >= 'A' && b <= 'Z' ? b + 32 : b));
+		return;
+	}
 	if (sc->cs == MIME_CS_CP1252 || sc->cs == MIME_CS_LATIN9) {
 		uint32_t c = b;
 		if (b >= 0x80 && b < 0xa0 && sc->cs == MIME_CS_CP1252 && mime_cp1252[b - 0x80])

@@ -5,7 +5,8 @@
  * blob's last reference. The read side renders FETCH items and runs SEARCH
  * straight from the map within one read txn, so nothing is copied but the
  * caller's output window. A blob without a record (stored before records
- * existed) is parsed on the fly into a stack buffer; reads never write.
+ * existed) is parsed on the fly into a stack buffer (MIME_REC_MAX, touched
+ * only as far as the record goes); reads never write.
  */
 #include <errno.h>
 #include <string.h>
