@@ -275,6 +275,29 @@ static int creds_setup(const struct cfg *c, struct tls_creds *out)
 	return 0;
 }
 
+/*
+ * Credentials a reload replaced: live TLS engines may still point into them,
+ * so they are freed only when no connection is open (checked at each reload)
+ * and at shutdown. (More than 8 replacements while sessions stay open are
+ * left allocated, as before.)
+ */
+static struct tls_creds *retired[8];
+static size_t nretired;
+
+static void creds_release(int all)
+{
+	size_t i;
+
+	if (!all && conn_count(-1) != 0)
+		return;
+	for (i = 0; i < nretired; i++) {
+		tls_creds_free(retired[i]);
+		if (retired[i] != &creds)
+			free(retired[i]);
+	}
+	nretired = 0;
+}
+
 /* SIGHUP: re-read the config; a bad file leaves the old one in force. */
 static void reload(void)
 {
@@ -296,6 +319,9 @@ static void reload(void)
 		/* Old credentials stay allocated: live TLS engines still point into them. */
 		struct tls_creds *fresh = calloc(1, sizeof *fresh);
 		if (fresh && creds_setup(&next, fresh) == 0) {
+			creds_release(0);
+			if (have_creds && nretired < sizeof retired / sizeof retired[0])
+				retired[nretired++] = conn_env.creds;
 			conn_env.creds = fresh;
 			have_creds = 1;
 		} else {
@@ -501,6 +527,7 @@ int cmd_serve_main(int argc, char **argv)
 	rc = loop_run();
 	log_info("shutting down%s", rc < 0 ? " after a poll error" : "");
 	conn_close_all();
+	creds_release(1);
 	store_close(conn_env.store);
 	serve_status_stop();
 	if (cfg.pidfile[0])
