@@ -59,11 +59,19 @@
  */
 #define MIME_PARTS_MAX 128
 /*
- * Header fields scanned in one header (message header or a part's MIME
- * header). Fields after this many are ignored for structure and envelope;
- * the header's byte range still covers them all.
+ * Header lines (fields, or lines that are no field) scanned in one header
+ * (message header or a part's MIME header). Fields after this many are
+ * ignored for structure, ENVELOPE, SEARCH and HEADER.FIELDS; the header's
+ * byte range still covers them all.
  */
 #define MIME_FIELDS_MAX 256
+/*
+ * Bytes of one header examined for fields (structure, ENVELOPE, SEARCH,
+ * HEADER.FIELDS): with MIME_FIELDS_MAX it bounds the work of every FETCH
+ * and SEARCH on a hostile header. BODY[HEADER] still returns the whole
+ * header.
+ */
+#define MIME_HEADER_SCAN_MAX (256 * 1024)
 /* Parameters rendered from one Content-Type or Content-Disposition value. */
 #define MIME_PARAMS_MAX 32
 /* Longest boundary accepted (RFC 2046 allows 70; longer is treated as absent). */

@@ -23,7 +23,6 @@ struct mime_addr {
 /* An address being collected: the tokens seen since the last ',' / ':' / ';'. */
 struct mime_acoll {
 	uint32_t ph_s, ph_e;            /* phrase or bare addr-spec text, ph_s == MIME_ABSENT: none */
-	uint32_t at;                    /* last top-level '@' in it, or MIME_ABSENT */
 	uint32_t cm_s, cm_e;            /* first comment, cm_s == MIME_ABSENT: none */
 	uint32_t ang_s, ang_e;          /* inside <...>, ang_s == MIME_ABSENT: none */
 };
@@ -32,7 +31,7 @@ typedef void (*mime_addr_cb)(void *ctx, const struct mime_addr *a);
 
 static void mime_acoll_reset(struct mime_acoll *c)
 {
-	c->ph_s = c->cm_s = c->ang_s = c->at = MIME_ABSENT;
+	c->ph_s = c->cm_s = c->ang_s = MIME_ABSENT;
 	c->ph_e = c->cm_e = c->ang_e = 0;
 }
 
@@ -111,11 +110,10 @@ static int mime_acoll_flush(const char *msg, struct mime_acoll *c, mime_addr_cb 
 }
 
 /* Emit a group start or end item. */
-static void mime_addr_group(const char *msg, int kind, uint32_t s, uint32_t e, mime_addr_cb cb, void *ctx)
+static void mime_addr_group(int kind, uint32_t s, uint32_t e, mime_addr_cb cb, void *ctx)
 {
 	struct mime_addr a;
 
-	(void)msg;
 	memset(&a, 0, sizeof a);
 	a.kind = kind;
 	a.name_off = s;
@@ -172,7 +170,7 @@ static void mime_addr_walk(const char *msg, uint32_t off, uint32_t len, mime_add
 		case ':':
 			if (!in_group && c.ang_s == MIME_ABSENT) {
 				uint32_t s = c.ph_s == MIME_ABSENT ? p : c.ph_s, e = c.ph_s == MIME_ABSENT ? p : c.ph_e;
-				mime_addr_group(msg, MIME_A_GROUP, s, e, cb, ctx);
+				mime_addr_group(MIME_A_GROUP, s, e, cb, ctx);
 				in_group = 1;
 				mime_acoll_reset(&c);
 			} else {
@@ -184,7 +182,7 @@ static void mime_addr_walk(const char *msg, uint32_t off, uint32_t len, mime_add
 		case ',':
 			count += (unsigned)mime_acoll_flush(msg, &c, cb, ctx);
 			if (ch == ';' && in_group) {
-				mime_addr_group(msg, MIME_A_GROUP_END, 0, 0, cb, ctx);
+				mime_addr_group(MIME_A_GROUP_END, 0, 0, cb, ctx);
 				in_group = 0;
 			}
 			p++;
@@ -201,7 +199,7 @@ static void mime_addr_walk(const char *msg, uint32_t off, uint32_t len, mime_add
 	if (count < MIME_ADDRS_MAX)
 		mime_acoll_flush(msg, &c, cb, ctx);
 	if (in_group)
-		mime_addr_group(msg, MIME_A_GROUP_END, 0, 0, cb, ctx);
+		mime_addr_group(MIME_A_GROUP_END, 0, 0, cb, ctx);
 }
 
 struct mime_addr_out {
@@ -262,13 +260,14 @@ static void mime_addr_walk_all(const char *msg, const struct mime_ent *e, uint32
 {
 	const char *name = mime_addr_fields[k];
 	struct mime_field f;
-	uint32_t pos = e->hdr_off;
+	uint32_t pos = e->hdr_off, end = mime_scan_end(e->hdr_off, e->hdr_len);
 	unsigned nf = 0;
+	int r;
 
 	if (first == MIME_ABSENT)
 		return;
-	while (nf++ < MIME_FIELDS_MAX && mime_field_next(msg, &pos, e->hdr_off + e->hdr_len, &f))
-		if (mime_name_eq(msg, f.name_off, f.name_len, name, strlen(name)))
+	while (nf++ < MIME_FIELDS_MAX && (r = mime_field_next(msg, &pos, end, &f)) != 0)
+		if (r == 1 && mime_name_eq(msg, f.name_off, f.name_len, name, strlen(name)))
 			mime_addr_walk(msg, f.val_off, f.val_len, cb, ctx);
 }
 

@@ -17,31 +17,40 @@ static int mime_blank_line(const char *msg, uint32_t pos, uint32_t end)
 	return msg[pos] == '\n' || (msg[pos] == '\r' && pos + 1 < end && msg[pos + 1] == '\n');
 }
 
-/* Next field of the header; lines that are not "name: value" (and their continuations) are skipped. */
+/* Position of the blank line ending the header from pos (or end). */
+uint32_t mime_header_end(const char *msg, uint32_t pos, uint32_t end)
+{
+	while (pos < end && !mime_blank_line(msg, pos, end))
+		pos = mime_line_end(msg, pos, end);
+	return pos;
+}
+
+/* Next item of the header: a "name: value" field (1) or a line that is none (2), with continuations. */
 int mime_field_next(const char *msg, uint32_t *pos, uint32_t end, struct mime_field *f)
 {
 	uint32_t p = *pos;
 
-	while (p < end && !mime_blank_line(msg, p, end)) {
-		uint32_t le = mime_line_end(msg, p, end), fe = le, ne, vs, ve;
+	if (p < end && !mime_blank_line(msg, p, end)) {
+		uint32_t le = mime_line_end(msg, p, end), fe = le, ne = p, vs, ve;
 		const char *colon;
 		int ok = 1;
 
 		while (fe < end && (msg[fe] == ' ' || msg[fe] == '\t'))
 			fe = mime_line_end(msg, fe, end);
 		colon = memchr(msg + p, ':', le - p);
-		if (!colon) {
-			p = fe;
-			continue;
+		if (colon) {
+			ne = (uint32_t)(colon - msg);
+			while (ne > p && (msg[ne - 1] == ' ' || msg[ne - 1] == '\t'))
+				ne--;   /* obsolete "Name :" */
+			for (uint32_t i = p; i < ne && ok; i++)
+				ok = (unsigned char)msg[i] > 32 && (unsigned char)msg[i] < 127;
 		}
-		ne = (uint32_t)(colon - msg);
-		while (ne > p && (msg[ne - 1] == ' ' || msg[ne - 1] == '\t'))
-			ne--;           /* obsolete "Name :" */
-		for (uint32_t i = p; i < ne && ok; i++)
-			ok = (unsigned char)msg[i] > 32 && (unsigned char)msg[i] < 127;
-		if (!ok || ne == p) {
-			p = fe;
-			continue;
+		if (!colon || !ok || ne == p) {
+			memset(f, 0, sizeof *f);
+			f->off = p;
+			f->len = fe - p;
+			*pos = fe;
+			return 2;
 		}
 		vs = (uint32_t)(colon - msg) + 1;
 		ve = fe;

@@ -99,11 +99,19 @@ struct mime_field {
 };
 
 /*
- * Next field of the header that ends at end, starting at *pos; lines that
- * are not fields are skipped. 1 and *f filled, or 0 at the blank line or
- * end. *pos advances past the field.
+ * Next item of the header that ends at end, starting at *pos: 1 for a
+ * field (*f filled), 2 for a line that is no field (with its continuation
+ * lines; only f->off and f->len set, name_len 0), 0 at the blank line or
+ * end. *pos advances past the item.
  */
 int mime_field_next(const char *msg, uint32_t *pos, uint32_t end, struct mime_field *f);
+/* Where field scanning of the header at [off, off+len) stops: MIME_HEADER_SCAN_MAX bytes in. */
+static inline uint32_t mime_scan_end(uint32_t off, uint32_t len)
+{
+	return len > MIME_HEADER_SCAN_MAX ? off + MIME_HEADER_SCAN_MAX : off + len;
+}
+/* Position of the blank line that ends the header starting at pos (or end). */
+uint32_t mime_header_end(const char *msg, uint32_t pos, uint32_t end);
 /* Case-insensitive compare of msg[off, off+len) with name (nlen bytes). */
 int mime_name_eq(const char *msg, uint32_t off, uint32_t len, const char *name, size_t nlen);
 /* Position after white space, folds and (nested) comments from pos, before end. */

@@ -78,14 +78,13 @@ static void mime_scan_header(struct mime_pstate *ps, struct mime_ent *e, struct 
                              uint32_t start, uint32_t end, uint32_t *hdr_end)
 {
 	struct mime_field f;
-	uint32_t pos = start;
+	uint32_t pos = start, lim = mime_scan_end(start, end - start);
 	unsigned nf = 0;
+	int r;
 
-	while (mime_field_next(ps->msg, &pos, end, &f)) {
-		if (++nf > MIME_FIELDS_MAX) {
-			ps->rflags |= MIME_RF_LIMIT;
-			continue;       /* still walk to the blank line */
-		}
+	while (nf++ < MIME_FIELDS_MAX && (r = mime_field_next(ps->msg, &pos, lim, &f)) != 0) {
+		if (r != 1)
+			continue;       /* a line that is no field */
 		for (unsigned k = 0; k < MIME_FLD_COUNT; k++) {
 			const char *nm = mime_fld_names[k];
 			if (nm && e->fld_off[k] == MIME_ABSENT &&
@@ -103,7 +102,12 @@ static void mime_scan_header(struct mime_pstate *ps, struct mime_ent *e, struct 
 			}
 		}
 	}
-	*hdr_end = pos;
+	/* past the limits the header still ends at its blank line */
+	if (pos > start && ps->msg[pos - 1] != '\n')
+		pos = mime_next_line(ps->msg, pos, end);
+	*hdr_end = mime_header_end(ps->msg, pos, end);
+	if (*hdr_end > pos)
+		ps->rflags |= MIME_RF_LIMIT;
 }
 
 /* Fill type/subtype tokens from the Content-Type value; 0, or -1 when it is unusable. */
@@ -208,9 +212,13 @@ static int mime_peek_same(const struct mime_pstate *ps, uint32_t start, uint32_t
 	struct mime_ent e;
 	uint32_t pos = start, p;
 	unsigned nf = 0;
+	int r;
 
-	while (nf++ < MIME_FIELDS_MAX && mime_field_next(ps->msg, &pos, end, &f)) {
-		if (!mime_name_eq(ps->msg, f.name_off, f.name_len, "content-type", 12))
+	/* bounded: stops at the part's blank line or at a line starting "--" (the next delimiter) */
+	while (nf++ < MIME_FIELDS_MAX && (r = mime_field_next(ps->msg, &pos, mime_scan_end(start, end - start), &f))) {
+		if (r == 2 && f.len >= 2 && ps->msg[f.off] == '-' && ps->msg[f.off + 1] == '-')
+			return 0;
+		if (r != 1 || !mime_name_eq(ps->msg, f.name_off, f.name_len, "content-type", 12))
 			continue;
 		p = mime_skip_cfws(ps->msg, f.val_off, f.val_off + f.val_len);
 		if (!mime_name_eq(ps->msg, p, mime_token_end(ps->msg, p, f.val_off + f.val_len) - p, "multipart", 9))

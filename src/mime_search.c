@@ -384,10 +384,13 @@ static int mime_search_header(struct mime_scan *sc, const char *msg, uint32_t of
                               const char *name, size_t nlen)
 {
 	struct mime_field f;
-	uint32_t pos = off;
+	uint32_t pos = off, end = mime_scan_end(off, len);
 	unsigned nf = 0;
+	int r;
 
-	while (nf++ < MIME_FIELDS_MAX && mime_field_next(msg, &pos, off + len, &f)) {
+	while (nf++ < MIME_FIELDS_MAX && (r = mime_field_next(msg, &pos, end, &f)) != 0) {
+		if (r != 1)
+			continue;
 		if (name && !mime_name_eq(msg, f.name_off, f.name_len, name, nlen))
 			continue;
 		if (name && sc->nd->len == 0)

@@ -246,22 +246,15 @@ int mime_sect_render(const struct mime_sect *s, const char *msg, size_t msglen,
 	if (s->kind == MIME_S_BYTES) {
 		mime_out_put(&o, msg + s->off, s->len);
 	} else if (s->kind == MIME_S_FIELDS || s->kind == MIME_S_FIELDS_NOT) {
-		uint32_t from = pos = s->off;
-		end = s->off + s->len;
-		for (;;) {
-			int more = mime_field_next(msg, &pos, end, &f);
-			uint32_t junk_end = more ? f.off : pos;
-			/* lines that are no field are in no list: FIELDS.NOT keeps them */
-			if (s->kind == MIME_S_FIELDS_NOT && junk_end > from) {
-				mime_out_put(&o, msg + from, junk_end - from);
-				if (msg[junk_end - 1] != '\n')
-					mime_out_str(&o, "\r\n");
-			}
-			if (!more)
-				break;
-			from = pos;
-			if (mime_names_has(s->names, s->names_len, msg, f.name_off, f.name_len) !=
-			    (s->kind == MIME_S_FIELDS))
+		unsigned nf = 0;
+		int r;
+
+		pos = s->off;
+		end = mime_scan_end(s->off, s->len);
+		while (nf++ < MIME_FIELDS_MAX && (r = mime_field_next(msg, &pos, end, &f)) != 0) {
+			/* a line that is no field is in no list: FIELDS.NOT keeps it */
+			int listed = r == 1 && mime_names_has(s->names, s->names_len, msg, f.name_off, f.name_len);
+			if (listed != (s->kind == MIME_S_FIELDS))
 				continue;
 			mime_out_put(&o, msg + f.off, f.len);
 			if (msg[f.off + f.len - 1] != '\n')

@@ -516,6 +516,32 @@ static void test_limits(void)
 		CHECK((strstr(render(buf, MIME_R_ENVELOPE), "\"late\"") != NULL) == !extra);
 	}
 
+	/* header bytes: a field past MIME_HEADER_SCAN_MAX is not seen, the header still ends right */
+	{
+		static char hbig[MIME_HEADER_SCAN_MAX + 4096];
+		len = (size_t)snprintf(hbig, sizeof hbig, "X-Big: ");
+		memset(hbig + len, 'x', MIME_HEADER_SCAN_MAX);
+		len += MIME_HEADER_SCAN_MAX;
+		snprintf(hbig + len, sizeof hbig - len, "\r\nSubject: hidden\r\n\r\nthe body\r\n");
+		CHECK(parse(hbig) == MIME_RF_LIMIT);
+		CHECK_STR(sect(hbig, "TEXT"), "the body\r\n");
+		CHECK(strstr(render(hbig, MIME_R_ENVELOPE), "hidden") == NULL);
+		CHECK(search(hbig, MIME_IN_HEADER, "subject", "hidden") == 0);
+		CHECK_STR(sect(hbig, "HEADER.FIELDS (Subject)"), "\r\n");
+	}
+
+	/* many delimiters and no blank lines: linear, every part a default leaf */
+	{
+		static char dl[1 << 20];
+		len = (size_t)snprintf(dl, sizeof dl, "Content-Type: multipart/mixed; boundary=d\r\n\r\n");
+		while (len + 16 < sizeof dl)
+			len += (size_t)snprintf(dl + len, sizeof dl - len, "--d\r\nX\r\n");
+		CHECK(parse(dl) == (MIME_RF_LIMIT | MIME_RF_MALFORMED));
+		CHECK(mime_rec_count(rec) == MIME_PARTS_MAX);
+		CHECK_STR(sect(dl, "2"), "");
+		CHECK_STR(sect(dl, "2.MIME"), "X");
+	}
+
 	/* a buffer too small, records refused */
 	CHECK_RC(mime_parse(msg_simple, strlen(msg_simple), rec, 20, &len), -ENOSPC);
 	CHECK_RC(mime_parse(NULL, 5, rec, sizeof rec, &len), -EINVAL);
