@@ -283,6 +283,7 @@ static int creds_setup(const struct cfg *c, struct tls_creds *out)
  */
 static struct tls_creds *retired[8];
 static size_t nretired;
+static struct tls_creds *creds_live = &creds;   /* conn_env.creds, writable */
 
 static void creds_release(int all)
 {
@@ -321,7 +322,8 @@ static void reload(void)
 		if (fresh && creds_setup(&next, fresh) == 0) {
 			creds_release(0);
 			if (have_creds && nretired < sizeof retired / sizeof retired[0])
-				retired[nretired++] = conn_env.creds;
+				retired[nretired++] = creds_live;
+			creds_live = fresh;
 			conn_env.creds = fresh;
 			have_creds = 1;
 		} else {
