@@ -276,6 +276,7 @@ void conn_close(struct conn *c, const char *why)
 	loop_fd_del(&c->lfd);
 	close(c->lfd.fd);
 	conn_tls_release(c);
+	conn_bulk_release(c);
 	nopen--;
 	nopen_proto[c->listen.proto]--;
 	c->id = 0;

@@ -71,7 +71,7 @@ enum conn_flag {
 	CONN_F_DISCARD = 1 << 4,       /* discarding the rest of an over-long line */
 	CONN_F_COMMIT = 1 << 5,        /* queued for the group commit */
 	CONN_F_EOF = 1 << 6,           /* peer closed its side */
-	CONN_F_DIRECT = 1 << 7,        /* conn_stream_buf handed out the TLS engine's buffer */
+	CONN_F_DIRECT = 1 << 7,        /* conn_stream_buf handed out the TLS engine's or a bulk buffer */
 	CONN_F_KEEP = 1 << 8,          /* conn_keep_line: the line stays until the stream/hold ends */
 };
 
@@ -128,8 +128,9 @@ unsigned char *conn_out_tail(struct conn *c);
 void conn_out_commit(struct conn *c, size_t n);
 /*
  * Bulk output for stream callbacks: a buffer of *room bytes to fill, then
- * conn_stream_commit(n). With TLS and nothing queued it is the engine's own
- * record buffer (up to 16 KiB), else the tail of the output queue.
+ * conn_stream_commit(n). With nothing queued it is the TLS engine's own
+ * record buffer (up to 16 KiB) or, for plain connections, a shared 64 KiB
+ * bulk buffer while one is free; else the tail of the output queue.
  */
 unsigned char *conn_stream_buf(struct conn *c, size_t *room);
 void conn_stream_commit(struct conn *c, size_t n);

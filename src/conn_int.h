@@ -6,6 +6,8 @@
 
 /* Move bytes both ways and feed complete lines to the protocol. */
 void conn_run(struct conn *c);
+/* Give back the bulk buffer c holds, if any (the slot is being released). */
+void conn_bulk_release(struct conn *c);
 /* TLS pool (conn_tls.c); without CONFIG_TLS these are no-ops/failures. */
 int conn_tls_init(unsigned max);
 int conn_tls_start(struct conn *c);

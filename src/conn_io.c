@@ -65,11 +65,88 @@ void conn_close_after(struct conn *c)
 	c->flags |= CONN_F_CLOSE_AFTER;
 }
 
-/* Plain: write what is queued. Bytes written, or <0 when the socket failed. */
+/*
+ * Bulk buffers for plain streams. A plain connection that streams a body
+ * borrows one of a few shared buffers while it has bytes in it, so one
+ * write(2) moves up to CONN_BULK_SIZE bytes instead of one output queue
+ * (CONFIG_OUTBUF). The pool is static and stays untouched until a download
+ * uses it; when every buffer is taken, streams use the output queue as
+ * before. TLS does not need it: it streams into the engine's record buffer.
+ * Order: bytes in the output queue are always newer than the bulk bytes
+ * (a stream only fills the bulk buffer when the queue is empty), so the
+ * bulk buffer is written first.
+ */
+#define CONN_BULK_N 4
+#define CONN_BULK_SIZE 65536
+
+static struct conn_bulk {
+	struct conn *owner;
+	size_t off, len;
+	unsigned char buf[CONN_BULK_SIZE];
+} bulk[CONN_BULK_N];
+
+/* The bulk buffer c holds, or NULL. */
+static struct conn_bulk *bulk_of(const struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < CONN_BULK_N; i++)
+		if (bulk[i].owner == c)
+			return &bulk[i];
+	return NULL;
+}
+
+/* c's bulk buffer, borrowing a free one; NULL when all are taken. */
+static struct conn_bulk *bulk_get(struct conn *c)
+{
+	struct conn_bulk *b = bulk_of(c);
+	size_t i;
+
+	for (i = 0; !b && i < CONN_BULK_N; i++)
+		if (!bulk[i].owner) {
+			b = &bulk[i];
+			b->owner = c;
+			b->off = b->len = 0;
+		}
+	return b;
+}
+
+void conn_bulk_release(struct conn *c)
+{
+	struct conn_bulk *b = bulk_of(c);
+
+	if (b)
+		b->owner = NULL;
+}
+
+/* Bytes queued for the socket: the bulk buffer and the output queue. */
+static size_t out_pending(const struct conn *c)
+{
+	const struct conn_bulk *b = bulk_of(c);
+
+	return c->out_len - c->out_off + (b ? b->len - b->off : 0);
+}
+
+/* Plain: write the bulk buffer (older bytes), then the output queue. Bytes written, or <0. */
 static ssize_t plain_flush(struct conn *c)
 {
+	struct conn_bulk *b = bulk_of(c);
 	ssize_t sent = 0;
 
+	while (b && b->off < b->len) {
+		ssize_t n = write(c->lfd.fd, b->buf + b->off, b->len - b->off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return sent;
+			return -errno;
+		}
+		b->off += (size_t)n;
+		sent += n;
+	}
+	if (b)
+		b->owner = NULL;        /* drained: give it back */
 	while (c->out_off < c->out_len) {
 		ssize_t n = write(c->lfd.fd, c->out + c->out_off, c->out_len - c->out_off);
 		if (n < 0) {
@@ -166,7 +243,7 @@ static int take_line(struct conn *c)
 	}
 	if (c->raw_left && c->ops->raw)
 		return take_raw(c);
-	if (c->out_off < c->out_len)
+	if (out_pending(c))
 		return 0;               /* reply pending: let the client read first */
 	nl = c->in_len > c->in_scan ? memchr(c->in + c->in_scan, '\n', c->in_len - c->in_scan) : NULL;
 	if (c->flags & CONN_F_DISCARD) {
@@ -244,8 +321,8 @@ static int produce(struct conn *c)
 		if (rc > 0)
 			c->flags &= ~(unsigned)CONN_F_STREAMING;
 		calls++;
-		if (c->tls)
-			break;          /* let the engine take what was produced */
+		if (c->tls || bulk_of(c))
+			break;          /* let the engine or the socket take what was produced */
 	}
 	return calls;
 }
@@ -262,6 +339,18 @@ unsigned char *conn_stream_buf(struct conn *c, size_t *room)
 		return buf;
 	}
 	c->flags &= ~(unsigned)CONN_F_DIRECT;
+	/* Plain with nothing queued: a bulk buffer, for big writes. */
+	if (!c->tls && c->out_off == c->out_len) {
+		struct conn_bulk *b = bulk_get(c);
+		if (b && CONN_BULK_SIZE - b->len >= CONN_BULK_SIZE / 4) {
+			c->out_off = c->out_len = 0;
+			c->flags |= CONN_F_DIRECT;
+			*room = CONN_BULK_SIZE - b->len;
+			return b->buf + b->len;
+		}
+		if (b && b->off == b->len)
+			b->owner = NULL;
+	}
 	buf = conn_out_tail(c);
 	*room = conn_out_room(c);
 	return buf;
@@ -269,7 +358,15 @@ unsigned char *conn_stream_buf(struct conn *c, size_t *room)
 
 void conn_stream_commit(struct conn *c, size_t n)
 {
-	if (c->flags & CONN_F_DIRECT) {
+	struct conn_bulk *b;
+
+	if ((c->flags & CONN_F_DIRECT) && !c->tls) {
+		c->flags &= ~(unsigned)CONN_F_DIRECT;
+		b = bulk_of(c);
+		b->len += n;
+		if (b->off == b->len)
+			b->owner = NULL;
+	} else if (c->flags & CONN_F_DIRECT) {
 		c->flags &= ~(unsigned)CONN_F_DIRECT;
 		conn_tls_sendapp_ack(c, n);
 	} else {
@@ -284,7 +381,7 @@ void conn_run(struct conn *c)
 	short ev;
 
 	for (rounds = 0; rounds < 256 && c->id; rounds++) {
-		size_t in0 = c->in_len, out0 = c->out_len - c->out_off;
+		size_t in0 = c->in_len, out0 = out_pending(c);
 		unsigned f0 = c->flags;
 		int took, made;
 		ssize_t moved;
@@ -298,7 +395,7 @@ void conn_run(struct conn *c)
 			rc = (int)moved;
 			break;
 		}
-		if (c->out_off == c->out_len && !(c->flags & CONN_F_STREAMING)) {
+		if (!out_pending(c) && !(c->flags & CONN_F_STREAMING)) {
 			if (c->flags & CONN_F_CLOSE_AFTER) {
 				if (!c->tls || !(conn_tls_events(c) & POLLOUT)) {
 					conn_close(c, "done");
@@ -320,7 +417,7 @@ void conn_run(struct conn *c)
 		if (!c->id)
 			return;
 		/* Stop when nothing moved: no bytes in or out, nothing produced or taken. */
-		if (!took && !made && !moved && c->in_len == in0 && c->out_len - c->out_off == out0 &&
+		if (!took && !made && !moved && c->in_len == in0 && out_pending(c) == out0 &&
 		    c->flags == f0)
 			break;
 	}
@@ -340,7 +437,7 @@ void conn_run(struct conn *c)
 		ev = 0;
 		if (c->in_len < sizeof c->in && !(c->flags & (CONN_F_STARTTLS | CONN_F_EOF)))
 			ev |= POLLIN;
-		if (c->out_off < c->out_len)
+		if (out_pending(c))
 			ev |= POLLOUT;
 	}
 	if (c->flags & CONN_F_STREAMING)
