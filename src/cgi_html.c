@@ -138,7 +138,7 @@ void cgi_fmt_size(uint64_t v, char *out, size_t cap)
 static const char cgi_css[] =
 	":root{--fg:#17212e;--mut:#5a6676;--bg:#f2f4f7;--line:#dfe4ea;--acc:#1b66c9;--acc2:#13519f;"
 	"--ok:#17693c;--okbg:#e8f6ee;--err:#b42318;--errbg:#fdeceb;--inf:#1b4f8a;--infbg:#eaf2fc}"
-	"*{box-sizing:border-box}"
+	"*{box-sizing:border-box}a{color:var(--acc)}"
 	"body{margin:0;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Ubuntu,sans-serif;color:var(--fg);background:var(--bg)}"
 	"header{background:#132131;color:#fff}"
 	".top{max-width:980px;margin:0 auto;padding:14px 16px 6px;display:flex;align-items:center;gap:10px;justify-content:space-between;flex-wrap:wrap}"
@@ -151,7 +151,8 @@ static const char cgi_css[] =
 	"h1{font-size:24px;line-height:1.25;margin:0 0 6px}h2{font-size:17px;margin:0 0 12px}h3{font-size:15px;margin:14px 0 6px}"
 	".lead{color:var(--mut);margin:0 0 18px}p{margin:0 0 10px}"
 	".card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:18px;margin:0 0 16px;box-shadow:0 1px 2px rgba(16,24,40,.05)}"
-	".grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fit,minmax(270px,1fr));margin:0 0 16px}.grid .card{margin:0}"
+	".grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fit,minmax(min(340px,100%),1fr));margin:0 0 16px}.grid .card{margin:0}"
+	"td code{white-space:nowrap}"
 	".kv{display:grid;grid-template-columns:max-content 1fr;gap:7px 18px;margin:0}.kv dt{color:var(--mut)}.kv dd{margin:0;overflow-wrap:anywhere}"
 	".big{font-size:26px;font-weight:700;line-height:1.2}"
 	"label,.lbl{display:block;font-weight:600;margin:0 0 4px;font-size:14px}"
@@ -185,13 +186,15 @@ static const char cgi_css[] =
 	".opts label{display:flex;gap:10px;font-weight:400;align-items:flex-start;margin:0 0 8px}.opts input{margin-top:4px;flex:none}"
 	".user{padding:14px 0;border-bottom:1px solid var(--line)}.user:last-child{border-bottom:0}"
 	".uhead{display:flex;justify-content:space-between;gap:10px;flex-wrap:wrap;align-items:baseline}.uname{font-weight:700;font-size:16px}"
-	".uforms{display:flex;gap:8px 22px;flex-wrap:wrap}.uforms details{flex:1 1 240px}"
+	".uforms{display:flex;gap:4px 22px;flex-wrap:wrap;align-items:center;margin-top:4px}.uforms details{flex:0 1 auto;margin:0}"
+	".uforms details[open]{flex:1 1 100%;order:1;background:#f7f9fb;border:1px solid var(--line);border-radius:8px;padding:10px 12px}"
+	".udel{margin-left:auto}.udel button{padding:4px 12px;font-size:13px}"
 	"footer{max-width:980px;margin:0 auto;padding:0 16px 26px;color:var(--mut);font-size:13px}"
 	".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
 	".skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;color:var(--acc);padding:6px 10px;z-index:9}"
 	"@media(max-width:600px){main{padding:16px 10px 28px}.card{padding:14px;border-radius:8px}h1{font-size:21px}"
 	".kv{grid-template-columns:1fr;gap:0}.kv dd{margin:0 0 8px}.proto{grid-template-columns:88px 1fr}.proto .chk{grid-column:1/-1}"
-	".top{padding:12px 12px 4px}}";
+	".top{padding:12px 12px 4px}nav{flex-wrap:wrap;padding:0 4px}nav a{padding:8px 8px 7px}}";
 
 static const struct {
 	enum cgi_nav nav;

@@ -124,7 +124,7 @@ static int user_row(void *arg, const struct store_user *u)
 	           "<button>Set quota</button></form></details>");
 
 	/* Delete: first step asks */
-	cgi_printf(b, "<form method=\"post\" action=\"%s/users\" style=\"align-self:flex-start;margin-top:8px\">", r->script);
+	cgi_printf(b, "<form class=\"udel\" method=\"post\" action=\"%s/users\">", r->script);
 	cgi_csrf_input(r);
 	cgi_put(b, "<input type=\"hidden\" name=\"action\" value=\"delask\"><input type=\"hidden\" name=\"user\" value=\"");
 	cgi_esc(b, u->name);

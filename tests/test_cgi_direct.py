@@ -15,12 +15,14 @@ PW = "Admin-Pass-0042"
 
 
 def cgi(srv, path="", method="GET", form=None, body=None, cookie="", remote="127.0.0.1", query="", ctype=None,
-        clen=None):
+        clen=None, https=False):
     if body is None:
         body = urllib.parse.urlencode(form or {}).encode()
     env = {"PATH": "/usr/bin:/bin", "POSTNOOK_CONF": str(srv.conf), "REQUEST_METHOD": method,
            "SCRIPT_NAME": "/cgi-bin/postnook.cgi", "PATH_INFO": path, "REMOTE_ADDR": remote,
            "QUERY_STRING": query, "HTTP_COOKIE": cookie, "HTTP_HOST": "router.lan"}
+    if https:
+        env["HTTPS"] = "on"
     if method == "POST":
         env["CONTENT_TYPE"] = ctype or "application/x-www-form-urlencoded"
         env["CONTENT_LENGTH"] = str(len(body) if clen is None else clen)
@@ -67,6 +69,18 @@ def test_first_run_only_from_lan(make_server):
     st, head, page = cgi(srv, "/signin", remote="203.0.113.9")
     r = srv.run("admin", "status")
     assert r.returncode == 0 and b"no admin password" in r.stdout
+
+
+def test_cookie_attributes(cgisrv):
+    srv = cgisrv
+    st, head, page = cgi(srv, "/signin")
+    assert "HttpOnly; SameSite=Strict" in head and "; Secure" not in head
+    st, head, page = cgi(srv, "/signin", https=True)
+    cookie = re.search(r"Set-Cookie: (pn_pre=[^\r\n]*)", head).group(1)
+    assert "; Secure" in cookie and "HttpOnly" in cookie and "Path=/cgi-bin/postnook.cgi" in cookie
+    assert "Content-Security-Policy: default-src 'none'" in head and "X-Frame-Options: DENY" in head
+    # Pages stay small: the sign-in page and the others are well under 20 KB.
+    assert len(page.encode()) < 20000
 
 
 def test_limits_and_methods(cgisrv):
