@@ -268,7 +268,9 @@ void cgi_reload_notice(struct cgi_req *r, const char *what, const struct cgi_rel
 	if (rl->answered && rl->ok)
 		snprintf(msg, sizeof msg, "%s saved. The mail server reloaded and uses them now.", what);
 	else if (rl->answered)
-		snprintf(msg, sizeof msg, "%s saved, but the mail server reported a problem: %s.", what, rl->msg);
+		snprintf(msg, sizeof msg, "%s saved, but the mail server reported a problem: %s.%s", what, rl->msg,
+		         strstr(rl->msg, "listeners") ? " Another program may use that port; a port below 1024 needs a "
+		                                        "restart of the server when it runs as its own user." : "");
 	else
 		snprintf(msg, sizeof msg, "%s saved; %s.", what, rl->msg);
 	cgi_notice(r, rl->answered && !rl->ok ? "err" : rl->answered || !rl->running ? "ok" : "info", msg);

@@ -66,7 +66,11 @@ def test_first_run_only_from_lan(make_server):
     assert "No admin password yet" in cgi(srv, "/signin", remote="192.168.1.20")[2]
     assert "Welcome to postnook" in cgi(srv, "/signin", remote="127.0.0.1")[2]
     # Setting it from a refused address does nothing, even with a good token.
-    st, head, page = cgi(srv, "/signin", remote="203.0.113.9")
+    st, head, page = cgi(srv, "/signin", remote="127.0.0.1")
+    pre = re.search(r"pn_pre=([0-9a-f]{32})", head).group(1)
+    st, head, page = cgi(srv, "/signin", "POST", {"csrf": pre, "action": "setup", "password": PW, "password2": PW},
+                         cookie="pn_pre=" + pre, remote="192.168.1.20")
+    assert st == 200 and "No admin password yet" in page and "Set-Cookie: pn_sid" not in head
     r = srv.run("admin", "status")
     assert r.returncode == 0 and b"no admin password" in r.stdout
 
