@@ -276,6 +276,8 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
 	}
 	if (rc)
 		goto fail_mapped;
+	if (!opts->readonly)
+		store_mime_upgrade(st, NULL);   /* once per MIME record version; on failure reads parse on the fly */
 	*out = st;
 	return 0;
 fail:

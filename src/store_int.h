@@ -136,5 +136,11 @@ int store_mime_put(struct store *st, MDB_txn *txn, uint64_t blob, const void *re
 int store_mime_index(struct store *st, MDB_txn *txn, uint64_t blob);
 /* Delete blob's record (absent is fine); store_blob_unref calls it at refcount zero. */
 int store_mime_del(struct store *st, MDB_txn *txn, uint64_t blob);
+/*
+ * Give every blob without a valid record of MIME_REC_VERSION one, once per
+ * version (meta "mime_version"); store_open runs it on a writable store.
+ * *indexed (may be NULL) gets the number of records written.
+ */
+int store_mime_upgrade(struct store *st, unsigned *indexed);
 
 #endif

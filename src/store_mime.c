@@ -6,7 +6,9 @@
  * straight from the map within one read txn, so nothing is copied but the
  * caller's output window. A blob without a record (stored before records
  * existed) is parsed on the fly into a stack buffer (MIME_REC_MAX, touched
- * only as far as the record goes); reads never write.
+ * only as far as the record goes); reads never write. Opening a writable
+ * store runs store_mime_upgrade() once per record version, so such blobs
+ * get their records before the daemon serves them.
  */
 #include <errno.h>
 #include <string.h>
@@ -57,6 +59,90 @@ int store_mime_del(struct store *st, MDB_txn *txn, uint64_t blob)
 	store_put64(kb, blob);
 	rc = mdb_del(txn, st->mime, &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+#define STORE_MIME_UPGRADE_CHUNK 256     /* blobs looked at per write txn by the upgrade */
+
+/* State of store_mime_upgrade across its write txns. */
+struct store_mime_upgrade {
+	uint64_t next;          /* first blob id not yet looked at */
+	int done;
+	unsigned indexed;
+};
+
+/* One chunk of the upgrade: index blobs from a->next that have no valid record; at the end, set the version. */
+static int store_mime_upgrade_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct store_mime_upgrade *a = arg;
+	unsigned char kb[8], ver[4];
+	MDB_val k = { 8, kb }, v, r;
+	MDB_cursor *cur;
+	unsigned n = 0;
+	int rc;
+
+	rc = mdb_cursor_open(txn, st->blobs, &cur);
+	if (rc)
+		return store_err(rc);
+	store_put64(kb, a->next);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && n++ < STORE_MIME_UPGRADE_CHUNK) {
+		uint64_t blob = k.mv_size == 8 ? store_get64(k.mv_data) : 0;
+		if (mdb_get(txn, st->mime, &k, &r) != 0 || mime_rec_check(r.mv_data, r.mv_size, v.mv_size) != 0) {
+			rc = store_mime_index(st, txn, blob);
+			if (rc)
+				break;
+			a->indexed++;
+		}
+		a->next = blob + 1;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND) {
+		store_put32(ver, MIME_REC_VERSION);
+		k.mv_size = 12;
+		k.mv_data = "mime_version";
+		v.mv_size = 4;
+		v.mv_data = ver;
+		rc = mdb_put(txn, st->meta, &k, &v, 0);
+		a->done = rc == 0;
+	}
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/*
+ * Give every blob a record of this version, once: blobs stored before MIME
+ * records existed, or whose records have an older format. Does nothing
+ * when meta "mime_version" already says this version. Chunked, so each
+ * write txn stays small. 0 or a store error.
+ */
+int store_mime_upgrade(struct store *st, unsigned *indexed)
+{
+	struct store_mime_upgrade a = { 0, 0, 0 };
+	MDB_val k = { 12, "mime_version" }, v;
+	MDB_txn *txn;
+	int rc, current;
+
+	if (indexed)
+		*indexed = 0;
+	if (st->readonly || !st->mime)
+		return 0;
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	current = mdb_get(txn, st->meta, &k, &v) == 0 && v.mv_size == 4 &&
+	          store_get32(v.mv_data) == MIME_REC_VERSION;
+	store_rend(st);
+	while (!current && !a.done) {
+		uint64_t before = a.next;
+		rc = store_write(st, store_mime_upgrade_txn, &a);
+		if (rc)
+			break;
+		if (!a.done && a.next == before)
+			return STORE_ECORRUPT;  /* no progress: a blob key that is not 8 bytes */
+	}
+	if (indexed)
+		*indexed = a.indexed;
+	return rc;
 }
 
 /* A message's bytes and record, valid until the read txn ends. */

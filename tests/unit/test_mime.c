@@ -627,6 +627,24 @@ static void test_store(const char *dir)
 	CHECK(n == 12 && memcmp(out, "<b>inner</b>", 12) == 0);
 	CHECK_RC(store_mime_get(st, mb.id, uid, rec, sizeof rec, &len), 0);
 	CHECK_RC(mime_rec_check(rec, len, strlen(msg_nested)), 0);
+	{
+		/* the upgrade pass gives it a record again, once per record version */
+		unsigned indexed = 99;
+		MDB_val mk = { 12, "mime_version" };
+		CHECK_RC(store_mime_upgrade(st, &indexed), 0);
+		CHECK(indexed == 0);                    /* this version already done at open */
+		CHECK_RC(store_wbegin(st, NULL, &txn), 0);
+		CHECK(mdb_del(txn, st->meta, &mk, NULL) == 0);
+		CHECK(mdb_txn_commit(txn) == 0);
+		CHECK_RC(store_mime_upgrade(st, &indexed), 0);
+		CHECK(indexed == 1);
+		CHECK_RC(store_rbegin(st, &txn), 0);
+		CHECK(mdb_get(txn, st->mime, &k, &v) == 0 && mime_rec_check(v.mv_data, v.mv_size, strlen(msg_nested)) == 0);
+		CHECK(mdb_get(txn, st->meta, &mk, &v) == 0 && v.mv_size == 4);
+		store_rend(st);
+		CHECK_RC(store_mime_upgrade(st, &indexed), 0);
+		CHECK(indexed == 0);
+	}
 
 	/* deliver again; expunge drops the blob and its record */
 	CHECK_RC(store_deliver(st, "alice", "INBOX", msg_simple, strlen(msg_simple), 1700000001, &uid), 0);
