@@ -278,15 +278,20 @@ static void proto_render(struct cgi_req *r, const struct proto_state *s, int ima
 		              "id=\"port%zu\" name=\"port%zu\" value=\"",
 		           row->err_port[0] ? " bad" : "", k, k, k);
 		cgi_esc(b, row->port);
-		cgi_printf(b, "\" maxlength=\"7\"%s%s>", dis ? " disabled" : "",
-		           row->err_port[0] ? " aria-invalid=\"true\"" : "");
+		cgi_printf(b, "\" maxlength=\"7\"%s", dis ? " disabled" : "");
+		if (row->err_port[0])
+			cgi_printf(b, " aria-invalid=\"true\" aria-describedby=\"port%zu-err\"", k);
+		cgi_put(b, ">");
 		if (row->err_port[0]) {
 			char id[16];
 			snprintf(id, sizeof id, "port%zu-err", k);
 			cgi_field_err(r, id, row->err_port);
 		}
 		cgi_printf(b, "</div><div class=\"field%s\"><label for=\"addr%zu\">Listen on</label><select id=\"addr%zu\" "
-		              "name=\"addr%zu\"%s>", row->err_addr[0] ? " bad" : "", k, k, k, dis ? " disabled" : "");
+		              "name=\"addr%zu\"%s", row->err_addr[0] ? " bad" : "", k, k, k, dis ? " disabled" : "");
+		if (row->err_addr[0])
+			cgi_printf(b, " aria-invalid=\"true\" aria-describedby=\"addr%zu-err\"", k);
+		cgi_put(b, ">");
 		for (i = 0; i < nopt; i++) {
 			int sel = !strcmp(opts[i].addr, row->addr);
 			known |= sel;
