@@ -450,6 +450,37 @@ static void test_malformed(void)
 	CHECK_STR(sect("", "HEADER.FIELDS (A)"), "\r\n");
 }
 
+/* SEARCH decoding: transfer encodings, encoded words, charsets, folding. */
+static void test_search_decoding(void)
+{
+	static const char m[] =
+		"Subject: =?utf-8?q?hello_w=C3=B6rld?= and =?utf-8?x?not-a-word?=\r\n"
+		"From: =?iso-8859-15?b?pCAxMA==?= <euro@example.org>\r\n"
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+		"=93quoted=94 soft=  \r\nbreak =3D=\nend\r\n"
+		"--b\r\nContent-Type: text/plain; charset=\"UTF-8\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		"zrHOuM63zr3OsSDQvNC+0YHQutCy0LA=\r\n"        /* "αθηνα москва" */
+		"--b\r\nContent-Type: text/plain; charset=iso-8859-15\r\n\r\n"
+		"price \xa4 5, \xbd\xbe\r\n"
+		"--b\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\n"
+		"caf\xe9 and caf\xc3\xa9\r\n"
+		"--b--\r\n";
+
+	CHECK(parse(m) == 0);
+	CHECK(search(m, MIME_IN_HEADER, "subject", "HELLO WÖRLD") == 1);       /* Q: '_' is a space */
+	CHECK(search(m, MIME_IN_HEADER, "subject", "=?utf-8?x?not-a-word?=") == 1);   /* not a word: as is */
+	CHECK(search(m, MIME_IN_HEADER, "from", "€ 10") == 1);                 /* ISO-8859-15 in B */
+	CHECK(search(m, MIME_IN_BODY, NULL, "\xe2\x80\x9cquoted\xe2\x80\x9d") == 1);  /* windows-1252 quotes */
+	CHECK(search(m, MIME_IN_BODY, NULL, "softbreak =end") == 1);            /* QP soft breaks, =3D */
+	CHECK(search(m, MIME_IN_BODY, NULL, "ΑΘΗΝΑ МОСКВА") == 1);              /* Greek and Cyrillic folding */
+	CHECK(search(m, MIME_IN_BODY, NULL, "price € 5, œŸ") == 1);            /* ISO-8859-15 specials */
+	CHECK(search(m, MIME_IN_BODY, NULL, "CAFÉ AND CAFÉ") == 1);            /* unknown: UTF-8, else 1252 */
+	CHECK(search(m, MIME_IN_BODY, NULL, "zrHOuM63") == 0);                  /* base64 is not searched raw */
+	CHECK(search(m, MIME_IN_TEXT, NULL, "charset=windows-1252") == 1);      /* TEXT: part headers too */
+	CHECK(search(m, MIME_IN_BODY, NULL, "charset=windows-1252") == 0);
+}
+
 /* Nest n multiparts (boundaries b0, b1, ...) around one text part into buf. */
 static void nest(char *buf, size_t cap, int n)
 {
@@ -699,6 +730,7 @@ int main(void)
 	test_mixed();
 	test_nested();
 	test_quirks();
+	test_search_decoding();
 	test_malformed();
 	test_limits();
 	if (!mkdtemp(dir)) {
