@@ -5,7 +5,13 @@
 #   make bench                benchmarks side by side with Dovecot
 #   make fuzz                 libFuzzer targets, FUZZ_SECONDS each
 #   make menuconfig / make defconfig BOARD=name / make clean
-# Variables: BOARD (default host), SAN=1 (ASan+UBSan build in build-san/), WERROR=1.
+#   make BOARD=name           cross build for board/name/ into build-name/
+#   make check BOARD=name     that build's unit tests and protocol subset under qemu-user
+#   make size BOARD=name      text/data/bss per object and the stripped binary size
+#   make firmware BOARD=name  the installable package (.ipk or tarball) in build-name/
+# Variables: BOARD (default host), DEFCONFIG (default board/$(BOARD)/defconfig;
+# another one builds in build-BOARD-NAME/ for NAME.defconfig), SAN=1 (ASan+UBSan
+# build in build-san/), WERROR=1.
 
 BOARD   ?= host
 SAN     ?= 0
@@ -13,12 +19,31 @@ WERROR  ?= 0
 PY      := /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
+.DEFAULT_GOAL := all
+DEFCONFIG ?= board/$(BOARD)/defconfig
+DEFCONFIG_NAME := $(basename $(notdir $(DEFCONFIG)))
+
+# The host build keeps the top-level .config (what `make menuconfig` edits);
+# every other board or DEFCONFIG gets its own directory holding its own .config
+# and config.h, so a cross build never touches build/ or .config.
+ifeq ($(BOARD)-$(DEFCONFIG_NAME),host-defconfig)
 ifeq ($(SAN),1)
 BUILD   ?= build-san
 else
 BUILD   ?= build
 endif
+KCONFIG_FILE := .config
+else
+BUILD   ?= build-$(BOARD)$(if $(filter-out defconfig,$(DEFCONFIG_NAME)),-$(DEFCONFIG_NAME))
+KCONFIG_FILE := $(BUILD)/.config
+endif
 
+# A board.mk sets CC and BOARD_CFLAGS/LDFLAGS/LDLIBS/DEBS; cross boards also
+# AR, STRIP, SIZE and QEMU (how tests run its binaries on this machine).
+STRIP   := strip
+SIZE    := size
+QEMU    :=
+BOARD_PREREQS :=
 include board/$(BOARD)/board.mk
 
 CFLAGS_WARN := -Wall -Wextra -Wundef -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -28,6 +53,13 @@ endif
 CFLAGS  ?= $(BOARD_CFLAGS) -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS_WARN) $(CFLAGS) -I$(BUILD) -Isrc
 LDLIBS  := $(BOARD_LDLIBS)
+LDFLAGS += $(BOARD_LDFLAGS)
+ifeq ($(BOARD_STATIC_LIBS),1)
+include board/static-libs.mk
+endif
+ifneq ($(BOARD),host)
+include board/cross.mk
+endif
 ifeq ($(SAN),1)
 CC      := clang
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -58,21 +90,31 @@ test-deps: deps
 	@$(MAKE) --no-print-directory deps
 	$(PY) /usr/lib/python3/dist-packages/defconfig.py --kconfig Kconfig board/$(BOARD)/defconfig >/dev/null
 
+# A board build's .config follows its defconfig (made again when that changes;
+# `make menuconfig BOARD=name` edits it in place until then).
+ifneq ($(KCONFIG_FILE),.config)
+$(KCONFIG_FILE): $(DEFCONFIG)
+	@$(MAKE) --no-print-directory deps
+	@mkdir -p $(BUILD)
+	KCONFIG_CONFIG=$@ $(PY) /usr/lib/python3/dist-packages/defconfig.py --kconfig Kconfig $(DEFCONFIG) >/dev/null
+endif
+
 defconfig:
 	@$(MAKE) --no-print-directory deps
-	KCONFIG_CONFIG=.config $(PY) /usr/lib/python3/dist-packages/defconfig.py --kconfig Kconfig board/$(BOARD)/defconfig
+	@mkdir -p $(dir $(KCONFIG_FILE))
+	KCONFIG_CONFIG=$(KCONFIG_FILE) $(PY) /usr/lib/python3/dist-packages/defconfig.py --kconfig Kconfig $(DEFCONFIG)
 
-menuconfig: .config
-	KCONFIG_CONFIG=.config $(PY) /usr/lib/python3/dist-packages/menuconfig.py Kconfig
+menuconfig: $(KCONFIG_FILE)
+	KCONFIG_CONFIG=$(KCONFIG_FILE) $(PY) /usr/lib/python3/dist-packages/menuconfig.py Kconfig
 
-$(BUILD)/config.h: .config Kconfig src/gen_config.py
+$(BUILD)/config.h: $(KCONFIG_FILE) Kconfig src/gen_config.py
 	@mkdir -p $(BUILD)
-	$(PY) src/gen_config.py Kconfig .config $@
+	$(PY) src/gen_config.py Kconfig $(KCONFIG_FILE) $@
 
-$(BUILD)/%.o: src/%.c $(BUILD)/config.h $(wildcard src/*.h)
+$(BUILD)/%.o: src/%.c $(BUILD)/config.h $(wildcard src/*.h) | $(BOARD_PREREQS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/postnook: $(OBJS)
+$(BUILD)/postnook: $(OBJS) $(BOARD_PREREQS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 	ln -sf postnook $(BUILD)/postnook.cgi
 
@@ -84,7 +126,7 @@ run: all
 	@sh tests/tools/run_demo.sh $(BUILD)/postnook
 
 unit: $(UNITS)
-	@set -e; for t in $(UNITS); do echo "== $$t"; $$t; done
+	@set -e; for t in $(UNITS); do echo "== $$t"; $(QEMU) $$t; done
 
 pytest: all
 	POSTNOOK_BIN=$(CURDIR)/$(BUILD)/postnook $(PY) -m pytest -q -p no:cacheprovider tests

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -491,6 +492,16 @@ int cmd_serve_main(int argc, char **argv)
 	if (rc < 0) {
 		log_err("cannot open the store in %s: %s", cfg.datadir, store_strerror(rc));
 		return 75;
+	}
+	{
+		/* The map bounds the store: say how far it may grow (on a 32-bit board
+		 * the address space caps map_max at 1G, see cfg.c). */
+		uint64_t map_now, map_max;
+
+		if (store_mapinfo(conn_env.store, &map_now, &map_max, NULL) == 0)
+			log_info("store %s: map %" PRIu64 " MiB, grows up to map_max = %" PRIu64 " MiB%s",
+			         cfg.datadir, map_now >> 20, map_max >> 20,
+			         sizeof(void *) < 8 ? " (a 32-bit system allows at most 1024 MiB)" : "");
 	}
 	conn_env.cfg = &cfg;
 	conn_env.pause_listeners = pause_listeners;

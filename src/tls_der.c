@@ -64,7 +64,7 @@ static void der_header(struct tls_der *w, unsigned tag, size_t len)
 	unsigned char *p;
 	size_t n;
 
-	if ((uint64_t)len > 0xffffffffu) {
+	if ((uint64_t)len >> 32 != 0) {  /* "> 0xffffffff" warns where size_t is 32 bits */
 		w->err = TLS_EENCODE;
 		return;
 	}
@@ -121,7 +121,7 @@ void tls_der_end(struct tls_der *w)
 	}
 	start = w->open[--w->depth];
 	clen = w->len - start;
-	if ((uint64_t)clen > 0xffffffffu) {
+	if ((uint64_t)clen >> 32 != 0) {
 		w->err = TLS_EENCODE;
 		return;
 	}

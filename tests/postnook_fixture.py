@@ -21,8 +21,9 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = os.environ.get("POSTNOOK_BIN") or str(ROOT / "build" / "postnook")
 SAN = bool(os.environ.get("POSTNOOK_SAN"))
-# Timeout multiplier: the sanitizer build is several times slower.
-SLOW = 4 if SAN else 1
+# Timeout multiplier: the sanitizer build is several times slower, and so is
+# a cross-built binary under qemu-user (make check BOARD=..., POSTNOOK_SLOW=4).
+SLOW = int(os.environ.get("POSTNOOK_SLOW") or (4 if SAN else 1))
 SAN_PATTERNS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 
 PASSWORDS = {

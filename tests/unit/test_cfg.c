@@ -107,7 +107,7 @@ static void test_keys(void)
 	   "listen = pop3 tls 192.168.1.1:995\n"
 	   "listen = pop3 none [::1]:1110\n"
 	   "plaintext_auth = lan\n"
-	   "max_connections = 100\n"
+	   "max_connections = 40\n"
 	   "max_per_ip = 10\n"
 	   "pop3_timeout = 86400\n"
 	   "login_timeout = 10\n"
@@ -125,7 +125,7 @@ static void test_keys(void)
 	CHECK(c.listen[0].tls == CFG_TLS_IMPLICIT && strcmp(c.listen[0].addr, "192.168.1.1") == 0 && c.listen[0].port == 995);
 	CHECK(c.listen[1].tls == CFG_TLS_NONE && strcmp(c.listen[1].addr, "::1") == 0 && c.listen[1].port == 1110);
 	CHECK(c.plaintext == CFG_PLAIN_LAN);
-	CHECK(c.max_connections == 100 && c.max_per_ip == 10);
+	CHECK(c.max_connections == 40 && c.max_per_ip == 10);
 	CHECK(c.pop3_timeout == 86400 && c.login_timeout == 10);
 	CHECK(c.sync == 0);
 	CHECK(c.map_size == 16ull << 20 && c.map_max == 512ull << 20);
@@ -180,8 +180,9 @@ static void test_errors(void)
 	ERR("max_connections = 0x10\n", "t.conf:1: max_connections must be between 1 and " XSTR(CONFIG_MAX_CONNS));
 	ERR("max_connections = 99999999999999999999999\n", "t.conf:1: max_connections must be between 1 and " XSTR(CONFIG_MAX_CONNS));
 	ERR("max_per_ip = 0\n", "t.conf:1: max_per_ip must be between 1 and " XSTR(CONFIG_MAX_CONNS));
-	ERR("max_per_ip = 300\nmax_connections = 100\n", "t.conf:1: max_per_ip must be between 1 and max_connections (100)");
-	ERR("max_connections = 100\nmax_per_ip = 101\n", "t.conf:2: max_per_ip must be between 1 and max_connections (100)");
+	/* values that fit a board's smaller CONFIG_MAX_CONNS (64 on the minimal router build) */
+	ERR("max_per_ip = 50\nmax_connections = 40\n", "t.conf:1: max_per_ip must be between 1 and max_connections (40)");
+	ERR("max_connections = 40\nmax_per_ip = 41\n", "t.conf:2: max_per_ip must be between 1 and max_connections (40)");
 	ERR("pop3_timeout = 599\n", "t.conf:1: pop3_timeout must be between 600 and 86400");
 	ERR("pop3_timeout = 86401\n", "t.conf:1: pop3_timeout must be between 600 and 86400");
 	ERR("login_timeout = 9\n", "t.conf:1: login_timeout must be between 10 and 600");
