@@ -325,6 +325,8 @@ int store_check(struct store *st, int fix, int (*report)(void *arg, const char *
 		rc = store_chk_user(&c, users[i]);
 	if (rc == 0)
 		rc = store_chk_blobs(&c);
+	if (rc == 0)
+		rc = store_mime_check(st, c.txn, fix, report, arg, &c.problems);
 	free(users);
 	free(c.blobs);
 	if (!fix) {

@@ -142,5 +142,12 @@ int store_mime_del(struct store *st, MDB_txn *txn, uint64_t blob);
  * *indexed (may be NULL) gets the number of records written.
  */
 int store_mime_upgrade(struct store *st, unsigned *indexed);
+/*
+ * store_check's part: MIME records without their blob, blobs without a
+ * valid record; with fix (txn writable) delete or write them. Each problem
+ * goes to report and is counted in *problems.
+ */
+int store_mime_check(struct store *st, MDB_txn *txn, int fix, int (*report)(void *arg, const char *line),
+                     void *arg, unsigned *problems);
 
 #endif

@@ -11,6 +11,7 @@
  * get their records before the daemon serves them.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mime.h"
@@ -143,6 +144,66 @@ int store_mime_upgrade(struct store *st, unsigned *indexed)
 	if (indexed)
 		*indexed = a.indexed;
 	return rc;
+}
+
+/* Report one problem of store_mime_check. */
+static int store_mime_say(int (*report)(void *arg, const char *line), void *arg, unsigned *problems,
+                          const char *what, uint64_t blob)
+{
+	char line[96];
+
+	snprintf(line, sizeof line, "blob %llu: %s", (unsigned long long)blob, what);
+	(*problems)++;
+	return report ? report(arg, line) : 0;
+}
+
+/*
+ * Check the "mime" database in txn against the blobs: a record whose blob
+ * is gone, a blob without a valid record of this version. With fix (txn
+ * writable) the record is deleted or written. Each problem is reported and
+ * counted in *problems. 0 or a store error.
+ */
+int store_mime_check(struct store *st, MDB_txn *txn, int fix, int (*report)(void *arg, const char *line),
+                     void *arg, unsigned *problems)
+{
+	MDB_cursor *cur;
+	MDB_val k, v, b;
+	int rc;
+
+	if (!st->mime)
+		return 0;
+	/* records whose blob is gone */
+	rc = mdb_cursor_open(txn, st->mime, &cur);
+	if (rc)
+		return store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8 || mdb_get(txn, st->blobs, &k, &b) == 0)
+			continue;
+		rc = store_mime_say(report, arg, problems, "MIME record without its message", store_get64(k.mv_data));
+		if (rc == 0 && fix)
+			rc = mdb_cursor_del(cur, 0);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return store_err(rc);
+	/* blobs without a valid record */
+	rc = mdb_cursor_open(txn, st->blobs, &cur);
+	if (rc)
+		return store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &b, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &b, MDB_NEXT)) {
+		if (k.mv_size != 8 ||
+		    (mdb_get(txn, st->mime, &k, &v) == 0 && mime_rec_check(v.mv_data, v.mv_size, b.mv_size) == 0))
+			continue;
+		rc = store_mime_say(report, arg, problems, "no valid MIME record", store_get64(k.mv_data));
+		if (rc == 0 && fix)
+			rc = store_mime_index(st, txn, store_get64(k.mv_data));
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
 /* A message's bytes and record, valid until the read txn ends. */

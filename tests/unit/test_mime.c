@@ -602,6 +602,13 @@ static void test_limits(void)
 	}
 }
 
+static int count_lines(void *arg, const char *line)
+{
+	printf("  check: %s\n", line);
+	(*(int *)arg)++;
+	return 0;
+}
+
 /* Records in the store: written with the blob, shared, deleted with the last reference, fallback parse. */
 static void test_store(const char *dir)
 {
@@ -675,6 +682,27 @@ static void test_store(const char *dir)
 		store_rend(st);
 		CHECK_RC(store_mime_upgrade(st, &indexed), 0);
 		CHECK(indexed == 0);
+	}
+
+	/* store_check: an orphan record and a blob without one are reported, then fixed */
+	{
+		unsigned char orphan[8];
+		MDB_val ok = { 8, orphan }, ov = { reclen, rec };
+		int n1 = 0, n2 = 0, n3 = 0;
+		store_put64(orphan, 999999);
+		parse(msg_simple);
+		CHECK_RC(store_wbegin(st, NULL, &txn), 0);
+		CHECK(mdb_put(txn, st->mime, &ok, &ov, 0) == 0);
+		CHECK(mdb_del(txn, st->mime, &k, NULL) == 0);   /* k: the nested message's blob */
+		CHECK(mdb_txn_commit(txn) == 0);
+		CHECK_RC(store_check(st, 0, count_lines, &n1), 0);
+		CHECK(n1 == 2);
+		CHECK_RC(store_check(st, 1, count_lines, &n2), 0);
+		CHECK(n2 == 2);
+		CHECK_RC(store_check(st, 0, count_lines, &n3), 0);
+		CHECK(n3 == 0);
+		CHECK_RC(store_mime_section(st, mb.id, 1, "2.1", 3, 0, out, sizeof out, &n, &total), 0);
+		CHECK(n == 11 && memcmp(out, "inner plain", 11) == 0);
 	}
 
 	/* deliver again; expunge drops the blob and its record */
