@@ -16,11 +16,11 @@
  *
  * Malformed MIME is never an error: a record is always produced, and what
  * cannot be understood is served as RFC 3501 and RFC 2045 ask (text/plain;
- * charset=us-ascii, 7bit; a multipart without a usable boundary is one
- * text/plain leaf; a missing end boundary ends the multipart at the end of
- * its parent). Bare LF line ends are accepted as line ends too.
+ * charset=us-ascii, 7bit; a multipart without a usable boundary or without
+ * any delimiter is one text/plain leaf; a missing end boundary ends the
+ * multipart at the end of its parent). Bare LF line ends are accepted too.
  *
- * Rendering is "render-and-skip": every mime_render_*() function produces
+ * Rendering is "render-and-skip": mime_render() and mime_sect_render() produce
  * the full IMAP text of its item but writes only bytes [off, off + room)
  * of it into buf, sets *n to the bytes written and *total to the length of
  * the whole rendering. A caller with a small output queue calls again with
@@ -103,7 +103,9 @@
  *   envelopes, MIME_ENV_LEN bytes each, one per message entity (the
  *           message and each message/rfc822 body): u16 entity index,
  *           u16 reserved, then MIME_ENVF_COUNT (offset, length) pairs of
- *           header values (MIME_ENVF_*)
+ *           header values (MIME_ENVF_*; the first field of each name:
+ *           repeated address fields such as two Cc: lines are joined when
+ *           rendered, by a bounded scan of that header)
  * Offsets are absolute in the message, so a record describes exactly one
  * message (blob); they fit in u32 since messages are at most 2 GiB.
  */
