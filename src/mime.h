@@ -20,10 +20,10 @@
  * any delimiter is one text/plain leaf; a missing end boundary ends the
  * multipart at the end of its parent). Bare LF line ends are accepted too.
  *
- * Rendering is "render-and-skip": mime_render() and mime_sect_render() produce
- * the full IMAP text of its item but writes only bytes [off, off + room)
- * of it into buf, sets *n to the bytes written and *total to the length of
- * the whole rendering. A caller with a small output queue calls again with
+ * Rendering is "render-and-skip": mime_render() and mime_sect_render()
+ * produce the full IMAP text of their item but write only bytes
+ * [off, off + room) of it into buf, set *n to the bytes written and *total
+ * to the length of the whole rendering. A caller with a small output queue calls again with
  * off advanced by *n until off == *total; a call with room 0 only measures
  * (for a literal's {size}). Renderings are deterministic for a given record
  * and message.
