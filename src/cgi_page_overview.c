@@ -133,6 +133,23 @@ int cgi_page_overview(struct cgi_req *r)
 		              "<div><div class=\"big\">%u</div><div class=\"small\">POP3 session%s</div></div></div>",
 		           s.sessions[CFG_PROTO_IMAP], s.sessions[CFG_PROTO_IMAP] == 1 ? "" : "s",
 		           s.sessions[CFG_PROTO_POP3], s.sessions[CFG_PROTO_POP3] == 1 ? "" : "s");
+		if (s.nusers) {
+			cgi_put(b, "<ul class=\"who\" aria-label=\"Signed-in sessions\">");
+			for (i = 0; i < s.nusers; i++) {
+				char peer[64];
+				size_t n = strlen(s.users[i].peer);
+				const char *colon = strrchr(s.users[i].peer, ':');
+				/* "address:port": the address is what people recognise */
+				snprintf(peer, sizeof peer, "%.*s", (int)(colon ? (size_t)(colon - s.users[i].peer) : n),
+				         s.users[i].peer);
+				cgi_put(b, "<li><strong>");
+				cgi_esc(b, s.users[i].name);
+				cgi_printf(b, "</strong> <span class=\"small\">%s from ", proto_names[s.users[i].proto & 1]);
+				cgi_esc(b, peer);
+				cgi_put(b, "</span></li>");
+			}
+			cgi_put(b, "</ul>");
+		}
 		cgi_fmt_time(s.updated, t1, sizeof t1);
 		cgi_printf(b, "<p class=\"hint\">Reported by the server at %s.</p>", t1);
 	} else {

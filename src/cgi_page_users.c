@@ -10,6 +10,7 @@
 #include "config.h"
 #include "cgi.h"
 #include "notify.h"
+#include "serve_status.h"
 
 #if CONFIG_CGI
 
@@ -27,6 +28,7 @@ struct list_ctx {
 	const char *err;                /* that error */
 	const char *quota_val;          /* that submitted quota */
 	unsigned n;
+	struct serve_status st;         /* who is signed in now (st.nusers 0 if unknown) */
 };
 
 /* Quota in words: "2 GB", "no limit". */
@@ -75,6 +77,15 @@ static int user_row(void *arg, const struct store_user *u)
 	snprintf(label, sizeof label, "%s used of %s", used, quota);
 	cgi_put(b, "<div class=\"user\"><div class=\"uhead\"><span class=\"uname\">");
 	cgi_esc(b, u->name);
+	{
+		unsigned i, imap = 0, pop3 = 0;
+		for (i = 0; i < lc->st.nusers; i++)
+			if (!strcmp(lc->st.users[i].name, u->name))
+				*(lc->st.users[i].proto == CFG_PROTO_IMAP ? &imap : &pop3) += 1;
+		if (imap || pop3)
+			cgi_printf(b, "<span class=\"dot\" aria-hidden=\"true\"></span><span class=\"small\">connected (%s%s%s)"
+			              "</span>", imap ? "IMAP" : "", imap && pop3 ? ", " : "", pop3 ? "POP3" : "");
+	}
 	cgi_printf(b, "</span><span class=\"small\">%u message%s · %s %s %s", (unsigned)u->used_msgs,
 	           u->used_msgs == 1 ? "" : "s", used, u->quota_bytes ? "of" : "·", quota);
 	if (u->quota_bytes)
@@ -285,6 +296,8 @@ int cgi_page_users(struct cgi_req *r)
 		cgi_notice(r, "err", "Nothing was changed: please correct the field marked below.");
 	cgi_put(&r->out, "<section class=\"card\" aria-labelledby=\"h-users\"><h2 id=\"h-users\">Users</h2>");
 	lc.r = r;
+	if (!cgi_daemon_pid(r) || serve_status_read(r->cfg.datadir, &lc.st) != 0)
+		lc.st.nusers = 0;
 	rc = store_user_list(r->st, user_row, &lc);
 	if (rc)
 		return rc;

@@ -41,6 +41,15 @@ unsigned conn_count(int proto)
 	return proto < 2 ? nopen_proto[proto] : 0;
 }
 
+void conn_foreach(void (*fn)(void *arg, const struct conn *c), void *arg)
+{
+	unsigned i;
+
+	for (i = 0; i < high; i++)
+		if (slots[i].id)
+			fn(arg, &slots[i]);
+}
+
 int conn_is_tls(const struct conn *c)
 {
 	return c->tls != NULL;

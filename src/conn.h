@@ -110,6 +110,8 @@ int conn_init(unsigned max, int tls);
 void conn_accept(int lfd, const struct cfg_listen *lst);
 /* Number of connections open now, per protocol or all (-1). */
 unsigned conn_count(int proto);
+/* Call fn for every open connection, for reports (the daemon's status file). */
+void conn_foreach(void (*fn)(void *arg, const struct conn *c), void *arg);
 /* Close every connection (shutdown): no protocol commit runs. */
 void conn_close_all(void);
 /* Is the connection encrypted (TLS handshake done or in progress)? */

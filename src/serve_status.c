@@ -13,15 +13,55 @@
 #include "serve_status.h"
 
 #define STATUS_NAME "/status"
-#define STATUS_FILE_MAX 4096
+#define STATUS_FILE_MAX 16384
 
 static struct serve_status cur;
 static const struct cfg *in_force;
 static char status_path[CFG_PATH_MAX + 16];
 static struct loop_timer status_timer;
+static uint64_t users_sig;                /* changes when sessions come, go or sign in */
 
 static const char *const proto_words[] = { "pop3", "imap" };
 static const char *const mode_words[] = { "none", "starttls", "tls" };
+
+struct user_walk {
+	char *buf;
+	size_t cap;
+	int n;                          /* bytes written so far, or -1 when full */
+	unsigned listed;
+	uint64_t sig;
+};
+
+/* The signed-in user of a session (NULL before login) and its protocol. */
+static const char *conn_user(const struct conn *c)
+{
+	if (c->listen.proto == CFG_PROTO_POP3)
+		return c->p.pop3.user_id ? c->p.pop3.user : NULL;
+	if (CONFIG_IMAP && c->listen.proto == CFG_PROTO_IMAP)
+		return c->p.imap.user_id ? c->p.imap.user : NULL;
+	return NULL;
+}
+
+/* conn_foreach callback: one "user" line per signed-in session, and the change signature. */
+static void user_line(void *arg, const struct conn *c)
+{
+	struct user_walk *w = arg;
+	const char *name = conn_user(c);
+	int k;
+
+	w->sig = w->sig * 1000003u + c->id * 2u + (name != NULL);
+	if (!name || !w->buf || w->n < 0 || w->listed >= SERVE_STATUS_USERS)
+		return;
+	k = snprintf(w->buf + w->n, w->cap - (size_t)w->n, "user %s %s %s\n", name, proto_words[c->listen.proto & 1],
+	             c->peer_str);
+	if (k < 0 || (size_t)k >= w->cap - (size_t)w->n) {
+		w->buf[w->n] = '\0';
+		w->n = -1;
+		return;
+	}
+	w->n += k;
+	w->listed++;
+}
 
 /* Write the file from cur: temp file + rename. Errors only cost freshness. */
 static void status_write(void)
@@ -45,6 +85,13 @@ static void status_write(void)
 	}
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return;
+	{
+		struct user_walk w = { buf, sizeof buf, n, 0, 0 };
+		conn_foreach(user_line, &w);
+		users_sig = w.sig;
+		if (w.n > 0)
+			n = w.n;
+	}
 	snprintf(tmp, sizeof tmp, "%s.tmp", status_path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
@@ -63,8 +110,10 @@ static void status_write(void)
 static void status_tick(struct loop_timer *t)
 {
 	unsigned pop3 = conn_count(CFG_PROTO_POP3), imap = conn_count(CFG_PROTO_IMAP);
+	struct user_walk w = { NULL, 0, 0, 0, 0 };
 
-	if (pop3 != cur.sessions[0] || imap != cur.sessions[1]) {
+	conn_foreach(user_line, &w);
+	if (pop3 != cur.sessions[0] || imap != cur.sessions[1] || w.sig != users_sig) {
 		cur.sessions[0] = pop3;
 		cur.sessions[1] = imap;
 		status_write();
@@ -140,6 +189,30 @@ static int status_parse_listen(char *v, struct cfg_listen *l)
 	return 0;
 }
 
+/* Parse "user NAME PROTO ADDRESS:PORT" into u. 0 or -EINVAL. */
+static int status_parse_user(char *v, struct serve_status_user *u)
+{
+	char *tok[3], *save = NULL;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		tok[i] = strtok_r(i ? NULL : v, " ", &save);
+		if (!tok[i])
+			return -EINVAL;
+	}
+	if (strlen(tok[0]) >= sizeof u->name || strlen(tok[2]) >= sizeof u->peer)
+		return -EINVAL;
+	if (!strcmp(tok[1], "pop3"))
+		u->proto = CFG_PROTO_POP3;
+	else if (!strcmp(tok[1], "imap"))
+		u->proto = CFG_PROTO_IMAP;
+	else
+		return -EINVAL;
+	memcpy(u->name, tok[0], strlen(tok[0]) + 1);
+	memcpy(u->peer, tok[2], strlen(tok[2]) + 1);
+	return 0;
+}
+
 /* Read DATADIR/status into out. 0, -ENOENT or -EINVAL. */
 int serve_status_read(const char *datadir, struct serve_status *out)
 {
@@ -186,6 +259,9 @@ int serve_status_read(const char *datadir, struct serve_status *out)
 		else if (!strcmp(line, "listen") && out->nlisten < CFG_MAX_LISTEN &&
 		         status_parse_listen(v, &out->listen[out->nlisten]) == 0)
 			out->nlisten++;
+		else if (!strcmp(line, "user") && out->nusers < SERVE_STATUS_USERS &&
+		         status_parse_user(v, &out->users[out->nusers]) == 0)
+			out->nusers++;
 	}
 	return out->pid > 0 ? 0 : -EINVAL;
 }

@@ -9,6 +9,7 @@
  *   reloads N / reload_time UNIX / reload_ok 0|1 / reload_msg TEXT
  *   sessions pop3 N / sessions imap N
  *   listen PROTO MODE ADDRESS PORT     (the listeners in force)
+ *   user NAME PROTO ADDRESS:PORT       (signed-in sessions, at most SERVE_STATUS_USERS)
  */
 #ifndef POSTNOOK_SERVE_STATUS_H
 #define POSTNOOK_SERVE_STATUS_H
@@ -19,6 +20,13 @@
 
 #define SERVE_STATUS_PERIOD_MS 2000
 #define SERVE_STATUS_MSG_MAX 160
+#define SERVE_STATUS_USERS 64
+
+struct serve_status_user {
+	char name[65];
+	int proto;                      /* enum cfg_proto */
+	char peer[64];                  /* "address:port" */
+};
 
 struct serve_status {
 	long pid;
@@ -31,6 +39,8 @@ struct serve_status {
 	unsigned sessions[2];           /* by enum cfg_proto */
 	struct cfg_listen listen[CFG_MAX_LISTEN];
 	unsigned nlisten;
+	struct serve_status_user users[SERVE_STATUS_USERS];
+	unsigned nusers;                /* listed; more may be signed in (see sessions) */
 };
 
 /* Daemon: note the start (pid, time), write the file and check the session counts periodically. */

@@ -148,7 +148,17 @@ def test_status_file_and_reload_report(cgisrv):
     while "sessions pop3 1" not in status.read_text() and time.time() < deadline:
         time.sleep(0.1)
     assert "sessions pop3 1" in status.read_text()
+    assert re.search(r"^user alice pop3 127\.0\.0\.1:\d+$", status.read_text(), re.M)
+    page = cgi(srv, "/users", cookie=ck)[2]
+    assert re.search(r"alice<span class=\"dot\"[^>]*></span><span class=\"small\">connected \(POP3\)", page)
+    assert "bob<span" not in page
+    page = cgi(srv, "/overview", cookie=ck)[2]
+    assert "<li><strong>alice</strong> <span class=\"small\">POP3 from 127.0.0.1</span></li>" in page
     p.quit()
+    deadline = time.time() + 6 * SLOW
+    while "user alice" in status.read_text() and time.time() < deadline:
+        time.sleep(0.1)
+    assert "user alice" not in status.read_text()
     # A reload that cannot open a port (taken by another socket) is reported as failed.
     import socket
     blocker = socket.socket()
