@@ -259,6 +259,13 @@ int mime_section(const void *rec, size_t reclen, size_t msglen, const char *spec
                  struct mime_sect *out);
 
 /*
+ * Check only the syntax of a section spec (no message needed): 0 or
+ * -EINVAL. For answering BAD while a command is parsed; mime_section()
+ * reports the same syntax errors, before any missing part.
+ */
+int mime_section_check(const char *spec, size_t speclen);
+
+/*
  * Render a resolved section: MIME_S_BYTES copies the range, the FIELDS
  * kinds copy the matching header fields (whole, folded lines included) and
  * a final blank line. Render-and-skip like mime_render(). 0, -EINVAL.

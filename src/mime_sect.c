@@ -201,6 +201,20 @@ int mime_section(const void *rec, size_t reclen, size_t msglen, const char *spec
 	return 0;
 }
 
+/* Syntax only: resolve against the record of an empty message, where every part number is missing. */
+int mime_section_check(const char *spec, size_t speclen)
+{
+	unsigned char rec[MIME_REC_HDR_LEN + MIME_ENT_LEN + MIME_ENV_LEN];
+	struct mime_sect s;
+	size_t reclen;
+	int rc;
+
+	rc = mime_parse("", 0, rec, sizeof rec, &reclen);
+	if (rc == 0)
+		rc = mime_section(rec, reclen, 0, spec, speclen, &s);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 /* Is msg[off, off+len) one of the names in the list (atoms or quoted strings)? */
 static int mime_names_has(const char *names, size_t nlen, const char *msg, uint32_t off, uint32_t len)
 {

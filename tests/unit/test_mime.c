@@ -157,6 +157,16 @@ static void test_simple(void)
 	CHECK_STR(sect(msg_simple, "HEADER.FIELDS ()"), "ERR22");
 	CHECK_STR(sect(msg_simple, "HEADER.FIELDS (a (b))"), "ERR22");
 	CHECK_STR(sect(msg_simple, "BODY"), "ERR22");
+	{
+		static const char *const good[] = { "", "1", "1.2.3", "TEXT", "header", "4.MIME",
+		                                    "2.HEADER.FIELDS (A \"b c\")", "HEADER.FIELDS.NOT (X)", "3.TEXT" };
+		static const char *const bad[] = { "0", "1.", ".1", "MIME", "1x", "HEADER.FIELDS", "HEADER.FIELDS ()",
+		                                   "TEXT.1", "01", "1..2", "HEADER.FIELDS (a", "BODY" };
+		for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+			check(mime_section_check(good[i], strlen(good[i])) == 0, good[i], __LINE__);
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+			check(mime_section_check(bad[i], strlen(bad[i])) == -EINVAL, bad[i], __LINE__);
+	}
 	CHECK(search(msg_simple, MIME_IN_HEADER, "subject", "NOON MEET") == 1);
 	CHECK(search(msg_simple, MIME_IN_HEADER, "subject", "noon  meet") == 0);
 	CHECK(search(msg_simple, MIME_IN_HEADER, "from", "blurdybloop") == 1);
