@@ -177,3 +177,37 @@ def test_status_file_and_reload_report(cgisrv):
         blocker.close()
     srv.stop()
     assert not status.exists()
+
+
+def test_presets_and_config_rewrite(cgisrv):
+    srv = cgisrv
+    ck, tok = sign_in(srv)
+    before = srv.conf.read_text()
+    # A preset fills the form and saves nothing.
+    st, head, page = cgi(srv, "/protocols", "POST", {"csrf": tok, "preset": "tls"}, cookie=ck)
+    assert st == 200 and "Preset filled in" in page
+    checked = set(re.findall(r'id="on(\d)" name="on\d" value="1" checked', page))
+    assert checked == ({"0", "2"} if 'id="on0" name="on0" value="1" checked' in page else {"2"})
+    assert 'id="port2" name="port2" value="995"' in page
+    assert srv.conf.read_text() == before
+    # Saving rewrites only listen and plaintext_auth: comments and other keys stay where they were.
+    f = {"csrf": tok, "action": "save", "plain": "never",
+         "on2": "1", "port2": str(srv.ports["tls"]), "addr2": "127.0.0.1",
+         "on5": "1", "port5": str(srv.ports["plain"]), "addr5": "::1"}
+    st, head, page = cgi(srv, "/protocols", "POST", f, cookie=ck)
+    assert "reloaded and uses them now" in page, page
+    after = srv.conf.read_text()
+    assert srv.conf.with_name(srv.conf.name + ".bak").read_text() == before
+    assert after.startswith("# postnook test configuration\n")
+    keep = [l for l in before.splitlines() if not l.startswith(("listen", "plaintext_auth"))]
+    assert [l for l in after.splitlines() if not l.startswith(("listen", "plaintext_auth"))] == keep
+    assert "listen = pop3 tls 127.0.0.1:%d" % srv.ports["tls"] in after
+    assert "listen = pop3 none [::1]:%d" % srv.ports["plain"] in after
+    assert "plaintext_auth = never" in after and "starttls" not in after
+    # Nothing is written when the parser would refuse the result.
+    f2 = dict(f, addr5="not-an-address")
+    st, head, page = cgi(srv, "/protocols", "POST", f2, cookie=ck)
+    assert "Choose an address from the list" in page and srv.conf.read_text() == after
+    f3 = {"csrf": tok, "action": "save", "plain": "never"}
+    st, head, page = cgi(srv, "/protocols", "POST", f3, cookie=ck)
+    assert "Turn at least one protocol on" in page and srv.conf.read_text() == after
