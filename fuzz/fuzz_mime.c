@@ -3,6 +3,7 @@
  * render ENVELOPE/BODY/BODYSTRUCTURE whole and through a small window, resolve and render
  * sections, SEARCH; then damage the record and make sure the checker or the renderers cope.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,11 @@ static void fuzz_section(const char *msg, size_t len, size_t reclen, const char 
 	struct mime_sect s;
 	uint64_t total;
 	size_t n;
+	int rc = mime_section(rec, reclen, len, spec, speclen, &s);
 
-	if (mime_section(rec, reclen, len, spec, speclen, &s))
+	if ((rc == -EINVAL) != (mime_section_check(spec, speclen) == -EINVAL))
+		abort();        /* syntax is judged the same with and without a message */
+	if (rc)
 		return;
 	if ((uint64_t)s.off + s.len > len)
 		abort();
