@@ -67,7 +67,7 @@ static size_t addr_options(struct addr_opt *o, size_t max)
 	size_t n = 0;
 
 	snprintf(o[n].addr, sizeof o[n].addr, "127.0.0.1");
-	snprintf(o[n++].label, sizeof o[0].label, "This router only (127.0.0.1)");
+	snprintf(o[n++].label, sizeof o[0].label, "This router (127.0.0.1)");
 	if (getifaddrs(&ifa) == 0) {
 		for (i = ifa; i && n + 2 < max; i = i->ifa_next) {
 			unsigned char *a;
@@ -77,7 +77,7 @@ static size_t addr_options(struct addr_opt *o, size_t max)
 			if (!(a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168)))
 				continue;
 			inet_ntop(AF_INET, a, o[n].addr, sizeof o[n].addr);
-			snprintf(o[n].label, sizeof o[n].label, "Home network: %s (%.24s)", o[n].addr, i->ifa_name);
+			snprintf(o[n].label, sizeof o[n].label, "Home network %s (%.24s)", o[n].addr, i->ifa_name);
 			n++;
 		}
 		freeifaddrs(ifa);
