@@ -34,7 +34,7 @@ static const struct {
 	{ "/protocols", R_POST, cgi_page_proto },
 	{ "/users", R_POST, cgi_page_users },
 	{ "/certificate", R_POST, cgi_page_cert },
-	{ "/device", 0, cgi_page_device },
+	{ "/device", R_POST, cgi_page_device },
 	{ "/device/mobileconfig", 0, cgi_page_mobileconfig },
 	{ "/mail/config-v1.1.xml", R_PUBLIC, cgi_page_autoconfig },
 	{ "/.well-known/autoconfig/mail/config-v1.1.xml", R_PUBLIC, cgi_page_autoconfig },
@@ -305,8 +305,12 @@ int cgi_main(int argc, char **argv)
 		cgi_error(r, 500, "Configuration unreadable", err);
 		goto send;
 	}
-	if (strcmp(r->path, "/autoconfig") && strcmp(r->path, "/mail/config-v1.1.xml") &&
-	    strcmp(r->path, "/.well-known/autoconfig/mail/config-v1.1.xml")) {
+	if (!strcmp(r->path, "/autoconfig") || !strcmp(r->path, "/mail/config-v1.1.xml") ||
+	    !strcmp(r->path, "/.well-known/autoconfig/mail/config-v1.1.xml")) {
+		/* Public and read-only: without the store it still answers (guessing the outgoing server). */
+		if (open_store(r) != 0)
+			r->st = NULL;
+	} else {
 		int rc = open_store(r);
 		if (rc == 0)
 			rc = cgi_session_load(r);

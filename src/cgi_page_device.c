@@ -3,6 +3,10 @@
  * protocol, help on choosing IMAP or POP3, Thunderbird's autoconfig file
  * (config-v1.1.xml, public: Thunderbird fetches it before anyone signs in)
  * and an Apple configuration profile (.mobileconfig) for one user.
+ *
+ * postnook does not send mail, but both files must name an outgoing (SMTP)
+ * server (Thunderbird rejects a file without one): the household's provider
+ * server is kept in the store ("cgi/smtp" = "host port") and set on this page.
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,18 +52,42 @@ static int email_ok(const char *s)
 	return 1;
 }
 
-/* Host name typed by people (SMTP server): letters, digits, dots, dashes. */
+/* Host name typed by people (SMTP server): letters, digits, dots, dashes; at least one dot. */
 static int host_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 253)
+	if (n == 0 || n > 200 || !strchr(s, '.') || *s == '.' || *s == '-')
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-		      *s == '-' || *s == ':'))
+		      *s == '-'))
 			return 0;
 	return 1;
+}
+
+struct smtp {
+	char host[201];
+	uint16_t port;                  /* 465: SSL/TLS, else STARTTLS */
+};
+
+/* The saved outgoing server; host "" when none is saved. */
+static void smtp_get(struct cgi_req *r, struct smtp *out)
+{
+	char buf[240], *sp;
+	size_t len = 0;
+
+	memset(out, 0, sizeof *out);
+	if (!r->st || store_kv_get(r->st, "smtp", buf, sizeof buf - 1, &len) != 0)
+		return;
+	buf[len] = '\0';
+	sp = strchr(buf, ' ');
+	if (!sp)
+		return;
+	*sp = '\0';
+	if (!host_ok(buf) || cgi_parse_port(sp + 1, &out->port) < 0)
+		return;
+	snprintf(out->host, sizeof out->host, "%.200s", buf);
 }
 
 struct user_opts {
@@ -109,17 +137,55 @@ static void settings_card(struct cgi_req *r, const struct cfg_listen *l)
 	cgi_put(b, "</section>");
 }
 
+/* POST action=smtp: check and keep the outgoing server. 0, or -1 with the field errors set. */
+static int smtp_save(struct cgi_req *r, char *err_host, char *err_port, size_t cap)
+{
+	const char *host = cgi_form_get(&r->form, "smtp_host"), *port = cgi_form_get(&r->form, "smtp_port");
+	char rec[240];
+	uint16_t p = 0;
+	int rc;
+
+	if (!host || !host_ok(host))
+		snprintf(err_host, cap, "Write the server's name, such as smtp.example.net.");
+	if (!port || cgi_parse_port(port, &p) < 0)
+		snprintf(err_port, cap, "A port is a number from 1 to 65535 (usually 587 or 465).");
+	if (*err_host || *err_port)
+		return -1;
+	snprintf(rec, sizeof rec, "%s %u", host, p);
+	rc = store_kv_put(r->st, "smtp", rec, strlen(rec));
+	if (rc) {
+		snprintf(err_host, cap, "It could not be saved: %s.", store_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 int cgi_page_device(struct cgi_req *r)
 {
 	struct cgi_buf *b = &r->out;
 	struct user_opts uo = { r, 0 };
+	struct smtp smtp;
+	char err_host[120] = "", err_port[120] = "";
+	const char *action = cgi_form_get(&r->form, "action");
+	int saved = 0, failed = 0;
 	const struct cfg_listen *imap = best_listener(&r->cfg, CFG_PROTO_IMAP);
 	const struct cfg_listen *pop3 = best_listener(&r->cfg, CFG_PROTO_POP3);
 	size_t i;
 	int rc;
 
+	if (!strcmp(r->method, "POST") && action && !strcmp(action, "smtp")) {
+		if (smtp_save(r, err_host, err_port, sizeof err_host) == 0)
+			saved = 1;
+		else
+			failed = 1;
+	}
+	smtp_get(r, &smtp);
 	cgi_page_begin(r, "Set up a device", NAV_DEVICE);
 	cgi_put(b, "<h1>Set up a device</h1><p class=\"lead\">What to type into a mail app on a phone, tablet or computer.</p>");
+	if (saved)
+		cgi_notice(r, "ok", "Outgoing server saved: the Thunderbird file and Apple profiles now name it.");
+	if (failed)
+		cgi_notice(r, "err", "Nothing was saved: please correct the field marked below.");
 
 	cgi_put(b, "<section class=\"card\" aria-labelledby=\"h-which\"><h2 id=\"h-which\">IMAP or POP3?</h2>"
 	           "<p><strong>IMAP keeps your mail here on the router</strong> and shows the same mailbox on every device: "
@@ -142,6 +208,34 @@ int cgi_page_device(struct cgi_req *r)
 	if (!imap && !pop3)
 		cgi_notice(r, "info", "No protocol is turned on: see Protocols & ports.");
 
+	/* Outgoing server */
+	{
+		const char *hv = failed ? cgi_form_get(&r->form, "smtp_host") : smtp.host;
+		const char *pv = failed ? cgi_form_get(&r->form, "smtp_port") : NULL;
+		char port[8] = "587";
+		if (!failed && smtp.port)
+			snprintf(port, sizeof port, "%u", smtp.port);
+		cgi_printf(b, "<form class=\"card\" method=\"post\" action=\"%s/device\" aria-labelledby=\"h-out\" novalidate>"
+		              "<h2 id=\"h-out\">Sending mail</h2><p class=\"small\">postnook keeps and serves your mail; mail apps "
+		              "send through your internet or mail provider. Its server goes into the Thunderbird file and the "
+		              "Apple profiles below.</p>", r->script);
+		cgi_csrf_input(r);
+		cgi_printf(b, "<input type=\"hidden\" name=\"action\" value=\"smtp\"><div class=\"row\"><div class=\"field%s\">"
+		              "<label for=\"smtp-host\">Outgoing server (SMTP)</label><input type=\"text\" id=\"smtp-host\" "
+		              "name=\"smtp_host\" autocapitalize=\"none\" spellcheck=\"false\" placeholder=\"smtp.your-provider.example\" "
+		              "value=\"", err_host[0] ? " bad" : "");
+		cgi_esc(b, hv ? hv : "");
+		cgi_put(b, "\">");
+		cgi_field_err(r, "smtp-host-err", err_host);
+		cgi_printf(b, "</div><div class=\"field%s\" style=\"flex:0 1 140px\"><label for=\"smtp-port\">Port</label>"
+		              "<input type=\"text\" inputmode=\"numeric\" id=\"smtp-port\" name=\"smtp_port\" maxlength=\"7\" value=\"",
+		           err_port[0] ? " bad" : "");
+		cgi_esc(b, pv ? pv : port);
+		cgi_put(b, "\">");
+		cgi_field_err(r, "smtp-port-err", err_port);
+		cgi_put(b, "<p class=\"hint\">587 (STARTTLS) or 465 (SSL/TLS)</p></div></div><button class=\"sec\">Save</button></form>");
+	}
+
 	cgi_printf(b, "<section class=\"card\" aria-labelledby=\"h-tb\"><h2 id=\"h-tb\">Thunderbird</h2><p>Thunderbird "
 	              "can fill all of this in by itself when your web server answers its lookup. The file is here: "
 	              "<a href=\"%s/mail/config-v1.1.xml\">config-v1.1.xml</a>. The set-up guide explains how to publish it "
@@ -161,9 +255,7 @@ int cgi_page_device(struct cgi_req *r)
 		cgi_put(b, "<option value=\"imap\">IMAP (recommended)</option>");
 	if (pop3)
 		cgi_put(b, "<option value=\"pop3\">POP3</option>");
-	cgi_put(b, "</select></div><div class=\"field\"><label for=\"mc-smtp\">Outgoing server (SMTP)</label>"
-	           "<input type=\"text\" id=\"mc-smtp\" name=\"smtp\" placeholder=\"smtp.your-provider.example\" "
-	           "autocapitalize=\"none\"><p class=\"hint\">Your provider's, port 587 with STARTTLS.</p></div></div>");
+	cgi_put(b, "</select></div></div>");
 	cgi_put(b, uo.n && (imap || pop3) ? "<button>Download profile</button>"
 	                                  : "<p class=\"small\">Add a user and turn a protocol on first.</p>");
 	cgi_put(b, "</form>");
@@ -212,6 +304,20 @@ int cgi_page_autoconfig(struct cgi_req *r)
 				cgi_put(b, "    </incomingServer>\n");
 			}
 	}
+	/* Thunderbird rejects a file without an outgoing server: the saved one, else a guess to edit. */
+	{
+		struct smtp smtp;
+		smtp_get(r, &smtp);             /* r->st is NULL when the store could not be opened */
+		cgi_put(b, "    <outgoingServer type=\"smtp\">\n      <hostname>");
+		if (smtp.host[0])
+			cgi_esc(b, smtp.host);
+		else
+			cgi_put(b, "smtp.%EMAILDOMAIN%");
+		cgi_printf(b, "</hostname>\n      <port>%u</port>\n      <socketType>%s</socketType>\n"
+		              "      <username>%%EMAILADDRESS%%</username>\n"
+		              "      <authentication>password-cleartext</authentication>\n    </outgoingServer>\n",
+		           smtp.port ? smtp.port : 587, smtp.port == 465 ? "SSL" : "STARTTLS");
+	}
 	cgi_put(b, "  </emailProvider>\n</clientConfig>\n");
 	return 0;
 }
@@ -234,7 +340,8 @@ int cgi_page_mobileconfig(struct cgi_req *r)
 {
 	struct cgi_buf *b = &r->out;
 	const char *user = cgi_form_get(&r->query, "user"), *email = cgi_form_get(&r->query, "email");
-	const char *proto = cgi_form_get(&r->query, "proto"), *smtp = cgi_form_get(&r->query, "smtp");
+	const char *proto = cgi_form_get(&r->query, "proto");
+	struct smtp smtp;
 	const struct cfg_listen *l;
 	struct store_user u;
 	char u1[37], u2[37];
@@ -247,8 +354,7 @@ int cgi_page_mobileconfig(struct cgi_req *r)
 		return rc;
 	if (email && *email && !email_ok(email))
 		return cgi_error(r, 400, "Check the e-mail address", "The e-mail address does not look right.");
-	if (smtp && *smtp && !host_ok(smtp))
-		return cgi_error(r, 400, "Check the outgoing server", "The outgoing server must be a host name.");
+	smtp_get(r, &smtp);
 	l = best_listener(&r->cfg, proto && !strcmp(proto, "pop3") ? CFG_PROTO_POP3 : CFG_PROTO_IMAP);
 	if (!l)
 		return cgi_error(r, 400, "Protocol not turned on", "Turn the protocol on in Protocols & ports first.");
@@ -277,10 +383,16 @@ int cgi_page_mobileconfig(struct cgi_req *r)
 	           l->port, l->tls != CFG_TLS_NONE ? "true" : "false", u.name);
 	cgi_put(b, "<key>OutgoingMailServerAuthentication</key><string>EmailAuthPassword</string>\n"
 	           "<key>OutgoingMailServerHostName</key><string>");
-	cgi_esc(b, smtp && *smtp ? smtp : r->cfg.hostname);
-	cgi_put(b, "</string>\n<key>OutgoingMailServerPortNumber</key><integer>587</integer>\n"
-	           "<key>OutgoingMailServerUseSSL</key><true/>\n<key>OutgoingPasswordSameAsIncomingPassword</key><false/>\n"
-	           "<key>PayloadDescription</key><string>Mail account</string>\n<key>PayloadDisplayName</key><string>");
+	if (smtp.host[0])
+		cgi_esc(b, smtp.host);
+	else if (email && *email)
+		cgi_printf(b, "smtp.%s", strchr(email, '@') + 1);      /* a guess the device lets one edit */
+	else
+		cgi_esc(b, r->cfg.hostname);
+	cgi_printf(b, "</string>\n<key>OutgoingMailServerPortNumber</key><integer>%u</integer>\n"
+	              "<key>OutgoingMailServerUseSSL</key><true/>\n<key>OutgoingPasswordSameAsIncomingPassword</key><false/>\n"
+	              "<key>PayloadDescription</key><string>Mail account</string>\n<key>PayloadDisplayName</key><string>",
+	           smtp.port ? smtp.port : 587);
 	cgi_esc(b, u.name);
 	cgi_put(b, "'s mail</string>\n<key>PayloadIdentifier</key><string>postnook.mail.");
 	cgi_esc(b, u.name);

@@ -105,6 +105,8 @@ def test_limits_and_methods(cgisrv):
     # Public autoconfig needs no session and no store.
     st, head, page = cgi(srv, "/mail/config-v1.1.xml", query="emailaddress=a%40b.example")
     assert st == 200 and "<domain>b.example</domain>" in page and "application/xml" in head
+    # Thunderbird refuses a file without an outgoing server: a guess until one is saved.
+    assert "<hostname>smtp.%EMAILDOMAIN%</hostname>" in page and "<port>587</port>" in page
 
 
 def test_csrf_and_users(cgisrv):

@@ -284,9 +284,19 @@ def test_cgi_lighttpd_full(web, browser, tmp_path):
     text = b.text("main")
     assert "IMAP or POP3?" in text and str(new_port) in text
     b.shots("device")
+    # The outgoing server both files name: checked, kept, then used.
+    b.fill("#smtp-host", "smtp example")
+    b.fill("#smtp-port", "99999")
+    b.click("form:has(input[value=smtp]) button")
+    text = b.text("main")
+    assert "Nothing was saved" in text and "such as smtp.example.net" in text and "from 1 to 65535" in text
+    assert b.value("#smtp-host") == "smtp example" and b.value("#smtp-port") == "99999"
+    b.fill("#smtp-host", "smtp.example.org")
+    b.fill("#smtp-port", "465")
+    b.click("form:has(input[value=smtp]) button")
+    assert "Outgoing server saved" in b.text("main")
     b.do("select", sel="#mc-user", value="dave")
     b.fill("#mc-mail", "dave@example.org")
-    b.fill("#mc-smtp", "smtp.example.org")
     prof = tmp_path / "dave.mobileconfig"
     res = b.do("download", sel="form[action$=mobileconfig] button", path=str(prof))
     assert res["name"] == "dave-mail.mobileconfig"
@@ -295,6 +305,7 @@ def test_cgi_lighttpd_full(web, browser, tmp_path):
     assert pl["PayloadType"] == "Configuration" and acct["PayloadType"] == "com.apple.mail.managed"
     assert acct["IncomingMailServerPortNumber"] == new_port and acct["IncomingMailServerUsername"] == "dave"
     assert acct["EmailAddress"] == "dave@example.org" and acct["IncomingMailServerUseSSL"] is True
+    assert acct["OutgoingMailServerHostName"] == "smtp.example.org" and acct["OutgoingMailServerPortNumber"] == 465
     xml_path = tmp_path / "config-v1.1.xml"
     with urllib.request.urlopen(ws.base + "/mail/config-v1.1.xml?emailaddress=dave%40example.org", timeout=10) as r:
         assert r.headers["Content-Type"].startswith("application/xml")
@@ -304,6 +315,8 @@ def test_cgi_lighttpd_full(web, browser, tmp_path):
     assert root.find("emailProvider/domain").text == "example.org"
     ports = [int(s.find("port").text) for s in root.iter("incomingServer")]
     assert new_port in ports
+    out = root.find("emailProvider/outgoingServer")
+    assert out.find("hostname").text == "smtp.example.org" and out.find("socketType").text == "SSL"
 
     # Page size and CPU: every page well under 20 KB.
     for path in ("/overview", "/protocols", "/users", "/certificate", "/device"):
