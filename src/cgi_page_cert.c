@@ -70,35 +70,123 @@ static void dn_cn(const struct dn_copy *d, char *out, size_t cap)
 	}
 }
 
-/* Fill out from a loaded pair. */
-static void cert_describe(const struct tls_creds *c, struct cgi_cert *out)
+/* Describe a leaf certificate (DER): fingerprint, validity, subject CN, key type. 0 or TLS_EPEM. */
+static int cert_describe(const unsigned char *der, size_t len, struct cgi_cert *out)
 {
 	br_x509_decoder_context xd;
+	br_sha256_context h;
+	const br_x509_pkey *pk;
+	unsigned char fp[32];
 	struct dn_copy dn;
 
 	memset(&dn, 0, sizeof dn);
-	tls_fingerprint_str(c->fingerprint, out->fingerprint);
 	br_x509_decoder_init(&xd, dn_append, &dn);
-	br_x509_decoder_push(&xd, c->chain[0].data, c->chain[0].data_len);
+	br_x509_decoder_push(&xd, der, len);
+	pk = br_x509_decoder_get_pkey(&xd);
+	if (!pk || br_x509_decoder_last_error(&xd) != 0)
+		return TLS_EPEM;
+	br_sha256_init(&h);
+	br_sha256_update(&h, der, len);
+	br_sha256_out(&h, fp);
+	tls_fingerprint_str(fp, out->fingerprint);
 	out->not_before = x509_time(xd.notbefore_days, xd.notbefore_seconds);
 	out->not_after = x509_time(xd.notafter_days, xd.notafter_seconds);
 	dn_cn(&dn, out->subject, sizeof out->subject);
-	if (c->key_type == BR_KEYTYPE_RSA)
-		snprintf(out->keydesc, sizeof out->keydesc, "RSA %u-bit", c->rsa.n_bitlen);
-	else
-		snprintf(out->keydesc, sizeof out->keydesc, "ECDSA %s", c->ec.curve == BR_EC_secp256r1 ? "P-256"
-		         : c->ec.curve == BR_EC_secp384r1 ? "P-384" : c->ec.curve == BR_EC_secp521r1 ? "P-521" : "");
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		const unsigned char *n = pk->key.rsa.n;
+		size_t nlen = pk->key.rsa.nlen, bits;
+		while (nlen && !*n) {
+			n++;
+			nlen--;
+		}
+		bits = nlen * 8;
+		for (unsigned char top = nlen ? n[0] : 0; bits && !(top & 0x80); top = (unsigned char)(top << 1))
+			bits--;
+		snprintf(out->keydesc, sizeof out->keydesc, "RSA %zu-bit", bits);
+	} else {
+		int c = pk->key.ec.curve;
+		snprintf(out->keydesc, sizeof out->keydesc, "ECDSA %s", c == BR_EC_secp256r1 ? "P-256"
+		         : c == BR_EC_secp384r1 ? "P-384" : c == BR_EC_secp521r1 ? "P-521" : "");
+	}
+	out->loaded = 1;
+	return 0;
 }
 
-/* Load a pair and describe it; 0 or the tls error. */
+struct pem_grab {
+	unsigned char der[16384];
+	size_t len;
+	int overflow;
+};
+
+static void pem_sink(void *ctx, const void *data, size_t len)
+{
+	struct pem_grab *g = ctx;
+
+	if (len > sizeof g->der - g->len) {
+		g->overflow = 1;
+		return;
+	}
+	memcpy(g->der + g->len, data, len);
+	g->len += len;
+}
+
+/*
+ * Describe the first certificate of a PEM file without its key: the web
+ * server's user may read the certificate but not the daemon's key.
+ * 0, -errno, or TLS_EPEM.
+ */
+static int cert_file_info(const char *path, struct cgi_cert *out)
+{
+	static unsigned char text[65536];
+	static struct pem_grab g;
+	br_pem_decoder_context pc;
+	size_t len = 0, off = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), in_cert = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, text + len, sizeof text - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof text)
+			break;
+	}
+	close(fd);
+	memset(&g, 0, sizeof g);
+	br_pem_decoder_init(&pc);
+	while (off < len) {
+		size_t k = br_pem_decoder_push(&pc, text + off, len - off);
+		off += k;
+		switch (br_pem_decoder_event(&pc)) {
+		case BR_PEM_BEGIN_OBJ:
+			in_cert = !strcmp(br_pem_decoder_name(&pc), "CERTIFICATE");
+			br_pem_decoder_setdest(&pc, in_cert ? pem_sink : NULL, &g);
+			break;
+		case BR_PEM_END_OBJ:
+			if (in_cert && !g.overflow && g.len)
+				return cert_describe(g.der, g.len, out);
+			in_cert = 0;
+			g.len = 0;
+			break;
+		case BR_PEM_ERROR:
+			return TLS_EPEM;
+		}
+	}
+	return TLS_EPEM;
+}
+
+/* Check a certificate and key pair (the key must match) and describe the certificate. 0 or the tls error. */
 static int cert_load(const char *cert, const char *key, struct cgi_cert *out)
 {
 	struct tls_creds c;
 	int rc = tls_creds_load(&c, cert, key);
 
 	if (rc == 0) {
-		cert_describe(&c, out);
-		out->loaded = 1;
+		rc = cert_describe(c.chain[0].data, c.chain[0].data_len, out);
 		tls_creds_free(&c);
 	}
 	return rc;
@@ -123,7 +211,7 @@ int cgi_cert_info(const struct cgi_req *r, struct cgi_cert *out)
 		snprintf(out->err, sizeof out->err, "This build has no TLS.");
 		return -ENOTSUP;
 	}
-	rc = cert_load(out->cert_path, out->key_path, out);
+	rc = cert_file_info(out->cert_path, out);
 	if (rc == -ENOENT)
 		snprintf(out->err, sizeof out->err, "No certificate yet: the server makes one when it first starts.");
 	else if (rc)

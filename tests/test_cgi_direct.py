@@ -213,3 +213,19 @@ def test_presets_and_config_rewrite(cgisrv):
     f3 = {"csrf": tok, "action": "save", "plain": "never"}
     st, head, page = cgi(srv, "/protocols", "POST", f3, cookie=ck)
     assert "Turn at least one protocol on" in page and srv.conf.read_text() == after
+
+
+def test_certificate_shown_without_the_key(cgisrv):
+    """The web server's user may read the certificate but not the daemon's key."""
+    srv = cgisrv
+    ck, tok = sign_in(srv)
+    key = srv.datadir / "key.pem"
+    page = cgi(srv, "/certificate", cookie=ck)[2]
+    fp = re.search(r"([0-9A-F]{2}(?::[0-9A-F]{2}){31})", page).group(1)
+    os.rename(key, str(key) + ".away")
+    try:
+        page = cgi(srv, "/certificate", cookie=ck)[2]
+        assert fp in page and "ECDSA P-256" in page and "Issued to" in page
+        assert fp in cgi(srv, "/overview", cookie=ck)[2]
+    finally:
+        os.rename(str(key) + ".away", key)
