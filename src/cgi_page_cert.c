@@ -252,12 +252,20 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-/* Give a file we made to the owner of the data directory (the daemon's user), when we are root. */
-static void give_to_datadir_owner(const struct cgi_req *r, const char *path)
+/*
+ * Make a file we wrote readable by the daemon: as root, give it to the data
+ * directory's owner (the daemon's user); otherwise the daemon reads it through
+ * the shared group (see the documentation), so 0640.
+ */
+static void give_to_daemon(const struct cgi_req *r, const char *path)
 {
 	struct stat st;
 
-	if (geteuid() == 0 && stat(r->cfg.datadir, &st) == 0 && chown(path, st.st_uid, st.st_gid) < 0) {
+	if (geteuid() != 0) {
+		chmod(path, 0640);
+		return;
+	}
+	if (stat(r->cfg.datadir, &st) == 0 && chown(path, st.st_uid, st.st_gid) < 0) {
 		/* the daemon may then not read it; the reload will say so */
 	}
 }
@@ -319,8 +327,8 @@ static int cert_upload(struct cgi_req *r, const char *cert, const char *key, str
 		unlink(fc);
 		return -1;
 	}
-	give_to_datadir_owner(r, fc);
-	give_to_datadir_owner(r, fk);
+	give_to_daemon(r, fc);
+	give_to_daemon(r, fk);
 	snprintf(oldc, sizeof oldc, "%s", r->cfg.cert);
 	snprintf(oldk, sizeof oldk, "%s", r->cfg.key);
 	snprintf(lines, sizeof lines, "cert = %s\nkey = %s\n", fc, fk);
@@ -364,8 +372,8 @@ static int cert_regenerate(struct cgi_req *r, char *msg, size_t cap, struct cgi_
 		snprintf(msg, cap, "A new certificate could not be made: %s.", tls_strerror(rc));
 		return -1;
 	}
-	give_to_datadir_owner(r, c);
-	give_to_datadir_owner(r, k);
+	give_to_daemon(r, c);
+	give_to_daemon(r, k);
 	if (r->cfg.cert[0])
 		lines[0] = '\0';
 	else
