@@ -357,6 +357,7 @@ class Server:
 
 class Postnook(Server):
     name = "postnook"
+    proto = "pop3"        # the listeners' protocol (bench_imap.py: imap)
 
     def __init__(self, binary, tmp):
         self.bin = binary
@@ -395,10 +396,11 @@ class Postnook(Server):
         mc = self.max_conns()
         with open(self.conf, "w") as f:
             f.write("datadir = %s\nhostname = localhost\nlog = stderr\n"
-                    "listen = pop3 none %s:%d\nlisten = pop3 tls %s:%d\n"
+                    "listen = %s none %s:%d\nlisten = %s tls %s:%d\n"
                     "max_connections = %d\nmax_per_ip = %d\n"
                     "plaintext_auth = always\nsync = full\n"
-                    % (self.datadir, HOST, self.plain_port, HOST, self.tls_port, mc, mc))
+                    % (self.datadir, self.proto, HOST, self.plain_port, self.proto, HOST, self.tls_port,
+                       mc, mc))
         self.run(["user", "-c", self.conf, "add", USER], stdin=(PASSWORD + "\n").encode())
         t0 = time.monotonic()
         for m in corpus:
@@ -451,6 +453,7 @@ class Postnook(Server):
 class Dovecot(Server):
     name = "Dovecot"
     UID = GID = 60123     # owner of the mail home (no passwd entry needed)
+    proto = "pop3"        # bench_imap.py: imap
 
     def __init__(self, tmp, login_mode):
         self.name = "Dovecot" if login_mode == "high-security" else "Dovecot perf"
@@ -499,7 +502,7 @@ base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
 info_log_path = {d}/dovecot.log
-protocols = pop3
+protocols = {proto}
 listen = {h}
 ssl = yes
 ssl_cert = <{d}/cert.pem
@@ -513,8 +516,7 @@ default_process_limit = 2200
 default_client_limit = 6000
 first_valid_uid = 1000
 mail_location = maildir:~/Maildir
-pop3_uidl_format = %08Xu%08Xv
-passdb {{
+{proto_extra}passdb {{
   driver = passwd-file
   args = scheme=PLAIN {d}/passwd
 }}
@@ -522,23 +524,24 @@ userdb {{
   driver = static
   args = uid={uid} gid={gid} home={d}/home/%u
 }}
-service pop3-login {{
-  inet_listener pop3 {{
+service {proto}-login {{
+  inet_listener {proto} {{
     port = {p1}
   }}
-  inet_listener pop3s {{
+  inet_listener {proto}s {{
     port = {p2}
     ssl = yes
   }}
 {login}}}
-service pop3 {{
+service {proto} {{
   process_limit = 2200
 }}
-protocol pop3 {{
+protocol {proto} {{
   mail_max_userip_connections = 2000
 }}
 """.format(d=d, h=HOST, uid=self.UID, gid=self.GID, p1=self.plain_port, p2=self.tls_port,
-           login=login))
+           login=login, proto=self.proto,
+           proto_extra="pop3_uidl_format = %08Xu%08Xv\n" if self.proto == "pop3" else ""))
         os.chmod(d, 0o755)
         r = subprocess.run(["doveconf", "-c", self.conf, "-n"], capture_output=True, timeout=30)
         if r.returncode != 0 or b"Error" in r.stderr:
@@ -789,6 +792,10 @@ def fmt(v, unit):
         return "%.1f MB/s" % v
     if unit == "/s":
         return "%.0f /s" % v
+    if unit == "ms":
+        return "%.1f ms" % v if v < 100 else "%.0f ms" % v
+    if unit == "msg/s":
+        return "%.0f msg/s" % v
     return str(v)
 
 
@@ -823,7 +830,8 @@ def build_table(res, names):
                     rv = pv / dv
             if rv is not None:
                 ratios.append(rv)
-            cells += [fmt(dv, unit), ("%.1fx" % rv if rv < 100 else "%.0fx" % rv) if rv is not None else "n/a"]
+            cells += [fmt(dv, unit), ("%.2gx" % rv if rv < 0.1 else "%.1fx" % rv if rv < 100 else "%.0fx" % rv)
+                      if rv is not None else "n/a"]
         result = ""
         if tfn is not None:
             # Judged against the strongest Dovecot configuration (lowest ratio).
@@ -1009,6 +1017,8 @@ def main():
     ap.add_argument("--only", choices=("postnook", "dovecot"), help="measure one server only")
     ap.add_argument("--out", help="table file (default bench/out/last.txt next to this script)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (for debugging)")
+    ap.add_argument("--no-imap", action="store_true",
+                    help="POP3 table only (by default bench_imap.py runs next and appends the IMAP table)")
     args = ap.parse_args()
     args.conns = [int(x) for x in args.conns.split(",") if x]
     binary = os.path.abspath(args.postnook)
@@ -1110,7 +1120,28 @@ def main():
             f.write(text)
     except OSError as e:
         log("cannot write %s: %s" % (out, e))
-    return 0
+    if args.no_imap:
+        return 0
+    # The IMAP table (bench_imap.py): same binary, servers and output file.
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    cmd = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_imap.py"),
+           binary, "--conns", ",".join(str(n) for n in args.conns), "--runs", str(args.runs),
+           "--dovecot-login", args.dovecot_login, "--out", out]
+    if args.only:
+        cmd += ["--only", args.only]
+    if args.keep:
+        cmd.append("--keep")
+    child = subprocess.Popen(cmd)
+    try:
+        return child.wait()
+    except BaseException:
+        child.send_signal(signal.SIGTERM)     # it stops its servers and removes its temp dir
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        raise
 
 
 if __name__ == "__main__":
