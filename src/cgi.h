@@ -194,7 +194,8 @@ int cgi_page_mobileconfig(struct cgi_req *r);
 
 /* The certificate in use (configured, else the self-made one in datadir). */
 struct cgi_cert {
-	int loaded;                     /* 1 if it loaded and matched its key */
+	int loaded;                     /* 1 if the certificate file could be read */
+	int from_daemon;                /* not readable here: fingerprint as the daemon reports it */
 	char cert_path[CFG_PATH_MAX + 16], key_path[CFG_PATH_MAX + 16];
 	int self_made;                  /* the one postnook made (datadir/cert.pem) */
 	char fingerprint[96];           /* "AB:CD:..." SHA-256 of the leaf */

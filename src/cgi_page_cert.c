@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "cgi.h"
+#include "serve_status.h"
 #include "tls.h"
 
 #if CONFIG_CGI
@@ -212,6 +213,13 @@ int cgi_cert_info(const struct cgi_req *r, struct cgi_cert *out)
 		return -ENOTSUP;
 	}
 	rc = cert_file_info(out->cert_path, out);
+	if (rc && cgi_daemon_pid(r)) {
+		static struct serve_status s;
+		if (serve_status_read(r->cfg.datadir, &s) == 0 && s.fingerprint[0]) {
+			snprintf(out->fingerprint, sizeof out->fingerprint, "%s", s.fingerprint);
+			out->from_daemon = 1;
+		}
+	}
 	if (rc == -ENOENT)
 		snprintf(out->err, sizeof out->err, "No certificate yet: the server makes one when it first starts.");
 	else if (rc)
@@ -444,6 +452,9 @@ int cgi_page_cert(struct cgi_req *r)
 		cgi_put(b, "<p>");
 		cgi_esc(b, info.err);
 		cgi_put(b, "</p>");
+		if (info.from_daemon)
+			cgi_printf(b, "<p class=\"lbl\">SHA-256 fingerprint, as the server reports it</p><p class=\"mono\">%s</p>",
+			           info.fingerprint);
 	}
 	cgi_put(b, "</section>");
 

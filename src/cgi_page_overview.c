@@ -179,6 +179,9 @@ int cgi_page_overview(struct cgi_req *r)
 		cgi_fmt_time(cert.not_after, t1, sizeof t1);
 		cgi_printf(b, "<p>%s, valid until %s.</p><p class=\"lbl\">SHA-256 fingerprint</p><p class=\"mono\">%s</p>",
 		           cert.self_made ? "Made by postnook" : "Your own certificate", t1, cert.fingerprint);
+	} else if (cert.from_daemon) {
+		cgi_printf(b, "<p>In use by the server.</p><p class=\"lbl\">SHA-256 fingerprint</p><p class=\"mono\">%s</p>",
+		           cert.fingerprint);
 	} else {
 		cgi_put(b, "<p class=\"small\">");
 		cgi_esc(b, cert.err);

@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "loop.h"
 #include "serve_status.h"
+#include "tls.h"
 
 #define STATUS_NAME "/status"
 #define STATUS_FILE_MAX 16384
@@ -78,6 +79,11 @@ static void status_write(void)
 	             "reload_ok %d\nreload_msg %s\nsessions pop3 %u\nsessions imap %u\n",
 	             cur.pid, cur.version, (long long)cur.started, (long long)cur.updated, cur.reloads,
 	             (long long)cur.reload_time, cur.reload_ok, cur.reload_msg, cur.sessions[0], cur.sessions[1]);
+	if (CONFIG_TLS && conn_env.creds && n > 0 && (size_t)n < sizeof buf) {
+		char fp[96];
+		tls_fingerprint_str(conn_env.creds->fingerprint, fp);
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "fingerprint %s\n", fp);
+	}
 	for (i = 0; in_force && i < in_force->nlisten && n > 0 && (size_t)n < sizeof buf; i++) {
 		const struct cfg_listen *l = &in_force->listen[i];
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "listen %s %s %s %u\n", proto_words[l->proto & 1],
@@ -250,6 +256,8 @@ int serve_status_read(const char *datadir, struct serve_status *out)
 			out->reload_time = (int64_t)n;
 		else if (!strcmp(line, "reload_ok"))
 			out->reload_ok = !strcmp(v, "1");
+		else if (!strcmp(line, "fingerprint") && strlen(v) == 95)
+			snprintf(out->fingerprint, sizeof out->fingerprint, "%s", v);
 		else if (!strcmp(line, "reload_msg"))
 			snprintf(out->reload_msg, sizeof out->reload_msg, "%s", v);
 		else if (!strcmp(line, "sessions") && !strncmp(v, "pop3 ", 5) && cfg_parse_uint(v + 5, 0, UINT32_MAX, &n) == 0)

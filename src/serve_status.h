@@ -7,7 +7,7 @@
  * serve_status_read(). Format, one "key value" per line:
  *   pid 1234 / version 0.1 / started UNIX / updated UNIX
  *   reloads N / reload_time UNIX / reload_ok 0|1 / reload_msg TEXT
- *   sessions pop3 N / sessions imap N
+ *   sessions pop3 N / sessions imap N / fingerprint AB:CD:... (the certificate in use)
  *   listen PROTO MODE ADDRESS PORT     (the listeners in force)
  *   user NAME PROTO ADDRESS:PORT       (signed-in sessions, at most SERVE_STATUS_USERS)
  */
@@ -37,6 +37,7 @@ struct serve_status {
 	int reload_ok;
 	char reload_msg[SERVE_STATUS_MSG_MAX];
 	unsigned sessions[2];           /* by enum cfg_proto */
+	char fingerprint[96];           /* SHA-256 of the certificate in use, "" without TLS */
 	struct cfg_listen listen[CFG_MAX_LISTEN];
 	unsigned nlisten;
 	struct serve_status_user users[SERVE_STATUS_USERS];

@@ -39,9 +39,10 @@ def missing_tools(server="lighttpd"):
 class WebServer:
     """lighttpd or busybox httpd serving the CGI for one test Server."""
 
-    def __init__(self, srv, kind="lighttpd"):
+    def __init__(self, srv, kind="lighttpd", user=None):
         self.srv = srv
         self.kind = kind
+        self.user = user               # (user, group) lighttpd switches to, or None
         self.dir = srv.dir / ("www-" + kind)
         self.docroot = self.dir / "htdocs"
         self.cgibin = self.docroot / "cgi-bin"
@@ -77,7 +78,8 @@ class WebServer:
                 'setenv.add-environment = ("POSTNOOK_CONF" => "%(conf)s")\n'
                 'url.rewrite-once = ("^/mail/config-v1\\.1\\.xml(\\?.*)?$" => "%(cgi)s/mail/config-v1.1.xml$1",\n'
                 '  "^/\\.well-known/autoconfig/mail/config-v1\\.1\\.xml(\\?.*)?$" => "%(cgi)s/mail/config-v1.1.xml$1")\n'
-                % {"root": self.docroot, "port": self.port, "err": self.errlog, "conf": self.srv.conf, "cgi": CGI_PATH})
+                % {"root": self.docroot, "port": self.port, "err": self.errlog, "conf": self.srv.conf, "cgi": CGI_PATH}
+                + ('server.username = "%s"\nserver.groupname = "%s"\n' % self.user if self.user else ""))
             cmd = ["/usr/sbin/lighttpd", "-D", "-f", str(conf)]
         else:
             # Thunderbird's autoconfig path: a placeholder file run by the CGI as its interpreter.

@@ -10,6 +10,7 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
@@ -358,3 +359,93 @@ def test_cgi_busybox_signin(web, browser):
         ports = [int(s.find("port").text) for s in root.iter("incomingServer")]
         assert srv.ports["tls"] in ports
     assert root.find("emailProvider/domain").text == "example.net"
+
+
+def test_cgi_unprivileged_web_user(make_server):
+    """lighttpd runs the CGI as nobody; the daemon (root here) and the web
+    server share one group (nogroup) on setgid directories, as the docs say."""
+    import grp
+    import http.client
+    import os
+    import pathlib
+    import re
+    import shutil
+    import tempfile
+
+    why = missing_tools("lighttpd")
+    if why:
+        pytest.skip(why)
+    base = pathlib.Path(tempfile.mkdtemp(prefix="pn-cgi-", dir="/tmp"))
+    os.chmod(base, 0o755)
+    ws = None
+    try:
+        srv = make_server(base=base / "srv", start=False)
+        assert srv.run("admin", "passwd", input=ADMIN_PW + "\n").returncode == 0
+        gid = grp.getgrnam("nogroup").gr_gid
+        for d in (srv.dir, srv.datadir):
+            os.chown(d, 0, gid)
+            os.chmod(d, 0o2770)
+        for f in list(srv.datadir.iterdir()) + [srv.conf]:
+            os.chown(f, 0, gid)
+            os.chmod(f, 0o660)
+        srv.start()
+        ws = WebServer(srv, "lighttpd", user=("nobody", "nogroup"))
+        os.chown(ws.dir, 0, gid)
+        os.chmod(ws.dir, 0o2770)           # lighttpd opens its error log as nobody
+        ws.start()
+        cookies = {}
+
+        def req(method, path, form=None):
+            body = urllib.parse.urlencode(form).encode() if form is not None else None
+            c = http.client.HTTPConnection("127.0.0.1", ws.port, timeout=30 * SLOW)
+            h = {"Cookie": "; ".join("%s=%s" % kv for kv in cookies.items())}
+            if body is not None:
+                h["Content-Type"] = "application/x-www-form-urlencoded"
+            c.request(method, "/cgi-bin/postnook.cgi" + path, body=body, headers=h)
+            r = c.getresponse()
+            for v in r.headers.get_all("Set-Cookie") or []:
+                name, _, rest = v.partition("=")
+                cookies[name] = rest.split(";", 1)[0]
+            page = r.read().decode()
+            c.close()
+            return r.status, page
+
+        st, page = req("GET", "/signin")
+        assert st == 200, page
+        st, page = req("POST", "/signin", {"csrf": cookies["pn_pre"], "action": "signin", "password": ADMIN_PW})
+        assert st == 303 and cookies.get("pn_sid"), page
+        st, page = req("GET", "/overview")
+        assert st == 200 and "Running" in page
+        # The daemon's cert.pem is root's 0600: the fingerprint comes from its status file.
+        assert served_fingerprint(srv.ports["tls"]) in page
+        tok = re.search(r'name="csrf" value="([0-9a-f]{32})"', page).group(1)
+        # Save: the config is rewritten by nobody; the reload goes through notify.sock (no signal to root).
+        new_port = free_port()
+        st, page = req("POST", "/protocols", {
+            "csrf": tok, "action": "save", "plain": "loopback",
+            "on2": "1", "port2": str(srv.ports["tls"]), "addr2": "127.0.0.1",
+            "on5": "1", "port5": str(new_port), "addr5": "127.0.0.1"})
+        assert "reloaded and uses them now" in page, page
+        assert os.stat(srv.conf).st_uid == pwd_uid("nobody")
+        old = srv.ports["plain"]
+        srv.ports["plain"] = new_port
+        srv.assert_serving()
+        assert refused(old)
+        # Users go to the store as nobody too.
+        st, page = req("POST", "/users", {"csrf": tok, "action": "add", "name": "ulla", "password": "Ulla-Pass-9",
+                                          "quota": "10 MB"})
+        assert "User ulla added." in page, page
+        assert "ulla" in srv.user_list()
+        # A new self-made certificate, written by nobody, is read by the daemon.
+        st, page = req("POST", "/certificate", {"csrf": tok, "action": "regenerate"})
+        assert "reloaded and uses them now" in page, page
+        assert oct(os.stat(srv.datadir / "key.pem").st_mode & 0o777) == "0o640"
+    finally:
+        if ws:
+            ws.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def pwd_uid(name):
+    import pwd
+    return pwd.getpwnam(name).pw_uid
