@@ -25,8 +25,19 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CGI_PATH = "/cgi-bin/postnook.cgi"
 
 
+def cgi_built():
+    """Is the CGI in this build (CONFIG_CGI)? `postnook help` lists `admin` then."""
+    try:
+        out = subprocess.run([BIN, "help"], capture_output=True, timeout=30).stdout.decode()
+    except OSError:
+        return False
+    return "\n  admin " in out
+
+
 def missing_tools(server="lighttpd"):
     """What is missing to run the browser tests ('' when all is there)."""
+    if not cgi_built():
+        return "this build has no CGI (CONFIG_CGI=n)"
     need = {"lighttpd": "/usr/sbin/lighttpd", "busybox": "/bin/busybox"}
     for what, path in ((server, need.get(server, "")), ("chromium", CHROMIUM), ("node", shutil.which("node") or "")):
         if not path or not os.path.exists(path):

@@ -8,7 +8,10 @@ import urllib.parse
 
 import pytest
 
+from cgi_web import cgi_built
 from postnook_fixture import BIN, SLOW
+
+pytestmark = pytest.mark.skipif(os.path.exists(BIN) and not cgi_built(), reason="this build has no CGI (CONFIG_CGI=n)")
 
 CGI = os.path.join(os.path.dirname(BIN), "postnook.cgi")
 PW = "Admin-Pass-0042"

@@ -47,6 +47,9 @@ def web(make_server, request):
 
 @pytest.fixture
 def browser():
+    why = missing_tools("lighttpd")
+    if why:
+        pytest.skip(why)
     b = Browser()
     yield b
     b.close()
