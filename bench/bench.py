@@ -20,6 +20,7 @@ import os
 import random
 import re
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -1019,6 +1020,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (for debugging)")
     ap.add_argument("--no-imap", action="store_true",
                     help="POP3 table only (by default bench_imap.py runs next and appends the IMAP table)")
+    ap.add_argument("--imap-args", default="",
+                    help="more options for bench_imap.py (e.g. '--big 1000 --search-msgs 1000')")
     args = ap.parse_args()
     args.conns = [int(x) for x in args.conns.split(",") if x]
     binary = os.path.abspath(args.postnook)
@@ -1132,6 +1135,7 @@ def main():
         cmd += ["--only", args.only]
     if args.keep:
         cmd.append("--keep")
+    cmd += shlex.split(args.imap_args)
     child = subprocess.Popen(cmd)
     try:
         return child.wait()
