@@ -180,7 +180,7 @@ static const char cgi_css[] =
 	"code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;overflow-wrap:anywhere}"
 	"details{margin:8px 0 0}summary{cursor:pointer;color:var(--acc);font-weight:600;font-size:14px}details[open] summary{margin-bottom:8px}"
 	".row{display:flex;gap:12px;flex-wrap:wrap}.row>.field{flex:1 1 150px}"
-	".proto{display:grid;grid-template-columns:minmax(200px,1.4fr) 110px minmax(180px,1.2fr);gap:8px 14px;align-items:start;padding:12px 0;border-bottom:1px solid var(--line)}"
+	".proto{display:grid;grid-template-columns:minmax(200px,1.4fr) 140px minmax(180px,1.2fr);gap:8px 14px;align-items:start;padding:12px 0;border-bottom:1px solid var(--line)}"
 	".proto:last-of-type{border-bottom:0}.proto .field{margin:0}"
 	".chk{display:flex;gap:10px;align-items:flex-start;font-weight:600}.chk input{width:20px;height:20px;margin:1px 0 0;flex:none}"
 	".chk span{display:block}.chk small{display:block;font-weight:400;color:var(--mut);font-size:13px}"

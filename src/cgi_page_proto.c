@@ -159,7 +159,7 @@ static void state_from_form(const struct cgi_req *r, struct proto_state *s, int 
 		v = cgi_form_get(&r->form, name);
 		snprintf(row->port, sizeof row->port, "%.7s", v ? v : "");
 		if (v && strlen(v) > 7)
-			snprintf(row->err_port, sizeof row->err_port, "A port is a number from 1 to 65535.");
+			snprintf(row->err_port, sizeof row->err_port, "Ports go from 1 to 65535.");
 		snprintf(name, sizeof name, "addr%zu", k);
 		v = cgi_form_get(&r->form, name);
 		snprintf(row->addr, sizeof row->addr, "%.63s", v ? v : "");
@@ -202,7 +202,7 @@ static void state_check(struct proto_state *s, uint16_t ports[NROWS], char canon
 			continue;
 		on++;
 		if (!row->err_port[0] && cgi_parse_port(row->port, &ports[k]) < 0)
-			snprintf(row->err_port, sizeof row->err_port, "A port is a number from 1 to 65535.");
+			snprintf(row->err_port, sizeof row->err_port, "Ports go from 1 to 65535.");
 		if (inet_pton(af, row->addr, bin) != 1 || !inet_ntop(af, bin, canon[k], 64))
 			snprintf(row->err_addr, sizeof row->err_addr, "Choose an address from the list.");
 		if (row->err_port[0] || row->err_addr[0])
