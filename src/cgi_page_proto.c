@@ -353,7 +353,8 @@ int cgi_page_proto(struct cgi_req *r)
 	if (!strcmp(r->method, "POST")) {
 		state_from_form(r, &s, imap);
 		if (preset) {
-			apply_preset(&s, preset, imap);
+			if (apply_preset(&s, preset, imap) < 0)
+				snprintf(err, sizeof err, "unknown preset");
 		} else {
 			state_check(&s, ports, canon);
 			if (!s.errors) {
@@ -380,7 +381,7 @@ int cgi_page_proto(struct cgi_req *r)
 	                 "Most apps use IMAP with SSL/TLS on port 993.</p>");
 	if (saved)
 		cgi_reload_notice(r, "Protocol settings", &rl);
-	else if (preset)
+	else if (preset && !err[0])
 		cgi_notice(r, "info", "Preset filled in. Check it, then press Save and apply.");
 	else if (s.errors)
 		cgi_notice(r, "err", "Nothing was saved: please correct the fields marked below.");
