@@ -73,7 +73,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all deps test-deps run check unit pytest check-san fuzz fuzz-short bench menuconfig defconfig clean size
+.PHONY: all deps test-deps run check check-host check-boards unit pytest check-san fuzz fuzz-short bench menuconfig defconfig clean size firmware
 
 all: $(BUILD)/postnook
 
@@ -131,13 +131,30 @@ unit: $(UNITS)
 pytest: all
 	POSTNOOK_BIN=$(CURDIR)/$(BUILD)/postnook $(PY) -m pytest -q -p no:cacheprovider tests
 
-check:
+# make check: the host's full check; make check BOARD=name: that board's
+# (board/cross.mk: unit tests and the pytest suite under qemu-user).
+ifeq ($(BOARD),host)
+check: check-host
+else
+check: check-board
+endif
+
+check-host:
 	@$(MAKE) --no-print-directory test-deps
 	$(MAKE) WERROR=1 all unit
 	$(MAKE) pytest
 	$(MAKE) SAN=1 all unit
 	POSTNOOK_SAN=1 $(MAKE) SAN=1 pytest
 	$(MAKE) fuzz FUZZ_SECONDS=15
+	$(MAKE) check-boards
+
+# CI for the boards (about 4 minutes): the router's full check under qemu-user,
+# its smallest configuration, and the NAS boards' builds and tarballs.
+check-boards:
+	$(MAKE) check BOARD=openwrt-mipsel
+	$(MAKE) BOARD=openwrt-mipsel DEFCONFIG=board/openwrt-mipsel/minimal.defconfig WERROR=1 all size
+	$(MAKE) BOARD=nas-armhf WERROR=1 all firmware
+	$(MAKE) BOARD=nas-arm64 WERROR=1 all firmware
 
 # libFuzzer: one binary per fuzz/fuzz_*.c, linked with the server's objects.
 FUZZ_BUILD := build-fuzz
@@ -158,9 +175,16 @@ bench: all
 	@sh tests/tools/deps.sh bench
 	$(PY) bench/bench.py $(CURDIR)/$(BUILD)/postnook
 
+# Sizes for BOARD: every object (before the linker drops unused code), their
+# total, the linked binary (libraries included) and the stripped binary.
 size: all
-	@size $(OBJS) | sort -k4 -n
-	@cp $(BUILD)/postnook $(BUILD)/postnook.stripped && strip $(BUILD)/postnook.stripped && ls -l $(BUILD)/postnook.stripped
+	@echo "== text/data/bss per object in $(BUILD)/"
+	@$(SIZE) $(OBJS) | sort -k4 -n
+	@$(SIZE) -t $(OBJS) | tail -n 1
+	@echo "== $(BUILD)/postnook, linked (BearSSL, LMDB and the C library inside when static)"
+	@$(SIZE) $(BUILD)/postnook
+	@$(STRIP) -o $(BUILD)/postnook.stripped $(BUILD)/postnook
+	@ls -l $(BUILD)/postnook.stripped | awk '{ printf "stripped: %d bytes (%.1f KiB)\n", $$5, $$5 / 1024 }'
 
 clean:
 	rm -rf build build-san build-fuzz .config
