@@ -29,7 +29,7 @@ BOARD_LDFLAGS = -static -Wl,--gc-sections -Wl,--no-warn-mismatch -Wl,-T,board/op
 BOARD_LDLIBS  = -lbearssl -llmdb
 BOARD_STATIC_LIBS = 1
 BOARD_DEBS = gcc-mipsel-linux-gnu binutils-mipsel-linux-gnu musl-dev:mipsel linux-libc-dev-mipsel-cross \
-	dpkg-dev qemu-user-static python3-kconfiglib
+	dpkg-dev qemu-user-static busybox python3-kconfiglib
 # Tests run the binary under user-mode emulation (a static binary needs no -L).
 QEMU = qemu-mipsel-static
 # firmware: the OpenWrt package architecture this binary runs on.

@@ -46,6 +46,17 @@ done
 echo "installing:$missing"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
+# Packages of another architecture (musl-dev:mipsel): dpkg must know it first.
+for p in $missing; do
+  case $p in
+  *:*) arch=${p#*:}
+       if [ "$arch" != "$(dpkg --print-architecture)" ] &&
+          ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+         echo "deps.sh: adding architecture $arch"
+         $SUDO dpkg --add-architecture "$arch"
+       fi ;;
+  esac
+done
 export DEBIAN_FRONTEND=noninteractive
 # A mirror caught mid-sync fails one index (often a foreign architecture's):
 # go on with what was fetched and let the install say if a package is missing.
