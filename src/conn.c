@@ -360,4 +360,8 @@ void conn_commit_run(void)
 		if (c->id)
 			conn_run(c);
 	}
+	/* A pipelined command queued a write meanwhile: its input is already
+	 * buffered, so no socket event will come; have the loop turn again now. */
+	if (commit_head)
+		loop_wake();
 }

@@ -581,15 +581,10 @@ static int imap_line(struct conn *c, char *line, size_t len)
 		lit_reset(s);
 		return dispatch(c, line, len);
 	}
-	/* The command goes on after a literal. */
-	if (t < 0 || n > UINT32_MAX) {
-		lit_reset(s);
-		strcpy(s->tag, "*");
-		conn_printf(c, "* BAD Invalid literal\r\n");
-		if (plus)
-			conn_close_after(c);
-		return 0;
-	}
+	/* The command goes on after a literal. A size with too many digits is
+	 * refused below like any literal too large. */
+	if (t < 0)
+		n = UINT64_MAX / 2;
 	{
 		/* APPEND's message literal streams to a spool file. */
 		struct imap_p p;
@@ -662,6 +657,10 @@ static void imap_timer(struct conn *c)
 {
 	struct imap_sess *s = S(c);
 
+	if (s->wr != WR_NONE && !(c->flags & CONN_F_COMMIT)) {
+		conn_queue_commit(c);       /* retry after the map grew */
+		return;
+	}
 	if (c->flags & CONN_F_HOLD && !(c->flags & CONN_F_COMMIT)) {
 		/* The delayed answer to a failed login. */
 		conn_hold(c, 0);

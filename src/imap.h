@@ -47,6 +47,8 @@
 /* Flag changes remembered per shared view for other sessions; a session
  * that falls further behind is sent the flags of all its messages. */
 #define IMAP_FLAG_RING 256
+/* A write that met a full map is retried this often (the map doubles each time). */
+#define IMAP_COMMIT_RETRIES 16
 /* Failed logins before the connection is closed. */
 #define IMAP_MAX_FAILURES 5
 /* Autologout: RFC 3501 asks for at least 30 minutes. */
@@ -140,6 +142,7 @@ struct imap_sess {
 	/* group-commit arguments (the command line is kept while they run) */
 	uint32_t wr_mbox, wr_uidvalidity, wr_uid, wr_uid2, wr_count;
 	uint32_t wr_flags, wr_mode;
+	unsigned wr_retries;        /* commits retried after the map grew */
 	int wr_rc;
 	uint64_t own_lo, own_hi;    /* modseqs of this session's own flag changes (not echoed) */
 	/* literal assembly: the command so far has lit_prev bytes, then a literal of lit_n */

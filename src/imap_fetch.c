@@ -364,13 +364,13 @@ int imap_fetch_stream(struct conn *c)
 
 	for (int msgs = 0; msgs < 256; msgs++) {
 		if (!j->open) {
+			if (conn_out_room(c) < 128 + 32)
+				return 0;       /* before advancing: the message must not be skipped */
 			if (!next_message(c)) {
 				if (j->missed)
 					imap_done(c, "NO [EXPUNGEISSUED] Some messages were expunged meanwhile");
 				return 1;
 			}
-			if (conn_out_room(c) < 128 + 32)
-				return 0;
 			if (j->uid)
 				conn_printf(c, "* %" PRIu32 " FETCH (UID %" PRIu32, j->m_seq, j->m_uid);
 			else

@@ -718,7 +718,16 @@ void imap_write_committed(struct conn *c, int err)
 	int wr = s->wr;
 	char copyuid[sizeof s->done];
 
+	if (err == STORE_EBUSY && s->wr_retries < IMAP_COMMIT_RETRIES) {
+		/* The map filled and was grown after the batch: run the write again
+		 * in a moment (the line and the spool file are still here). */
+		s->wr_retries++;
+		conn_hold(c, 1);
+		conn_set_timer(c, 1);
+		return;
+	}
 	s->wr = WR_NONE;
+	s->wr_retries = 0;
 	if (wr == WR_APPEND)
 		imap_append_abort(c);
 	if (err) {

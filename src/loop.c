@@ -21,6 +21,7 @@ static struct {
 	int64_t now;
 	int stop;
 	void (*turn_end)(void);
+	int wake;                     /* loop_wake(): turn again without waiting */
 } L;
 
 static int64_t clock_ms(void)
@@ -117,6 +118,11 @@ void loop_set_turn_end(void (*fn)(void))
 	L.turn_end = fn;
 }
 
+void loop_wake(void)
+{
+	L.wake = 1;
+}
+
 void loop_stop(void)
 {
 	L.stop = 1;
@@ -163,7 +169,8 @@ int loop_run(void)
 			L.turn_end();
 		if (L.stop)
 			break;
-		rc = poll(L.pfd, L.n, timeout);
+		rc = poll(L.pfd, L.n, L.wake ? 0 : timeout);
+		L.wake = 0;
 		L.now = clock_ms();
 		if (rc < 0) {
 			if (errno == EINTR)

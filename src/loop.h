@@ -49,5 +49,7 @@ void loop_set_turn_end(void (*fn)(void));
 /* Run until loop_stop(). Returns 0, or -errno if poll fails hard. */
 int loop_run(void);
 void loop_stop(void);
+/* Run the next turn without waiting in poll (work was queued for a turn end). */
+void loop_wake(void);
 
 #endif

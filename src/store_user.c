@@ -3,12 +3,9 @@
 
 #include "config.h"
 #include "store_int.h"
+#include "store_mbox.h"
 
-/*
- * The mailboxes every new user gets. The one place to add more (IMAP's
- * Sent, Drafts, Trash, Junk with their special-use attributes).
- */
-static const char *const store_default_mboxes[] = { "INBOX" };
+/* The mailboxes every new user gets: store_mbox_defaults (store_mbox.c). */
 
 /* Validate a user name: 1..STORE_NAME_MAX of [a-z0-9._-], starting with [a-z0-9]. */
 int store_name_check(const char *name)
@@ -76,8 +73,8 @@ static int store_user_add_txn(struct store *st, MDB_txn *txn, void *arg)
 	rc = mdb_put(txn, st->userids, &k, &v, MDB_NOOVERWRITE);
 	if (rc)
 		return store_err(rc);
-	for (size_t i = 0; i < sizeof store_default_mboxes / sizeof store_default_mboxes[0]; i++) {
-		rc = store_mrec_create(st, txn, r->u.id, store_default_mboxes[i], &mb);
+	for (size_t i = 0; i < store_mbox_ndefaults; i++) {
+		rc = store_mrec_create(st, txn, r->u.id, store_mbox_defaults[i], &mb);
 		if (rc)
 			return rc;
 	}

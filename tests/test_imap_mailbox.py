@@ -1,0 +1,169 @@
+"""IMAP mailbox commands: LIST/LSUB patterns, CHILDREN, SPECIAL-USE, CREATE,
+DELETE (children rule), RENAME (children, INBOX semantics), SUBSCRIBE,
+STATUS, modified UTF-7 names, SELECT/EXAMINE responses, QUOTA."""
+import re
+
+import pytest
+
+from imap_util import ilogin, start_imap
+from postnook_fixture import make_msg
+
+
+@pytest.fixture
+def srv(make_server):
+    return start_imap(make_server, kinds=("plain",))
+
+
+def names(lines):
+    out = {}
+    for l in lines:
+        m = re.match(rb'\* (?:LIST|LSUB) \(([^)]*)\) "/" "(.*)"$', l)
+        assert m, l
+        out[m.group(2).decode()] = m.group(1).decode().split()
+    return out
+
+
+def test_special_use_defaults(srv):
+    r = ilogin(srv)
+    u, _ = r.ok('LIST "" "*"')
+    n = names(u)
+    for box, attr in (("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"),
+                      ("Junk", "\\Junk"), ("Archive", "\\Archive")):
+        assert attr in n[box], n
+    assert "INBOX" in n
+    r.close()
+
+
+def test_create_list_patterns_children(srv):
+    r = ilogin(srv)
+    r.ok("CREATE Work/Projects/2024")
+    r.ok('CREATE "Work/Notes/"')
+    r.no("CREATE Work")              # exists (created as a parent)
+    u, _ = r.ok('LIST "" "Work/%"')
+    n = names(u)
+    assert set(n) == {"Work/Projects", "Work/Notes"}
+    assert "\\HasChildren" in n["Work/Projects"] and "\\HasNoChildren" in n["Work/Notes"]
+    u, _ = r.ok('LIST "" "Work*"')
+    assert set(names(u)) == {"Work", "Work/Projects", "Work/Projects/2024", "Work/Notes"}
+    u, _ = r.ok('LIST "Work/" "%"')
+    assert set(names(u)) == {"Work/Projects", "Work/Notes"}
+    u, _ = r.ok('LIST "" "inbox"')
+    assert set(names(u)) == {"INBOX"}
+    u, _ = r.ok('LIST "" ""')
+    assert u == [b'* LIST (\\Noselect) "/" ""']
+    u, _ = r.ok('LIST "" "%" RETURN (SPECIAL-USE)')
+    assert "Sent" in names(u)
+    r.close()
+
+
+def test_invalid_names(srv):
+    r = ilogin(srv)
+    for bad in ('"a//b"', '"/a"', '"&Jjo"', '"a*b"', '"a%b"', '"&-x&AOQ"'):
+        r.no("CREATE " + bad)
+    r.ok('CREATE "&ZeVnLIqe-"')       # valid modified UTF-7 (Japanese)
+    r.ok('CREATE "Tom &- Jerry"')
+    r.close()
+
+
+def test_delete_rules(srv):
+    r = ilogin(srv)
+    r.ok("CREATE Parent/Child")
+    _, t = r.no("DELETE Parent")
+    assert b"children" in t
+    r.ok("DELETE Parent/Child")
+    r.ok("DELETE Parent")
+    r.no("DELETE Parent")
+    r.no("DELETE INBOX")
+    r.close()
+
+
+def test_delete_removes_messages_and_usage(srv):
+    m = srv.imap()
+    m.create("Box")
+    for i in range(3):
+        m.append("Box", None, None, make_msg(i).replace(b"\n", b"\r\n"))
+    before = srv.user_list()["alice"]["messages"]
+    m.delete("Box")
+    assert int(srv.user_list()["alice"]["messages"]) == int(before) - 3
+    m.logout()
+
+
+def test_rename(srv):
+    r = ilogin(srv)
+    r.ok("CREATE A/B/C")
+    r.ok("RENAME A Z")
+    u, _ = r.ok('LIST "" "*"')
+    n = names(u)
+    assert {"Z", "Z/B", "Z/B/C"} <= set(n) and "A" not in n
+    r.no("RENAME Nope Other")
+    r.no("RENAME Z Sent")            # target exists
+    r.close()
+
+
+def test_rename_inbox(srv):
+    for i in range(2):
+        srv.deliver_ok("alice", make_msg(i))
+    m = srv.imap()
+    assert m.rename("INBOX", "Old")[0] == "OK"
+    assert m.select("INBOX")[1] == [b"0"]
+    assert m.select("Old")[1] == [b"2"]
+    m.logout()
+
+
+def test_subscribe_lsub(srv):
+    r = ilogin(srv)
+    r.ok("CREATE News/Tech")
+    r.ok("SUBSCRIBE News/Tech")
+    r.ok("SUBSCRIBE INBOX")
+    u, _ = r.ok('LSUB "" "*"')
+    assert set(names(u)) == {"News/Tech", "INBOX"}
+    r.ok("UNSUBSCRIBE News/Tech")
+    u, _ = r.ok('LSUB "" "News/*"')
+    assert u == []
+    r.close()
+
+
+def test_status(srv):
+    for i in range(3):
+        srv.deliver_ok("alice", make_msg(i))
+    r = ilogin(srv)
+    u, _ = r.ok("STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)")
+    assert re.match(rb'\* STATUS "INBOX" \(MESSAGES 3 RECENT 0 UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 3\)', u[0]), u
+    r.no("STATUS Nope (MESSAGES)")
+    r.bad("STATUS INBOX (BOGUS)")
+    r.close()
+
+
+def test_select_examine_responses(srv):
+    for i in range(3):
+        srv.deliver_ok("alice", make_msg(i))
+    r = ilogin(srv)
+    u, t = r.ok("SELECT INBOX")
+    text = b"\n".join(u)
+    assert b"* 3 EXISTS" in text and b"* 0 RECENT" in text
+    assert b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)" in text
+    assert b"PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)" in text
+    assert b"[UNSEEN 1]" in text and b"[UIDVALIDITY " in text and b"[UIDNEXT 4]" in text
+    assert b"[READ-WRITE]" in t
+    u, t = r.ok("EXAMINE INBOX")
+    assert b"[READ-ONLY]" in t
+    r.no("STORE 1 +FLAGS (\\Seen)")
+    r.no("SELECT Nope")
+    r.close()
+
+
+def test_quota(make_server):
+    srv = start_imap(make_server, kinds=("plain",), users=())
+    srv.add_user("alice", None, "--quota", "1M")
+    srv.deliver_ok("alice", make_msg(1))
+    m = srv.imap()
+    typ, data = m.getquotaroot("INBOX")
+    assert typ == "OK"
+    flat = b" ".join(x if isinstance(x, bytes) else b" ".join(x) for x in data)
+    assert b'"INBOX" ""' in flat and b"STORAGE 1 1024" in flat, data
+    typ, data = m.getquota('""')
+    assert typ == "OK" and b"STORAGE" in data[0]
+    big = b"Subject: big\r\n\r\n" + b"x" * (1100 * 1024) + b"\r\n"
+    typ, data = m.append("INBOX", None, None, big)
+    assert typ == "NO" and b"OVERQUOTA" in data[0]
+    m.logout()

@@ -1,0 +1,176 @@
+"""Live sync: sessions on one mailbox see each other's changes (EXISTS,
+FETCH FLAGS, EXPUNGE only where allowed); IDLE is told of changes by
+another session, by `postnook deliver` in another process and by a POP3
+QUIT, within a second."""
+import re
+import time
+
+import pytest
+
+from imap_util import ilogin, start_imap
+from postnook_fixture import make_msg
+
+
+@pytest.fixture
+def srv(make_server):
+    s = start_imap(make_server, kinds=("plain",))
+    for i in range(1, 5):
+        s.deliver_ok("alice", make_msg(i))
+    return s
+
+
+def idle_start(r):
+    r.send(b"i IDLE\r\n")
+    line = r.readline()
+    assert line.startswith(b"+ "), line
+
+
+def idle_wait(r, pattern, timeout=1.0):
+    """Untagged lines until one matches pattern (within timeout seconds)."""
+    got = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            line = r.readline(max(0.05, deadline - time.time()))
+        except TimeoutError:
+            break
+        got.append(line)
+        if re.search(pattern, line):
+            return got
+    raise AssertionError("no %r within %ss; got %r" % (pattern, timeout, got))
+
+
+def idle_done(r):
+    r.send(b"DONE\r\n")
+    u, t = r.until("i")
+    assert t.startswith(b"i OK"), t
+    return u
+
+
+def test_two_sessions_flags_and_expunge(srv):
+    a, b = ilogin(srv), ilogin(srv)
+    a.ok("SELECT INBOX")
+    b.ok("SELECT INBOX")
+    a.ok("STORE 2 +FLAGS.SILENT (\\Seen)")
+    u, _ = b.ok("NOOP")
+    assert u == [b"* 2 FETCH (UID 2 FLAGS (\\Seen))"], u
+    u, _ = a.ok("NOOP")
+    assert u == [], "own change echoed: %r" % u
+    a.ok("STORE 3 +FLAGS.SILENT (\\Deleted)")
+    a.ok("EXPUNGE")
+    # b is not told of the expunge during FETCH (RFC 3501 7.4.1), but is during NOOP
+    u, t = b.cmd("FETCH 1:4 (UID)")
+    assert b"EXPUNGEISSUED" in t and len(u) == 3, (u, t)      # RFC 2180 4.1.1
+    assert not any(b"EXPUNGE" in x for x in u), u
+    u, _ = b.ok("SEARCH ALL")
+    assert not any(b"EXPUNGE" in x for x in u), u
+    u, _ = b.ok("NOOP")
+    assert b"* 3 EXPUNGE" in u, u
+    u, _ = b.ok("FETCH 1:* (UID)")
+    assert [int(re.search(rb"UID (\d+)", x).group(1)) for x in u if b"UID" in x] == [1, 2, 4]
+    # UID commands may be told
+    a.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    a.ok("EXPUNGE")
+    u, _ = b.ok("UID FETCH 2 (FLAGS)")
+    assert b"* 1 EXPUNGE" in u, u
+    a.close(), b.close()
+
+
+def test_new_mail_exists(srv):
+    a, b = ilogin(srv), ilogin(srv)
+    a.ok("SELECT INBOX")
+    b.ok("SELECT INBOX")
+    msg = b"Subject: x\r\n\r\nhi\r\n"
+    a.send(b"a APPEND INBOX {%d+}\r\n%s\r\n" % (len(msg), msg))
+    a.until("a")
+    u, _ = b.ok("NOOP")
+    assert b"* 5 EXISTS" in u and b"* 0 RECENT" in u, u     # \Recent went to a, the first told
+    srv.deliver_ok("alice", make_msg(9))
+    u, _ = a.ok("NOOP")
+    assert b"* 6 EXISTS" in u, u
+    a.close(), b.close()
+
+
+def test_idle_sees_other_session(srv):
+    a, b = ilogin(srv), ilogin(srv)
+    a.ok("SELECT INBOX")
+    b.ok("SELECT INBOX")
+    idle_start(a)
+    t0 = time.time()
+    b.ok("STORE 1 +FLAGS (\\Flagged)")
+    idle_wait(a, rb"\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\)\)")
+    b.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
+    b.ok("EXPUNGE")
+    idle_wait(a, rb"\* 2 EXPUNGE")
+    b.ok("MOVE 1 Trash")
+    idle_wait(a, rb"\* 1 EXPUNGE")
+    assert time.time() - t0 < 3
+    idle_done(a)
+    a.ok("NOOP")
+    a.close(), b.close()
+
+
+def test_idle_push_from_deliver(srv):
+    a = ilogin(srv)
+    a.ok("SELECT INBOX")
+    idle_start(a)
+    t0 = time.time()
+    srv.deliver_ok("alice", make_msg(42))
+    idle_wait(a, rb"\* 5 EXISTS", timeout=1.0)
+    assert time.time() - t0 < 1.5
+    idle_done(a)
+    a.close()
+
+
+def test_idle_push_from_pop3_quit(srv):
+    a = ilogin(srv)
+    a.ok("SELECT INBOX")
+    idle_start(a)
+    p = srv.pop()
+    p.dele(1)
+    p.quit()
+    idle_wait(a, rb"\* 1 EXPUNGE", timeout=1.0)
+    idle_done(a)
+    a.close()
+
+
+def test_idle_done_and_bad(srv):
+    a = ilogin(srv)
+    a.ok("SELECT INBOX")
+    idle_start(a)
+    a.send(b"NOPE\r\n")
+    u, t = a.until("i")
+    assert t.startswith(b"i BAD")
+    a.ok("NOOP")
+    # IDLE in AUTH state works too
+    a.ok("UNSELECT")
+    idle_start(a)
+    idle_done(a)
+    a.close()
+
+
+def test_three_sessions(srv):
+    rs = [ilogin(srv) for _ in range(3)]
+    for r in rs:
+        r.ok("SELECT INBOX")
+    rs[0].ok("STORE 4 +FLAGS.SILENT (\\Answered)")
+    rs[1].ok("STORE 3 +FLAGS.SILENT (\\Deleted)")
+    rs[1].ok("EXPUNGE")
+    u, _ = rs[2].ok("NOOP")
+    assert b"* 3 EXPUNGE" in u and b"* 3 FETCH (UID 4 FLAGS (\\Answered))" in u, u
+    u, _ = rs[0].ok("NOOP")
+    assert u == [b"* 3 EXPUNGE"], u
+    for r in rs:
+        u, _ = r.ok("FETCH 1:* (UID)")
+        assert len(u) == 3
+        r.close()
+
+
+def test_deleted_mailbox_bye(srv):
+    a, b = ilogin(srv), ilogin(srv)
+    a.ok("CREATE Tmp")
+    b.ok("SELECT Tmp")
+    a.ok("DELETE Tmp")
+    u, t = b.cmd("NOOP")
+    assert any(x.startswith(b"* BYE") for x in u), (u, t)
+    a.close(), b.close()
