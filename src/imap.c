@@ -695,8 +695,8 @@ static void imap_close(struct conn *c)
 {
 	struct imap_sess *s = S(c);
 
-	if (s->state == IMAP_SELECTED)
-		imap_view_close(c);
+	if (s->sv.v)
+		imap_view_close(c);     /* also after a BYE for a deleted mailbox */
 	imap_append_abort(c);
 	if (s->user_id)
 		log_info("conn %u %s: imap logout user '%s'", c->id, c->peer_str, s->user);

@@ -292,11 +292,14 @@ void imap_view_sync(struct imap_view *v)
 
 void imap_view_notify(uint32_t mbox)
 {
-	struct imap_view *v;
+	struct imap_view *v, *next;
 
-	for (v = views; v; v = v->next)
+	/* A woken session may log out and free its view: take next first. */
+	for (v = views; v; v = next) {
+		next = v->next;
 		if (v->mbox == mbox)
 			imap_view_sync(v);
+	}
 }
 
 void imap_notify_mbox(uint32_t mbox)
@@ -307,11 +310,13 @@ void imap_notify_mbox(uint32_t mbox)
 /* The IDLE poll: views with IDLE sessions look at the store for outside changes. */
 static void poll_cb(struct loop_timer *t)
 {
-	struct imap_view *v;
+	struct imap_view *v, *next;
 
-	for (v = views; v; v = v->next)
+	for (v = views; v; v = next) {
+		next = v->next;
 		if (v->nidle)
 			imap_view_sync(v);
+	}
 	if (nidle_total)
 		loop_timer_set(&poll_timer, IMAP_IDLE_POLL_MS);
 }

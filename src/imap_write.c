@@ -342,7 +342,7 @@ int imap_cmd_expunge(struct conn *c, struct imap_p *p)
 		return 0;
 	}
 	s->job.set = set.s;
-	s->job.set_end = set.s + set.len;
+	s->job.set_end = set.s ? set.s + set.len : NULL;
 	s->wr = WR_EXPUNGE;
 	conn_keep_line(c);
 	conn_queue_commit(c);
