@@ -353,6 +353,7 @@ int imap_list_stream(struct conn *c)
 	memcpy(pat, j->args, pl);
 	pat[pl] = '\0';
 	memset(&win, 0, offsetof(struct list_win, names));
+	win.more = 0;
 	win.pat = pat;
 	win.skip = j->cur;
 	win.lsub = j->flags;
@@ -423,8 +424,6 @@ static int list(struct conn *c, struct imap_p *p, int lsub)
 	/* The full pattern (reference + mailbox pattern) replaces the command text
 	 * in place: it is never longer than what it replaces. */
 	rl = strlen(r);
-	if (rl && pt[0] != '/' && r[rl - 1] != '/' && 0)
-		rl = rl;
 	n = rl + strlen(pt);
 	line = (char *)ref.s;
 	if (n > (size_t)(p->end - ref.s)) {

@@ -167,3 +167,27 @@ def test_quota(make_server):
     typ, data = m.append("INBOX", None, None, big)
     assert typ == "NO" and b"OVERQUOTA" in data[0]
     m.logout()
+
+
+def test_list_many_mailboxes(srv):
+    """LIST streams mailboxes in windows: each once, with the right CHILDREN attribute."""
+    r = ilogin(srv)
+    made = set()
+    for i in range(25):
+        r.ok("CREATE a%02d" % i)
+        made.add("a%02d" % i)
+        if i % 3 == 0:
+            r.ok("CREATE a%02d/kid" % i)
+            made.add("a%02d/kid" % i)
+        if i % 5 == 0:
+            r.ok("CREATE a%02d-x" % i)     # sorts between a00 and a00/kid
+            made.add("a%02d-x" % i)
+    u, _ = r.ok('LIST "" "*"')
+    assert len(u) == len(made) + 6
+    n = names(u)
+    assert made <= set(n)
+    for box, attrs in n.items():
+        assert ("\\HasChildren" in attrs) == any(o.startswith(box + "/") for o in n), (box, attrs)
+    u, _ = r.ok('LIST "" "%"')
+    assert len(u) == len(made) + 6 - 9
+    r.close()
