@@ -174,3 +174,33 @@ def test_deleted_mailbox_bye(srv):
     u, t = b.cmd("NOOP")
     assert any(x.startswith(b"* BYE") for x in u), (u, t)
     a.close(), b.close()
+
+
+def test_thunderbird_like_two_devices(srv):
+    """LIST, SELECT, UID FETCH of headers, BODY.PEEK of one part, STORE \\Seen,
+    MOVE to Trash, IDLE — on two devices at once, each seeing the other."""
+    hdrs = ("BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority "
+            "References Newsgroups In-Reply-To Content-Type Reply-To)]")
+    devs = [ilogin(srv), ilogin(srv)]
+    for d in devs:
+        u, _ = d.ok('LIST "" "*"')
+        assert any(b"\\Trash" in x for x in u)
+        d.ok("SELECT INBOX")
+        u, _ = d.ok("UID FETCH 1:* (UID RFC822.SIZE FLAGS BODYSTRUCTURE %s)" % hdrs)
+        assert sum(1 for x in u if b"BODYSTRUCTURE" in x) == 4
+        assert all(b"Subject: Test message" in x for x in u if b"BODYSTRUCTURE" in x)
+    phone, laptop = devs
+    idle_start(laptop)
+    u, _ = phone.ok("UID FETCH 2 (BODY.PEEK[1])")
+    assert b"Hello, this is message 2." in u[0]
+    phone.ok("UID STORE 2 +FLAGS.SILENT (\\Seen)")
+    idle_wait(laptop, rb"\* 2 FETCH \(UID 2 FLAGS \(\\Seen\)\)")
+    u, _ = phone.ok("UID MOVE 2 Trash")
+    idle_wait(laptop, rb"\* 2 EXPUNGE")
+    idle_done(laptop)
+    u, _ = laptop.ok("UID FETCH 1:* (FLAGS)")
+    assert [int(re.search(rb"UID (\d+)", x).group(1)) for x in u] == [1, 3, 4]
+    u, _ = laptop.ok("STATUS Trash (MESSAGES)")
+    assert b"MESSAGES 1" in u[0]
+    for d in devs:
+        d.close()
