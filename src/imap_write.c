@@ -560,6 +560,7 @@ int imap_append_start(struct conn *c, char *line, size_t len, uint64_t n, int pl
 	struct imap_str tag, cmd, date;
 	uint32_t flags = 0;
 	unsigned kw = 0;
+	const char *fl = NULL, *fl_end = NULL;
 	int rc;
 
 	memset(&s->job, 0, sizeof s->job);
@@ -577,8 +578,10 @@ int imap_append_start(struct conn *c, char *line, size_t len, uint64_t n, int pl
 		return append_refuse(c, n, plus);
 	if (imap_p_accept(&p, ' ')) {
 		if (imap_p_peek(&p) == '(') {
+			fl = p.p;
 			if (flags_parse(&p, 1, &flags, &kw))
 				goto bad;
+			fl_end = p.p;
 			if (imap_p_accept(&p, ' ') && imap_p_peek(&p) != '"')
 				goto bad;
 		}
@@ -622,6 +625,22 @@ int imap_append_start(struct conn *c, char *line, size_t len, uint64_t n, int pl
 	s->wr_mbox = mb.id;
 	s->wr_uidvalidity = mb.uidvalidity;
 	s->wr_flags = flags;
+	s->wr_count = 0;
+	if (kw && fl) {
+		/* The line is gone once the literal streams: the keyword names wait
+		 * in s->done (NUL-separated) until the commit; the reply comes after. */
+		char names[STORE_KW_MAX][STORE_KW_LEN + 1];
+		unsigned nk = keywords_of(fl, fl_end, names, STORE_KW_MAX);
+		size_t off = 0;
+		for (unsigned i = 0; i < nk; i++) {
+			size_t l = strlen(names[i]) + 1;
+			if (off + l > sizeof s->done)
+				break;
+			memcpy(s->done + off, names[i], l);
+			off += l;
+			s->wr_count++;
+		}
+	}
 	s->app_size = n;
 	s->app_got = 0;
 	s->sub = n ? IMAP_SUB_APPEND : IMAP_SUB_APPEND_EOL;
@@ -704,9 +723,23 @@ int imap_write_commit(struct conn *c, struct store_batch *b)
 	case WR_COPY:
 	case WR_MOVE:
 		return commit_copy(c, b, s->wr == WR_MOVE);
-	case WR_APPEND:
-		return store_batch_append_fd(b, s->wr_mbox, s->app_fd, s->app_size, s->wr_flags, s->app_date,
-		                             &s->wr_uid);
+	case WR_APPEND: {
+		uint32_t flags = s->wr_flags, bits = 0;
+		if (s->wr_count) {
+			char names[STORE_KW_MAX][STORE_KW_LEN + 1];
+			const char *q = s->done;
+			unsigned n;
+			for (n = 0; n < s->wr_count && n < STORE_KW_MAX; n++) {
+				snprintf(names[n], sizeof names[n], "%.64s", q);
+				q += strlen(q) + 1;
+			}
+			int rc = store_batch_kw_bits(b, s->wr_mbox, (const char (*)[STORE_KW_LEN + 1])names, n, &bits);
+			if (rc)
+				return rc;
+			flags |= bits;
+		}
+		return store_batch_append_fd(b, s->wr_mbox, s->app_fd, s->app_size, flags, s->app_date, &s->wr_uid);
+	}
 	}
 	return 0;
 }

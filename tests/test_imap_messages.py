@@ -151,6 +151,12 @@ def test_append(srv):
     u, t = r.until("b")
     assert t.startswith(b"b OK"), t
     assert b"* 2 EXISTS" in u
+    # keywords are kept
+    r.send(b"k APPEND Drafts ($Label1 \\Flagged) {%d+}\r\n%s\r\n" % (len(msg), msg))
+    _, t = r.until("k")
+    assert t.startswith(b"k OK"), t
+    u, _ = r.ok("FETCH 3 (FLAGS)")
+    assert u[-1] == b"* 3 FETCH (FLAGS (\\Flagged \\Recent $Label1))", u
     # errors
     _, t = r.cmd('APPEND Nowhere {3}')
     assert b"TRYCREATE" in t
