@@ -502,8 +502,29 @@ static int upd_flags(struct conn *c)
 	struct imap_view *v = sv->v;
 	char fl[512];
 
-	if (v->ring_pos - sv->ring_seen > IMAP_FLAG_RING)
-		sv->ring_seen = v->ring_pos - IMAP_FLAG_RING;   /* the oldest are lost */
+	if (v->ring_pos - sv->ring_seen > IMAP_FLAG_RING) {
+		/* Fell behind the ring: send the flags of every message instead. */
+		sv->ring_seen = v->ring_pos;
+		s->job.u_count = 1;
+		s->job.u_cursor = 0;
+	}
+	while (s->job.u_count) {
+		uint32_t idx = imap_view_lower(v, s->job.u_cursor);
+		while (idx < v->n && (!imap_view_visible(c, idx) || v->e[idx].gone))
+			idx++;
+		if (idx >= v->n) {
+			s->job.u_count = 0;
+			break;
+		}
+		if (conn_out_room(c) < sizeof fl + 64)
+			return 0;
+		if (flags_of(c, v->e[idx].uid, fl, sizeof fl) == 0)
+			conn_printf(c, "* %" PRIu32 " FETCH (UID %" PRIu32 " FLAGS (%s))\r\n", imap_view_seq(c, idx),
+			            v->e[idx].uid, fl);
+		if (v->e[idx].uid == UINT32_MAX)
+			s->job.u_count = 0;
+		s->job.u_cursor = v->e[idx].uid + 1;
+	}
 	while (sv->ring_seen != v->ring_pos) {
 		uint32_t k = sv->ring_seen % IMAP_FLAG_RING, uid = v->ring[k].uid, idx;
 		uint64_t ms = v->ring[k].modseq;
@@ -544,6 +565,7 @@ int imap_updates_stream(struct conn *c)
 			j->phase = s->no_expunge ? UPD_EXISTS : UPD_EXPUNGE;
 			j->u_cursor = UINT32_MAX;
 			j->u_gen = sv->v->gen;
+			j->u_count = 0;
 			continue;
 		case UPD_EXPUNGE:
 			if (expunges_pending(c) && !upd_expunge(c))

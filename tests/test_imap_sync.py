@@ -204,3 +204,22 @@ def test_thunderbird_like_two_devices(srv):
     assert b"MESSAGES 1" in u[0]
     for d in devs:
         d.close()
+
+
+def test_flag_ring_overflow(srv):
+    """A session more than 256 flag changes behind is sent every message's flags."""
+    a, b = ilogin(srv), ilogin(srv)
+    batch = b""
+    for i in range(296):
+        msg = b"Subject: r%d\r\n\r\nx\r\n" % i
+        batch += b"p%d APPEND INBOX {%d+}\r\n%s\r\n" % (i, len(msg), msg)
+    a.send(batch)
+    a.until("p295")
+    a.ok("SELECT INBOX")
+    b.ok("SELECT INBOX")
+    a.send(b"".join(b"s%d STORE %d +FLAGS.SILENT (\\Flagged)\r\n" % (i, i) for i in range(1, 301)))
+    a.until("s300")
+    u, _ = b.ok("NOOP")
+    flagged = {int(re.search(rb"UID (\d+)", x).group(1)) for x in u if b"\\Flagged" in x}
+    assert flagged == set(range(1, 301)), len(flagged)
+    a.close(), b.close()
