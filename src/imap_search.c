@@ -85,6 +85,47 @@ static int flag(struct sctx *x, uint32_t f)
 	return !x->check && (x->m->flags & f) != 0;
 }
 
+/*
+ * The day (epoch days, in the sender's zone as RFC 3501 asks) of the
+ * message's Date: header, read through the MIME section renderer. 0, or -1
+ * when there is none or it does not parse.
+ */
+static int sent_day(struct sctx *x, int64_t *day)
+{
+	static const char spec[] = "HEADER.FIELDS (DATE)";
+	static const char mons[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char buf[256], mon[4];
+	size_t n = 0;
+	uint64_t total;
+	int d, y;
+	const char *p;
+	struct tm tm;
+
+	if (store_mime_section(conn_env.store, S(x->c)->sv.v->mbox, x->m->uid, spec, sizeof spec - 1, 0, buf,
+	                       sizeof buf - 1, &n, &total) < 0)
+		return -1;
+	buf[n] = '\0';
+	p = strchr(buf, ':');
+	if (!p)
+		return -1;
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p >= 'A' && *p <= 'z' && (p = strchr(p, ',')) != NULL)
+		p++;            /* the optional day of the week */
+	if (!p || sscanf(p, "%2d %3s %4d", &d, mon, &y) != 3)
+		return -1;
+	const char *m = strcasestr(mons, mon);
+	if (!m || (m - mons) % 3 || d < 1 || d > 31 || y < 1900 || y > 9999)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_mday = d;
+	tm.tm_mon = (int)((m - mons) / 3);
+	tm.tm_year = y - 1900;
+	*day = (int64_t)timegm(&tm) / 86400;
+	return 0;
+}
+
 /* One search key (and its arguments); returns 1/0 (match), or -1 on syntax errors. */
 static int key(struct imap_p *p, struct sctx *x)
 {
@@ -183,9 +224,11 @@ static int key(struct imap_p *p, struct sctx *x)
 			return -1;
 		if (x->check)
 			return 0;
-		/* SENT* use the internal date too (the Date: header is not indexed). */
+		int sent = a.len > 4 && !strncasecmp(a.s, "SENT", 4);
 		md = x->m->internaldate >= 0 ? x->m->internaldate / 86400 : (x->m->internaldate - 86399) / 86400;
-		const char *n = a.s + (a.len > 6 && !strncasecmp(a.s, "SENT", 4) ? 4 : 0);
+		if (sent && sent_day(x, &md) < 0)
+			return 0;       /* no usable Date: header: matches no SENT* key */
+		const char *n = a.s + (sent ? 4 : 0);
 		if (!strncasecmp(n, "BEFORE", 6))
 			return md < day;
 		if (!strncasecmp(n, "ON", 2))

@@ -214,6 +214,9 @@ def test_search(srv):
     assert s("LARGER 100 SMALLER 100000") == [1, 2, 3, 4, 5, 6]
     assert s("SINCE 1-Jan-2000") == [1, 2, 3, 4, 5, 6]
     assert s("BEFORE 1-Jan-2000") == []
+    assert s("SENTON 1-Jan-2024") == [1, 2, 3, 4, 5]       # the Date: header, not arrival
+    assert s("SENTBEFORE 1-Jan-2024") == []
+    assert s("SENTSINCE 2-Jan-2024") == []
     assert s("HEADER Message-ID <3@postnook.test>") == [3]
     _, t = r.cmd("SEARCH CHARSET KOI8-R ALL")
     assert b"BADCHARSET" in t
