@@ -442,6 +442,9 @@ void conn_run(struct conn *c)
 	}
 	if (c->flags & CONN_F_STREAMING)
 		ev |= POLLOUT;          /* more to produce once the socket takes it */
+	if (rounds == 256)
+		ev |= POLLOUT;          /* stopped for fairness with work left (input the TLS
+		                         * engine holds wakes no poll): come back next turn */
 	loop_fd_events(&c->lfd, ev);
 }
 

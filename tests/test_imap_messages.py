@@ -236,3 +236,16 @@ def test_search_text_decoded(srv):
     u, _ = r.ok('SEARCH TEXT "second="')
     assert u == [b"* SEARCH 6"]
     r.close()
+
+
+def test_big_append_fetch_tls(srv):
+    """Several MB up and down through TLS (the engine holds input no poll announces)."""
+    m = srv.imap(kind="tls")
+    body = b"Subject: big\r\n\r\n" + b"".join(b"line %07d abcdefghijklmnopqrstuvwxyz\r\n" % i for i in range(150000))
+    for _ in range(3):
+        assert m.append("INBOX", None, None, body)[0] == "OK"
+    m.select("INBOX")
+    typ, d = m.fetch("7:9", "(UID BODY.PEEK[] BODY.PEEK[HEADER])")
+    lits = [x[1] for x in d if isinstance(x, tuple)]
+    assert lits[0::2] == [body] * 3 and lits[1::2] == [b"Subject: big\r\n\r\n"] * 3
+    m.logout()
