@@ -1,0 +1,160 @@
+/* test_store_mbox — mailbox tree, subscriptions, keywords, flags, COPY and APPEND-from-file on a temp store. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imap.h"
+#include "store.h"
+#include "store_mbox.h"
+
+static int passed, failed;
+
+#define CHECK(cond) check((cond), #cond, __LINE__)
+
+static void check(int ok, const char *what, int line)
+{
+	if (ok) {
+		passed++;
+	} else {
+		failed++;
+		printf("FAIL line %d: %s\n", line, what);
+	}
+}
+
+struct names {
+	char buf[2048];
+	size_t len;
+};
+
+static int collect(void *arg, const char *name, const struct store_mbox *mb)
+{
+	struct names *n = arg;
+	n->len += (size_t)snprintf(n->buf + n->len, sizeof n->buf - n->len, "%s,", name);
+	return 0;
+}
+
+static int collect_sub(void *arg, const char *name)
+{
+	return collect(arg, name, NULL);
+}
+
+static const char *list(struct store *st, uint32_t user, struct names *n)
+{
+	n->len = 0;
+	n->buf[0] = '\0';
+	store_mbox_list(st, user, collect, n);
+	return n->buf;
+}
+
+static int count_msgs(void *arg, const struct store_msg *m)
+{
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/test_store_mbox.XXXXXX";
+	struct store_opts o = { .map_size = 1 << 20, .map_max = 64 << 20, .nosync = 1 };
+	struct store *st;
+	struct store_user u;
+	struct store_mbox mb, trash;
+	struct store_batch *b;
+	struct names n;
+	uint32_t uid, nu, nf, bits;
+	uint64_t ms;
+	unsigned cnt;
+
+	if (!mkdtemp(dir) || store_open(&st, dir, &o) != 0) {
+		printf("cannot open a store in %s\n", dir);
+		return 1;
+	}
+	CHECK(store_user_add(st, "alice", "pw", 2, 0, 0) == 0);
+	CHECK(store_user_get(st, "alice", &u) == 0);
+	/* default mailboxes */
+	CHECK(!strcmp(list(st, u.id, &n), "Archive,Drafts,INBOX,Junk,Sent,Trash,"));
+	CHECK(store_mbox_ensure_defaults(st, u.id) == 0);
+	/* create with parents, exists */
+	CHECK(store_mbox_create(st, u.id, "A/B/C", NULL) == 0);
+	CHECK(store_mbox_create(st, u.id, "A/B", NULL) == STORE_EEXIST);
+	CHECK(strstr(list(st, u.id, &n), "A,A/B,A/B/C,") != NULL);
+	/* rename with children */
+	CHECK(store_mbox_rename(st, u.id, "A", "Z") == 0);
+	CHECK(strstr(list(st, u.id, &n), "Z,Z/B,Z/B/C,") != NULL && !strstr(n.buf, "A/"));
+	CHECK(store_mbox_rename(st, u.id, "Z", "Z/B/X") == STORE_EINVAL);
+	CHECK(store_mbox_rename(st, u.id, "Z", "Sent") == STORE_EEXIST);
+	CHECK(store_mbox_rename(st, u.id, "Nope", "Q") == STORE_ENOTFOUND);
+	/* delete */
+	CHECK(store_mbox_delete(st, u.id, "Z/B/C") == 0);
+	CHECK(store_mbox_delete(st, u.id, "Z/B/C") == STORE_ENOTFOUND);
+	CHECK(store_mbox_delete(st, u.id, "INBOX") == STORE_EINVAL);
+	/* subscriptions */
+	CHECK(store_mbox_subscribe(st, u.id, "Z", 1) == 0);
+	CHECK(store_mbox_subscribe(st, u.id, "INBOX", 1) == 0);
+	CHECK(store_mbox_subscribe(st, u.id, "Z", 0) == 0);
+	n.len = 0;
+	n.buf[0] = '\0';
+	store_mbox_subs(st, u.id, collect_sub, &n);
+	CHECK(!strcmp(n.buf, "INBOX,"));
+
+	/* messages: deliver, flags and keywords, copy sharing the blob */
+	CHECK(store_deliver(st, "alice", "INBOX", "Subject: a\r\n\r\nx\r\n", 17, 1000, &uid) == 0);
+	CHECK(store_mbox_get(st, u.id, "INBOX", &mb) == 0 && store_mbox_get(st, u.id, "Trash", &trash) == 0);
+	CHECK(store_batch_begin(st, &b) == 0 && store_batch_part_begin(b) == 0);
+	{
+		const char kw[2][STORE_KW_LEN + 1] = { "$Work", "$Label1" };
+		CHECK(store_batch_kw_bits(b, mb.id, kw, 2, &bits) == 0);
+		CHECK(bits == (3u << STORE_F_KW_SHIFT));
+	}
+	CHECK(store_batch_flags(b, mb.id, uid, STORE_FLAGS_ADD, STORE_F_SEEN | bits, &nf, &ms) == 0);
+	CHECK(nf == (STORE_F_SEEN | bits) && ms > 0);
+	CHECK(store_batch_flags(b, mb.id, uid, STORE_FLAGS_ADD, STORE_F_SEEN, &nf, &ms) == 0 && ms == 0);
+	CHECK(store_batch_copy(b, mb.id, uid, trash.id, &nu) == 0 && nu == 1);
+	CHECK(store_batch_part_end(b, 1) == 0 && store_batch_end(b) == 0);
+	{
+		char names[STORE_KW_MAX][STORE_KW_LEN + 1];
+		unsigned nk;
+		CHECK(store_kw_get(st, mb.id, names, &nk) == 0 && nk == 2 && !strcmp(names[1], "$Label1"));
+	}
+	CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 2 && u.used_bytes == 34);
+	{
+		struct store_msg m;
+		CHECK(store_msg_get(st, trash.id, 1, &m) == 0 && m.flags == STORE_F_SEEN);   /* keywords dropped */
+	}
+	/* APPEND from a spool file */
+	{
+		int fd = open(dir, O_TMPFILE | O_RDWR, 0600);
+		char buf[32];
+		size_t got;
+		CHECK(fd >= 0 && write(fd, "Subject: f\r\n\r\nfile\r\n", 20) == 20);
+		CHECK(store_batch_begin(st, &b) == 0 && store_batch_part_begin(b) == 0);
+		CHECK(store_batch_append_fd(b, mb.id, fd, 20, STORE_F_DRAFT, 2000, &nu) == 0 && nu == 2);
+		CHECK(store_batch_part_end(b, 1) == 0 && store_batch_end(b) == 0);
+		CHECK(store_msg_read(st, mb.id, 2, 14, buf, sizeof buf, &got) == 0 && got == 6 && !memcmp(buf, "file\r\n", 6));
+		close(fd);
+	}
+	/* delete a mailbox with messages: usage goes down */
+	CHECK(store_mbox_delete(st, u.id, "Trash") == 0);
+	CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 2);
+	cnt = 0;
+	CHECK(store_msg_walk(st, mb.id, 0, count_msgs, &cnt) == 0 && cnt == 2);
+	/* INBOX rename: messages move, INBOX stays empty */
+	CHECK(store_mbox_rename(st, u.id, "INBOX", "Old") == 0);
+	CHECK(store_mbox_get(st, u.id, "INBOX", &mb) == 0 && mb.count == 0);
+	CHECK(store_mbox_get(st, u.id, "Old", &mb) == 0 && mb.count == 2);
+	/* mailbox names (modified UTF-7) */
+	CHECK(imap_mbox_name_check("&ZeVnLIqe-") == 0 && imap_mbox_name_check("a&-b") == 0);
+	CHECK(imap_mbox_name_check("&Jjo") < 0 && imap_mbox_name_check("a//b") < 0 && imap_mbox_name_check("x%") < 0);
+
+	store_close(st);
+	{
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("could not remove %s\n", dir);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
