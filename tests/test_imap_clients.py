@@ -1,6 +1,6 @@
 """Real clients from Debian against the IMAP server: curl (imap://,
 imaps://, STARTTLS), mbsync (two-way sync of 1,000 messages with folders,
-run twice, then changes both ways)."""
+run twice, then changes both ways) and offlineimap."""
 import os
 import pathlib
 import re
@@ -123,4 +123,39 @@ def test_mbsync_two_way(srv, tmp_path):
     assert len(d[0].split()) == 898
     typ, d = m.search(None, "SEEN")
     assert len(d[0].split()) >= 1
+    m.logout()
+
+
+@pytest.mark.skipif(not shutil.which("offlineimap"), reason="offlineimap (offlineimap3) not installed")
+def test_offlineimap(srv, tmp_path):
+    m = srv.imap()
+    m.create("Work")
+    for i in range(20):
+        m.append("INBOX" if i % 4 else "Work", None, None, make_msg(i).replace(b"\n", b"\r\n"))
+    rc = tmp_path / "offlineimaprc"
+    rc.write_text(
+        "[general]\naccounts = pn\nmetadata = %s/meta\n\n"
+        "[Account pn]\nlocalrepository = local\nremoterepository = remote\n\n"
+        "[Repository local]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
+        "[Repository remote]\ntype = IMAP\nremotehost = localhost\nremoteport = %d\nremoteuser = alice\n"
+        "remotepass = %s\nssl = yes\nsslcacertfile = %s\n"
+        % (tmp_path, tmp_path, srv.iports["tls"], srv.users["alice"], srv.cert_path))
+    (tmp_path / "Mail").mkdir()
+
+    def run():
+        r = subprocess.run(["offlineimap", "-c", str(rc), "-o", "-u", "basic"], capture_output=True,
+                           timeout=120 * SLOW, env=dict(os.environ, HOME=str(tmp_path)))
+        assert r.returncode == 0 and b"ERROR" not in r.stdout + r.stderr, r.stdout[-2000:] + r.stderr[-2000:]
+
+    run()
+    files = maildir_files(tmp_path / "Mail")
+    assert len(files) == 20
+    # flag one on the server, delete one locally, sync again
+    m.select("INBOX")
+    m.store("1", "+FLAGS", "(\\Flagged)")
+    [p for p in files if "INBOX" in str(p)][-1].unlink()
+    run()
+    typ, d = m.search(None, "ALL")
+    assert len(d[0].split()) == 14
+    assert any(re.search(r":2,[A-Z]*F", p.name) for p in maildir_files(tmp_path / "Mail"))
     m.logout()
