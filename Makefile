@@ -148,13 +148,15 @@ check-host:
 	$(MAKE) fuzz FUZZ_SECONDS=15
 	$(MAKE) check-boards
 
-# CI for the boards (about 4 minutes): the router's full check under qemu-user,
-# its smallest configuration, and the NAS boards' builds and tarballs.
+# CI for the boards (about 4.5 minutes from a clean tree): the router's full
+# check under qemu-user, its smallest configuration, and the NAS boards'
+# builds and tarballs. Builds use both cores (-j2; BearSSL is 277 files).
 check-boards:
 	$(MAKE) check BOARD=openwrt-mipsel
-	$(MAKE) BOARD=openwrt-mipsel DEFCONFIG=board/openwrt-mipsel/minimal.defconfig WERROR=1 all size
-	$(MAKE) BOARD=nas-armhf WERROR=1 all firmware
-	$(MAKE) BOARD=nas-arm64 WERROR=1 all firmware
+	$(MAKE) -j2 BOARD=openwrt-mipsel DEFCONFIG=board/openwrt-mipsel/minimal.defconfig WERROR=1 all
+	$(MAKE) BOARD=openwrt-mipsel DEFCONFIG=board/openwrt-mipsel/minimal.defconfig size
+	$(MAKE) -j2 BOARD=nas-armhf WERROR=1 all firmware
+	$(MAKE) -j2 BOARD=nas-arm64 WERROR=1 all firmware
 
 # libFuzzer: one binary per fuzz/fuzz_*.c, linked with the server's objects.
 FUZZ_BUILD := build-fuzz

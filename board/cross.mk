@@ -45,7 +45,7 @@ $(QEMU_WRAPPER): board/cross.mk board/$(BOARD)/board.mk
 
 check-board: $(QEMU_WRAPPER)
 	@$(MAKE) --no-print-directory test-deps
-	$(MAKE) --no-print-directory WERROR=1 all unit firmware
+	$(MAKE) --no-print-directory -j2 WERROR=1 all unit firmware
 	POSTNOOK_BIN=$(CURDIR)/$(QEMU_WRAPPER) POSTNOOK_SLOW=$(QEMU_SLOW) POSTNOOK_BITS=$(BOARD_BITS) \
 	  POSTNOOK_QEMU="$(QEMU)" POSTNOOK_IPK=$(if $(IPK_ARCH),$(CURDIR)/$(IPK)) \
 	  POSTNOOK_NAS_TAR=$(if $(TAR_ARCH),$(CURDIR)/$(NAS_TAR)) \

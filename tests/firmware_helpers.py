@@ -16,6 +16,8 @@ import ssl
 import subprocess
 import time
 
+from postnook_fixture import free_port  # noqa: F401  (one pool of handed-out ports)
+
 QEMU = shlex.split(os.environ.get("POSTNOOK_QEMU", ""))
 SLOW = int(os.environ.get("POSTNOOK_SLOW") or 1)
 
@@ -32,12 +34,6 @@ def run_packaged(binary, *args, argv0=None, input=None, env=None, timeout=60 * S
                           env=env, timeout=timeout)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_port(port, proc, log, timeout=20 * SLOW):

@@ -38,12 +38,21 @@ KIND_WORD = {"plain": "none", "tls": "tls", "starttls": "starttls"}
 EX_OK, EX_USAGE, EX_NOUSER, EX_CANTCREAT, EX_TEMPFAIL, EX_CONFIG = 0, 64, 67, 73, 75, 78
 
 
+_GIVEN_PORTS = set()
+
+
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port free now and not handed out before in this test run (the kernel
+    may offer a just-closed port again, and one server config then listed the
+    same port twice: "listen ... is already used")."""
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _GIVEN_PORTS:
+            _GIVEN_PORTS.add(port)
+            return port
 
 
 def crlf(data):
