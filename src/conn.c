@@ -188,8 +188,7 @@ static int conn_open(int fd, const struct sockaddr_storage *peer, const struct c
 		close(fd);
 		return -ENOSPC;
 	}
-	memset(c, 0, offsetof(struct conn, in));
-	memset(&c->p, 0, sizeof c->p);
+	memset(c, 0, offsetof(struct conn, out));    /* header and session state */
 	c->id = next_id++;
 	if (!next_id)
 		next_id = 1;

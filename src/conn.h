@@ -96,12 +96,15 @@ struct conn {
 	size_t in_hold;                /* bytes of a kept command line, dropped when the next is taken */
 	uint64_t raw_left;             /* bytes still to hand to proto->raw */
 	size_t out_len, out_off;
-	unsigned char in[CONFIG_LINE_MAX];
-	unsigned char out[CONFIG_OUTBUF];
+	/* Session state and the output queue before the input buffer: an idle
+	 * session touches the first pages of its slot only (the tail of a big
+	 * input buffer stays untouched). */
 	union {
 		struct pop3_sess pop3;
 		struct imap_sess imap;
 	} p;
+	unsigned char out[CONFIG_OUTBUF];
+	unsigned char in[CONFIG_LINE_MAX];
 };
 
 /* Allocate max slots (and TLS slots when tls != 0). 0 or -ENOMEM. */

@@ -49,6 +49,9 @@
 #define IMAP_FLAG_RING 256
 /* A write that met a full map is retried this often (the map doubles each time). */
 #define IMAP_COMMIT_RETRIES 16
+/* Views of mailboxes no session has selected any more, kept so that the
+ * next SELECT need not read the mailbox again (8 bytes per message each). */
+#define IMAP_VIEW_KEEP 4
 /* Failed logins before the connection is closed. */
 #define IMAP_MAX_FAILURES 5
 /* Autologout: RFC 3501 asks for at least 30 minutes. */

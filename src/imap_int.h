@@ -101,9 +101,12 @@ struct imap_view {
 	uint32_t layout;            /* bumped when entries move (compaction) */
 	uint32_t recent_upto;       /* UIDs below this have been given a \Recent owner */
 	uint32_t ring_pos;          /* flag changes pushed so far */
-	struct { uint32_t uid; uint64_t modseq; } ring[IMAP_FLAG_RING];
+	/* Allocated when a second session shares the view: a lone session
+	 * has nobody to hear of flag changes (its own are not echoed). */
+	struct imap_ring_ent { uint32_t uid; uint64_t modseq; } *ring;
 	struct conn *sessions;
 	unsigned nsess, nidle;
+	uint32_t used;              /* LRU stamp while kept without sessions */
 	int gone;                   /* the mailbox was deleted */
 };
 

@@ -471,6 +471,17 @@ static int unseen_cb(void *arg, const struct store_msg *m)
 	return 0;
 }
 
+/* Stop at the first message without \Seen (SELECT's [UNSEEN n]). */
+static int first_unseen_cb(void *arg, const struct store_msg *m)
+{
+	struct unseen_arg *a = arg;
+
+	if (m->flags & STORE_F_SEEN)
+		return 0;
+	a->first = m->uid;
+	return 1;
+}
+
 int imap_cmd_status(struct conn *c, struct imap_p *p)
 {
 	char name[STORE_MBOX_NAME_MAX + 1], out[256];
@@ -581,7 +592,7 @@ static int selectx(struct conn *c, struct imap_p *p, int ro)
 	}
 	s->state = IMAP_SELECTED;
 	s->readonly = (uint8_t)ro;
-	store_msg_walk(conn_env.store, mb.id, 0, unseen_cb, &ua);
+	store_msg_walk(conn_env.store, mb.id, 0, first_unseen_cb, &ua);
 	flag_list(c, mb.id, fl, sizeof fl, 0);
 	conn_printf(c, "* FLAGS (%s)\r\n", fl);
 	flag_list(c, mb.id, fl, sizeof fl, 1);

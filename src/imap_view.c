@@ -33,6 +33,8 @@
 #if CONFIG_IMAP
 
 static struct imap_view *views;
+static unsigned nkept;            /* views without sessions, kept for the next SELECT */
+static uint32_t view_clock;       /* LRU stamps for kept views */
 static unsigned nidle_total;
 static struct loop_timer poll_timer;
 
@@ -178,7 +180,7 @@ static void compact(struct imap_view *v)
 static int push(struct imap_view *v, uint32_t uid)
 {
 	if (v->n == v->cap) {
-		uint32_t cap = v->cap ? v->cap * 2 : 256;
+		uint32_t cap = v->cap ? v->cap * 2 : 16;
 		struct imap_view_ent *e = realloc(v->e, (size_t)cap * sizeof *e);
 		if (!e)
 			return -ENOMEM;
@@ -220,7 +222,7 @@ static int rescan_cb(void *arg, const struct store_msg *m)
 
 	tomb_until(r, m->uid);
 	if (r->i < v->n && v->e[r->i].uid == m->uid) {
-		if (m->modseq > r->old_modseq && !v->e[r->i].gone) {
+		if (m->modseq > r->old_modseq && !v->e[r->i].gone && v->ring) {
 			uint32_t k = v->ring_pos % IMAP_FLAG_RING;
 			v->ring[k].uid = m->uid;
 			v->ring[k].modseq = m->modseq;
@@ -340,15 +342,53 @@ void imap_view_idle(struct conn *c, int on)
 	}
 }
 
+/* Unlink and free a view (no session on it). */
+static void view_free(struct imap_view *v)
+{
+	struct imap_view **pv;
+
+	for (pv = &views; *pv; pv = &(*pv)->next)
+		if (*pv == v) {
+			*pv = v->next;
+			break;
+		}
+	if (v->nsess == 0 && nkept)
+		nkept--;
+	free(v->ring);
+	free(v->e);
+	free(v);
+}
+
+/* Keep at most IMAP_VIEW_KEEP views without sessions: free the least recently used. */
+static void kept_trim(void)
+{
+	while (nkept > IMAP_VIEW_KEEP) {
+		struct imap_view *v, *old = NULL;
+		for (v = views; v; v = v->next)
+			if (v->nsess == 0 && (!old || v->used < old->used))
+				old = v;
+		if (!old)
+			break;
+		view_free(old);
+	}
+}
+
 int imap_view_open(struct conn *c, const struct store_mbox *mb)
 {
 	struct imap_sess *s = S(c);
 	struct imap_sv *sv = &s->sv;
-	struct imap_view *v;
+	struct imap_view *v, *next;
 
+	for (v = views; v; v = next) {
+		next = v->next;
+		if (v->nsess == 0 && v->gone)
+			view_free(v);       /* a kept view of a deleted mailbox */
+	}
 	for (v = views; v; v = v->next)
 		if (v->mbox == mb->id && !v->gone)
 			break;
+	if (v && v->nsess == 0)
+		nkept--;                /* a kept view comes back into use */
 	if (!v) {
 		v = calloc(1, sizeof *v);
 		if (!v)
@@ -367,6 +407,11 @@ int imap_view_open(struct conn *c, const struct store_mbox *mb)
 		views = v;
 	} else {
 		imap_view_sync(v);
+	}
+	if (v->sessions && !v->ring) {
+		v->ring = malloc(IMAP_FLAG_RING * sizeof *v->ring);
+		if (!v->ring)
+			return -ENOMEM;
 	}
 	memset(sv, 0, sizeof *sv);
 	sv->v = v;
@@ -391,7 +436,7 @@ int imap_view_open(struct conn *c, const struct store_mbox *mb)
 void imap_view_close(struct conn *c)
 {
 	struct imap_sv *sv = &S(c)->sv;
-	struct imap_view *v = sv->v, **pv;
+	struct imap_view *v = sv->v;
 	struct conn **pc;
 
 	if (!v)
@@ -405,17 +450,18 @@ void imap_view_close(struct conn *c)
 		}
 	v->nsess--;
 	memset(sv, 0, sizeof *sv);
-	if (v->sessions) {
-		compact(v);
+	compact(v);
+	if (v->sessions)
 		return;
-	}
-	for (pv = &views; *pv; pv = &(*pv)->next)
-		if (*pv == v) {
-			*pv = v->next;
-			break;
-		}
-	free(v->e);
-	free(v);
+	/* The last session left: keep the view (without its flag ring) for the
+	 * next SELECT, which then costs one look at the mailbox record. */
+	free(v->ring);
+	v->ring = NULL;
+	v->used = ++view_clock;
+	nkept++;
+	if (v->gone)
+		view_free(v);
+	kept_trim();
 }
 
 void imap_view_own(struct conn *c, uint64_t lo, uint64_t hi)
