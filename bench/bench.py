@@ -1060,6 +1060,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pnb.", dir="/tmp")
     os.chmod(tmp, 0o755)
     t_start = time.monotonic()
+    pv, dv = versions(binary)     # at the start: the tree may move during the run
     res, info = {}, []
     corpus = make_corpus()
     corpus_bytes = sum(len(m) for m in corpus)
@@ -1090,7 +1091,6 @@ def main():
         else:
             log("kept %s" % tmp)
 
-    pv, dv = versions(binary)
     head = [
         "postnook bench, %s" % time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine:  %s" % machine(),

@@ -962,6 +962,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pnbi.", dir="/tmp")
     os.chmod(tmp, 0o755)
     t_start = time.monotonic()
+    pv, dv = B.versions(binary)     # at the start: the tree may move during the run
     res, info = {}, []
     corpus = B.make_corpus()
     corpus_bytes = sum(len(m) for m in corpus)
@@ -991,7 +992,6 @@ def main():
         else:
             log("kept %s" % tmp)
 
-    pv, dv = B.versions(binary)
     head = [
         "%s, %s (parts: %s)" % (SECTION_MARK, time.strftime("%Y-%m-%d %H:%M:%S %Z"), ",".join(args.parts)),
         "machine:  %s" % B.machine(),
