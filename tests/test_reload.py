@@ -17,6 +17,10 @@ def refused(port):
         return False
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        # raced the close: the kernel took the SYN just before the
+        # listener went away; ask again
+        return False
     finally:
         s.close()
 
