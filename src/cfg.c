@@ -482,14 +482,16 @@ void cfg_defaults(struct cfg *c)
 		snprintf(host, sizeof(host), "%s", "localhost");
 	memcpy(c->hostname, host, strlen(host) + 1);     /* fits: checked above */
 	snprintf(c->log, sizeof(c->log), "%s", "syslog");
-	if (CONFIG_TLS) {
-		c->listen[0] = (struct cfg_listen){ CFG_PROTO_POP3, CFG_TLS_IMPLICIT, "0.0.0.0", 995 };
-		c->listen[1] = (struct cfg_listen){ CFG_PROTO_POP3, CFG_TLS_STARTTLS, "0.0.0.0", 110 };
-		c->nlisten = 2;
-	} else {
-		c->listen[0] = (struct cfg_listen){ CFG_PROTO_POP3, CFG_TLS_NONE, "0.0.0.0", 110 };
-		c->nlisten = 1;
-	}
+	/* The classic ports: IMAP 993/143 (when built) and POP3 995/110. */
+	if (CFG_IMAP_BUILT && CONFIG_TLS)
+		c->listen[c->nlisten++] = (struct cfg_listen){ CFG_PROTO_IMAP, CFG_TLS_IMPLICIT, "0.0.0.0", 993 };
+	if (CFG_IMAP_BUILT)
+		c->listen[c->nlisten++] = (struct cfg_listen){ CFG_PROTO_IMAP,
+			CONFIG_TLS ? CFG_TLS_STARTTLS : CFG_TLS_NONE, "0.0.0.0", 143 };
+	if (CONFIG_TLS)
+		c->listen[c->nlisten++] = (struct cfg_listen){ CFG_PROTO_POP3, CFG_TLS_IMPLICIT, "0.0.0.0", 995 };
+	c->listen[c->nlisten++] = (struct cfg_listen){ CFG_PROTO_POP3,
+		CONFIG_TLS ? CFG_TLS_STARTTLS : CFG_TLS_NONE, "0.0.0.0", 110 };
 	c->plaintext = CFG_PLAIN_LOOPBACK;
 	c->max_connections = CONFIG_MAX_CONNS < 256 ? CONFIG_MAX_CONNS : 256;
 	c->max_per_ip = 32;

@@ -73,11 +73,22 @@ static void test_defaults(void)
 	CHECK(strcmp(c.run_as, "") == 0);
 	CHECK(strcmp(c.cert, "") == 0 && strcmp(c.key, "") == 0 && strcmp(c.pidfile, "") == 0);
 	CHECK(strcmp(c.log, "syslog") == 0);
-	CHECK(c.nlisten == 2);
-	CHECK(c.listen[0].proto == CFG_PROTO_POP3 && c.listen[0].tls == CFG_TLS_IMPLICIT);
-	CHECK(strcmp(c.listen[0].addr, "0.0.0.0") == 0 && c.listen[0].port == 995);
-	CHECK(c.listen[1].proto == CFG_PROTO_POP3 && c.listen[1].tls == CFG_TLS_STARTTLS);
-	CHECK(strcmp(c.listen[1].addr, "0.0.0.0") == 0 && c.listen[1].port == 110);
+	/* the classic ports: IMAP 993 and 143 when built, POP3 995 and 110 */
+	CHECK(c.nlisten == (CONFIG_IMAP ? 4 : 2));
+#if CONFIG_IMAP
+	CHECK(c.listen[0].proto == CFG_PROTO_IMAP && c.listen[0].tls == CFG_TLS_IMPLICIT);
+	CHECK(strcmp(c.listen[0].addr, "0.0.0.0") == 0 && c.listen[0].port == 993);
+	CHECK(c.listen[1].proto == CFG_PROTO_IMAP && c.listen[1].tls == CFG_TLS_STARTTLS);
+	CHECK(strcmp(c.listen[1].addr, "0.0.0.0") == 0 && c.listen[1].port == 143);
+#endif
+	{
+		const struct cfg_listen *l = &c.listen[c.nlisten - 2];
+
+		CHECK(l[0].proto == CFG_PROTO_POP3 && l[0].tls == CFG_TLS_IMPLICIT);
+		CHECK(strcmp(l[0].addr, "0.0.0.0") == 0 && l[0].port == 995);
+		CHECK(l[1].proto == CFG_PROTO_POP3 && l[1].tls == CFG_TLS_STARTTLS);
+		CHECK(strcmp(l[1].addr, "0.0.0.0") == 0 && l[1].port == 110);
+	}
 	CHECK(c.plaintext == CFG_PLAIN_LOOPBACK);
 	CHECK(c.max_connections == (CONFIG_MAX_CONNS < 256 ? CONFIG_MAX_CONNS : 256));
 	CHECK(c.max_per_ip == 32);
