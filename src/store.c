@@ -422,6 +422,18 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
 		 * file-backed map instead of dirty pages in the heap, and LMDB asks
 		 * that processes do not mix the flag. It rules out nested txns. */
 		rc = store_open_sized(st, dir, opts->map_size, flags | MDB_WRITEMAP);
+		if (rc == EINVAL || rc == ENODEV) {
+			/* A filesystem without shared writable mappings (JFFS2, an
+			 * OpenWrt overlay on NOR flash): every process lands here, so
+			 * they still agree; the blob is then copied through the heap. */
+			mdb_env_close(st->env);
+			st->env = NULL;
+			rc = mdb_env_create(&st->env);
+			if (rc == 0)
+				rc = mdb_env_set_maxdbs(st->env, STORE_MAXDBS);
+			if (rc == 0)
+				rc = store_open_sized(st, dir, opts->map_size, flags);
+		}
 	}
 	if (rc)
 		goto fail;
