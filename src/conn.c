@@ -325,29 +325,62 @@ void conn_queue_commit(struct conn *c)
 	commit_head = c;
 }
 
-/* Turn end: one write transaction and one sync for every queued session. */
+/*
+ * Turn end: one write transaction and one sync for every queued session.
+ * The sessions' parts share the txn without nesting (MDB_WRITEMAP): when a
+ * part fails, the batch is aborted, that session keeps its error and the
+ * batch runs again with the others. A full map is grown (at map_max: its
+ * freed pages reclaimed once) and the batch run again as it was; when no
+ * room can be made, the part that hit it (or, for the commit, the last
+ * part) fails with STORE_EFULL. Every round commits, grows the map or drops
+ * a part, so this ends. ->commit must therefore be re-runnable.
+ */
 void conn_commit_run(void)
 {
 	struct store_batch *b;
-	struct conn *c, *list = commit_head;
-	int err;
+	struct conn *c, *last, *list = commit_head;
+	int err, rc, tried = 0;
 
 	if (!list)
 		return;
 	commit_head = NULL;
-	err = store_batch_begin(conn_env.store, &b);
-	if (err == 0) {
-		for (c = list; c; c = c->commit_next) {
-			c->commit_rc = store_batch_part_begin(b);
-			if (c->commit_rc == 0) {
-				c->commit_rc = c->ops->commit(c, b);
-				int rc = store_batch_part_end(b, c->commit_rc == 0);
-				if (c->commit_rc == 0)
-					c->commit_rc = rc;
-			}
+	for (c = list; c; c = c->commit_next)
+		c->commit_rc = CONN_COMMIT_PENDING;
+	for (;;) {
+		for (c = list; c && c->commit_rc != CONN_COMMIT_PENDING; c = c->commit_next)
+			;
+		if (!c)
+			break;          /* every part failed on its own */
+		err = store_batch_begin(conn_env.store, &b);
+		if (err)
+			break;
+		rc = 0;
+		last = NULL;
+		for (c = list; c && rc == 0; c = c->commit_next) {
+			if (c->commit_rc != CONN_COMMIT_PENDING)
+				continue;
+			last = c;
+			rc = c->ops->commit(c, b);
 		}
-		err = store_batch_end(b);
+		if (rc == 0) {
+			err = store_batch_end(b);
+			if (err == 0 || err != STORE_EFULL || !last)
+				break;          /* committed, or failed as a whole */
+			rc = err;               /* the commit itself found the map full */
+			err = 0;
+		} else {
+			store_batch_abort(b);
+		}
+		if (rc == STORE_EFULL) {
+			rc = store_make_room(conn_env.store, &tried);
+			if (rc == 0)
+				continue;       /* more room: the same parts again */
+		}
+		last->commit_rc = rc;   /* this part fails alone; the others run again */
 	}
+	for (c = list; c; c = c->commit_next)
+		if (c->commit_rc == CONN_COMMIT_PENDING)
+			c->commit_rc = err;
 	if (err)
 		log_err("group commit failed: %s", store_strerror(err));
 	while (list) {
@@ -355,7 +388,7 @@ void conn_commit_run(void)
 		list = c->commit_next;
 		c->commit_next = NULL;
 		c->flags &= ~(unsigned)(CONN_F_COMMIT | CONN_F_HOLD);
-		c->ops->committed(c, err ? err : c->commit_rc);
+		c->ops->committed(c, c->commit_rc);
 		if (c->id)
 			conn_run(c);
 	}

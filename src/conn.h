@@ -50,8 +50,11 @@ struct proto_ops {
 	void (*too_long)(struct conn *c);
 	/* Produce more output (room in the queue). 1 done, 0 more to come, <0 close. */
 	int (*stream)(struct conn *c);
-	/* Group commit: apply this session's queued writes inside batch b. 0 or <0
-	 * (a failure rolls back this session's part only). */
+	/* Group commit: apply this session's queued writes inside batch b. 0 or <0.
+	 * It may run more than once per commit (the batch is run again when
+	 * another part fails or the map grows): it must change nothing but the
+	 * txn and outputs it fully rewrites; session state changes belong in
+	 * ->committed. */
 	int (*commit)(struct conn *c, struct store_batch *b);
 	/* The batch with this session's writes committed (err 0) or failed. */
 	void (*committed)(struct conn *c, int err);
@@ -75,6 +78,9 @@ enum conn_flag {
 	CONN_F_KEEP = 1 << 8,          /* conn_keep_line: the line stays until the stream/hold ends */
 };
 
+/* conn.commit_rc while the session's part is still to be committed. */
+#define CONN_COMMIT_PENDING 1
+
 struct conn {
 	struct loop_fd lfd;
 	struct loop_timer timer;       /* idle timeout or delayed reply */
@@ -89,7 +95,7 @@ struct conn {
 	int lan;                       /* peer is loopback, RFC 1918, link-local or ULA */
 	struct conn_tls *tls;          /* NULL when plain */
 	struct conn *commit_next;      /* group-commit list */
-	int commit_rc;                 /* this session's part of the batch */
+	int commit_rc;                 /* this session's part of the batch: 0, an error, or pending */
 	struct conn *free_next;        /* free-slot list */
 	size_t in_len;
 	size_t in_scan;                /* a command continued after a literal: look for LF from here */

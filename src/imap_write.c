@@ -708,6 +708,15 @@ void imap_append_abort(struct conn *c)
 
 /* --- group commit ------------------------------------------------------------- */
 
+/*
+ * The commit may run more than once (conn_commit_run runs the batch again
+ * without a failed part, or after growing the map), so it only reads the
+ * session and rewrites outputs whole: own_lo/own_hi (reset first in
+ * commit_flags), s->done for COPY/MOVE, wr_uid for APPEND; the spool file is
+ * read with pread at absolute offsets. Everything else changes in
+ * imap_write_committed.
+ */
+
 int imap_write_commit(struct conn *c, struct store_batch *b)
 {
 	struct imap_sess *s = S(c);
@@ -751,9 +760,11 @@ void imap_write_committed(struct conn *c, int err)
 	int wr = s->wr;
 	char copyuid[sizeof s->done];
 
+	if (err)
+		s->own_lo = s->own_hi = 0;     /* the modseqs commit_flags noted were not committed */
 	if (err == STORE_EBUSY && s->wr_retries < IMAP_COMMIT_RETRIES) {
-		/* The map filled and was grown after the batch: run the write again
-		 * in a moment (the line and the spool file are still here). */
+		/* The store was busy (e.g. its readers table full): run the write
+		 * again in a moment (the line and the spool file are still here). */
 		s->wr_retries++;
 		conn_hold(c, 1);
 		conn_set_timer(c, 1);

@@ -1,8 +1,12 @@
 /* store — the LMDB environment: open/close, errors, transactions, map growth. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store_int.h"
 
@@ -70,20 +74,94 @@ const char *store_strerror(int err)
 	return "unknown error";
 }
 
-/* Begin a write txn (nested under parent if given); picks up a map grown by another process. */
-int store_wbegin(struct store *st, MDB_txn *parent, MDB_txn **txn)
+/*
+ * Map size and the data file. With MDB_WRITEMAP, LMDB truncates data.mdb to
+ * its map size whenever it maps it (open, resize). Another process may have
+ * a larger map: cutting the file under it would turn its next write past the
+ * new end into SIGBUS. So no process maps less than the file's current size,
+ * and the check and the resize happen under an flock on the data file (held
+ * for microseconds; the daemon, deliver, `user` and the CGI all take it).
+ * The blocks of a new map size are reserved first (fallocate): a full disk
+ * is then an error at growth time instead of SIGBUS when a hole is written.
+ * Where the filesystem cannot reserve (EOPNOTSUPP) the file stays sparse.
+ */
+static int store_file_size(int fd, uint64_t *size)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	*size = sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
+	return 0;
+}
+
+/* Reserve the file's blocks up to size. 0 (also where reserving is not supported) or -errno. */
+static int store_file_reserve(int fd, uint64_t size)
+{
+	if ((off_t)size < 0 || (uint64_t)(off_t)size != size)
+		return -EFBIG;
+	if (fallocate(fd, 0, 0, (off_t)size) == 0)
+		return 0;
+	if (errno == EOPNOTSUPP || errno == ENOSYS)
+		return 0;       /* e.g. some FAT drivers: sparse, as LMDB leaves it */
+	return -errno;
+}
+
+/* Resize the map to size (0: the size recorded by the last commit), never below the file. */
+static int store_resize(struct store *st, uint64_t size)
+{
+	uint64_t fsize = 0;
+	int fd, rc;
+
+	if (mdb_env_get_fd(st->env, &fd) != 0 || flock(fd, LOCK_EX) < 0)
+		return STORE_EDB;
+	rc = store_file_size(fd, &fsize);
+	if (rc == 0 && size && fsize < size && !st->readonly)
+		rc = store_file_reserve(fd, size);
+	if (rc == 0) {
+		if (size < fsize)
+			size = fsize;       /* someone's map is that large already */
+		if ((size_t)size != size)
+			rc = STORE_EFULL;
+		else
+			rc = mdb_env_set_mapsize(st->env, (size_t)size);
+		if (rc == ENOMEM)
+			rc = STORE_EFULL;
+		rc = store_err(rc);
+	}
+	flock(fd, LOCK_UN);
+	return rc;
+}
+
+/* Another process grew the map (MDB_MAP_RESIZED): map the new size. */
+static int store_adopt(struct store *st)
+{
+	MDB_envinfo info;
+	int fd;
+	uint64_t fsize = 0;
+
+	/* The file is as large as the largest map; a read-only store or one
+	 * whose file is no larger than our map takes the committed size. */
+	if (mdb_env_info(st->env, &info) == 0 && mdb_env_get_fd(st->env, &fd) == 0 &&
+	    store_file_size(fd, &fsize) == 0 && fsize > info.me_mapsize && !st->readonly)
+		return store_resize(st, fsize);
+	return store_resize(st, 0);
+}
+
+/* Begin a write txn; picks up a map grown by another process. */
+int store_wbegin(struct store *st, MDB_txn **txn)
 {
 	int rc;
 
 	if (st->readonly)
 		return -EROFS;
 	for (int tries = 0; tries < 8; tries++) {
-		rc = mdb_txn_begin(st->env, parent, 0, txn);
-		if (rc != MDB_MAP_RESIZED || parent)
+		rc = mdb_txn_begin(st->env, NULL, 0, txn);
+		if (rc != MDB_MAP_RESIZED)
 			return store_err(rc);
-		rc = mdb_env_set_mapsize(st->env, 0);
+		rc = store_adopt(st);
 		if (rc)
-			return store_err(rc);
+			return rc;
 	}
 	return STORE_EBUSY;
 }
@@ -111,9 +189,9 @@ int store_rbegin(struct store *st, MDB_txn **txn)
 		if (rc != MDB_MAP_RESIZED)
 			return store_err(rc);
 		/* Another process grew the map: adopt its size. */
-		rc = mdb_env_set_mapsize(st->env, 0);
+		rc = store_adopt(st);
 		if (rc)
-			return store_err(rc);
+			return rc;
 	}
 	return STORE_EBUSY;
 }
@@ -125,38 +203,80 @@ void store_rend(struct store *st)
 		mdb_txn_reset(st->rtxn);
 }
 
-/* Double the map, up to map_max. 0, or STORE_EFULL when already at map_max. */
+/* Double the map, up to map_max. 0, STORE_EFULL when already at map_max, or -ENOSPC. */
 int store_grow(struct store *st)
 {
 	MDB_envinfo info;
-	uint64_t cur, next;
-	int rc;
+	uint64_t cur, next, fsize = 0;
+	int fd, rc;
 
 	rc = mdb_env_info(st->env, &info);
 	if (rc)
 		return store_err(rc);
 	cur = info.me_mapsize;
+	if (mdb_env_get_fd(st->env, &fd) == 0 && store_file_size(fd, &fsize) == 0 && fsize > cur)
+		return store_resize(st, fsize);     /* another process grew it: take that first */
 	if (cur >= st->map_max)
 		return STORE_EFULL;
 	next = cur * 2 < st->map_max ? cur * 2 : st->map_max;
 	if ((size_t)next != next)
 		return STORE_EFULL;     /* beyond this board's address space */
-	rc = mdb_env_set_mapsize(st->env, (size_t)next);
-	if (rc == ENOMEM)
-		return STORE_EFULL;
-	return store_err(rc);
+	return store_resize(st, next);
+}
+
+/* The tiny write of store_reclaim: bump a counter in "meta". */
+static int store_reclaim_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	uint64_t n;
+
+	(void)arg;
+	return store_meta_next(st, txn, "reclaim", &n);
+}
+
+/*
+ * The map is full at map_max, but messages may have been deleted: LMDB
+ * reuses a page freed by transaction N only once a later transaction has
+ * committed (the previous snapshot must stay intact until then). Commit one
+ * tiny write so those pages become usable. 0 (retry the failed write once),
+ * or an error (also when that write finds no room either).
+ */
+int store_reclaim(struct store *st)
+{
+	MDB_txn *txn;
+	int rc = store_wbegin(st, &txn);
+
+	if (rc)
+		return rc;
+	rc = store_reclaim_txn(st, txn, NULL);
+	if (rc == 0)
+		rc = store_err(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+/* After a write failed with STORE_EFULL: grow the map, or at map_max reclaim
+ * freed pages (once per *tried). 0: run the write again; else the error. */
+int store_make_room(struct store *st, int *tried)
+{
+	int rc = store_grow(st);
+
+	if (rc != STORE_EFULL || *tried)
+		return rc;
+	*tried = 1;
+	return store_reclaim(st) == 0 ? 0 : STORE_EFULL;
 }
 
 /* Run fn in a committed write txn, growing the map and retrying when it fills. */
 int store_write(struct store *st, int (*fn)(struct store *st, MDB_txn *txn, void *arg), void *arg)
 {
 	MDB_txn *txn;
-	int rc;
+	int rc, reclaimed = 0;
 
 	if (st->batch.active)
 		return STORE_EBUSY;     /* one write txn per process: finish the batch first */
 	for (;;) {
-		rc = store_wbegin(st, NULL, &txn);
+		rc = store_wbegin(st, &txn);
 		if (rc)
 			return rc;
 		rc = fn(st, txn, arg);
@@ -166,7 +286,7 @@ int store_write(struct store *st, int (*fn)(struct store *st, MDB_txn *txn, void
 			mdb_txn_abort(txn);
 		if (rc != STORE_EFULL)
 			return rc;
-		rc = store_grow(st);
+		rc = store_make_room(st, &reclaimed);
 		if (rc)
 			return rc;
 	}
@@ -215,13 +335,62 @@ static int store_open_dbs(struct store *st, MDB_txn *txn)
 	return 0;
 }
 
+/*
+ * mdb_env_open for writing with the map at least map_size and never smaller
+ * than the data file (see store_resize), under the file's flock; the blocks
+ * up to the map size are reserved. An LMDB or errno code.
+ */
+static int store_open_sized(struct store *st, const char *dir, uint64_t map_size, unsigned flags)
+{
+	char path[4096];
+	uint64_t fsize = 0;
+	int fd, rc;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", dir) >= sizeof path)
+		return ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	if (fd < 0)
+		return errno;
+	if (flock(fd, LOCK_EX) < 0 || store_file_size(fd, &fsize) < 0) {
+		rc = errno;
+		close(fd);
+		return rc;
+	}
+	if (fsize == 0) {
+		/* a new store: LMDB writes its meta pages first (a file of zeros
+		 * would not be one); the blocks are reserved once it has */
+	} else if (map_size > fsize) {
+		rc = store_file_reserve(fd, map_size);
+		if (rc == -ENOSPC && fsize)
+			map_size = fsize;       /* disk full: keep what the file has, writes report EFULL */
+		else if (rc) {
+			close(fd);
+			return -rc;
+		}
+	} else {
+		map_size = fsize;
+	}
+	rc = 0;
+	if (map_size) {
+		if ((size_t)map_size != map_size)
+			map_size = SIZE_MAX & ~(uint64_t)0xfffff;
+		rc = mdb_env_set_mapsize(st->env, (size_t)map_size);
+	}
+	if (rc == 0)
+		rc = mdb_env_open(st->env, dir, flags, 0660);
+	if (rc == 0 && fsize == 0 && store_file_size(fd, &fsize) == 0)
+		rc = -store_file_reserve(fd, fsize);
+	close(fd);      /* also drops the flock; LMDB has its own descriptor */
+	return rc;
+}
+
 /* Open (creating if needed) the store in dir. 0 and *out set, or an error. */
 int store_open(struct store **out, const char *dir, const struct store_opts *opts)
 {
 	struct store *st;
 	MDB_txn *txn;
 	unsigned flags = 0;
-	int rc;
+	int rc, reclaimed = 0;
 
 	*out = NULL;
 	if (!dir || !*dir || !opts)
@@ -237,15 +406,35 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
 	if (rc)
 		goto fail;
 	rc = mdb_env_set_maxdbs(st->env, STORE_MAXDBS);
-	if (rc == 0 && opts->map_size)
-		rc = mdb_env_set_mapsize(st->env, (size_t)opts->map_size);
 	if (rc)
 		goto fail;
 	if (opts->nosync)
 		flags |= MDB_NOSYNC;
-	if (opts->readonly)
+	if (opts->readonly) {
 		flags |= MDB_RDONLY;
-	rc = mdb_env_open(st->env, dir, flags, 0660);
+		if (opts->map_size)
+			rc = mdb_env_set_mapsize(st->env, (size_t)opts->map_size);
+		if (rc == 0)
+			rc = mdb_env_open(st->env, dir, flags, 0660);
+	} else {
+		/* Every writer (daemon, deliver, user, the CGI) uses MDB_WRITEMAP:
+		 * a blob put with MDB_RESERVE is then written straight into the
+		 * file-backed map instead of dirty pages in the heap, and LMDB asks
+		 * that processes do not mix the flag. It rules out nested txns. */
+		rc = store_open_sized(st, dir, opts->map_size, flags | MDB_WRITEMAP);
+		if (rc == EINVAL || rc == ENODEV) {
+			/* A filesystem without shared writable mappings (JFFS2, an
+			 * OpenWrt overlay on NOR flash): every process lands here, so
+			 * they still agree; the blob is then copied through the heap. */
+			mdb_env_close(st->env);
+			st->env = NULL;
+			rc = mdb_env_create(&st->env);
+			if (rc == 0)
+				rc = mdb_env_set_maxdbs(st->env, STORE_MAXDBS);
+			if (rc == 0)
+				rc = store_open_sized(st, dir, opts->map_size, flags);
+		}
+	}
 	if (rc)
 		goto fail;
 	mdb_reader_check(st->env, NULL);        /* free slots of crashed processes */
@@ -262,7 +451,7 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
 		}
 	} else {
 		for (;;) {
-			rc = store_wbegin(st, NULL, &txn);
+			rc = store_wbegin(st, &txn);
 			if (rc)
 				break;
 			rc = store_open_dbs(st, txn);
@@ -270,7 +459,7 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
 				rc = store_err(mdb_txn_commit(txn));
 			else
 				mdb_txn_abort(txn);
-			if (rc != STORE_EFULL || store_grow(st) != 0)
+			if (rc != STORE_EFULL || store_make_room(st, &reclaimed) != 0)
 				break;
 		}
 	}

@@ -26,7 +26,11 @@
  *   deliver, the CGI, user admin) may open the same directory at once: LMDB's
  *   lock file serialises writers.
  * - When the map fills, a write grows it (doubling, up to map_max) and is
- *   retried; at map_max it fails with STORE_EFULL.
+ *   retried; at map_max it fails with STORE_EFULL (after one retry behind a
+ *   tiny commit that makes freshly freed pages reusable).
+ * - Writers open the environment with MDB_WRITEMAP: data.mdb is as large as
+ *   the largest map (its blocks reserved where the filesystem can), and no
+ *   transaction is nested.
  */
 #ifndef POSTNOOK_STORE_H
 #define POSTNOOK_STORE_H
@@ -155,20 +159,27 @@ int store_deliver(struct store *st, const char *user, const char *mbox_name,
 /*
  * A batch is one write transaction that collects the writes of many
  * sessions in one loop turn and is committed (one sync) at the end of the
- * turn. Each session's part runs in a nested transaction: a failed part is
- * rolled back alone and the others still commit.
+ * turn. The sessions' parts are not nested transactions (the environment
+ * uses MDB_WRITEMAP, which rules them out): when a part fails, the caller
+ * aborts the whole batch and runs it again without that part, so the code
+ * of a part must be re-runnable (no effect outside the txn that a second
+ * run would see differently).
  */
 struct store_batch;
 int store_batch_begin(struct store *st, struct store_batch **out);
-/* Start/finish one session's part; ok=0 rolls that part back. */
-int store_batch_part_begin(struct store_batch *b);
-int store_batch_part_end(struct store_batch *b, int ok);
-/* Remove messages by UID (blob refs dropped, usage updated) within a part. */
+/* Remove messages by UID (blob refs dropped, usage updated) in the batch. */
 int store_batch_expunge(struct store_batch *b, uint32_t mbox, const uint32_t *uids, size_t n);
-/* Commit and sync the whole batch (0), or abort it and return the error. */
+/* Commit and sync the whole batch (0), or the error (the batch is gone). */
 int store_batch_end(struct store_batch *b);
 /* Abort without committing. */
 void store_batch_abort(struct store_batch *b);
+/*
+ * After a write (a batch, or store_write's txn) failed with STORE_EFULL and
+ * was aborted: grow the map; at map_max, once per *tried (start at 0),
+ * commit a tiny write so pages freed by the last commit become reusable.
+ * 0: run the write again; else STORE_EFULL, -ENOSPC or another error.
+ */
+int store_make_room(struct store *st, int *tried);
 
 /* Re-check every user's usage against their messages; fix=1 repairs. */
 int store_check(struct store *st, int fix, int (*report)(void *arg, const char *line), void *arg);

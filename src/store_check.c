@@ -300,7 +300,7 @@ int store_check(struct store *st, int fix, int (*report)(void *arg, const char *
 
 	if (st->batch.active)
 		return STORE_EBUSY;
-	rc = fix ? store_wbegin(st, NULL, &c.txn) : store_rbegin(st, &c.txn);
+	rc = fix ? store_wbegin(st, &c.txn) : store_rbegin(st, &c.txn);
 	if (rc)
 		return rc;
 	rc = store_err(mdb_cursor_open(c.txn, st->users, &cur));

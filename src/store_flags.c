@@ -13,19 +13,6 @@
 
 #define APPEND_CHUNK 65536      /* bytes read from the spool file per pread */
 
-/* A map-full inside a part: grow after the batch (EBUSY: retry) or EFULL at the maximum. */
-static int part_err(struct store_batch *b, int rc)
-{
-	uint64_t size, max;
-
-	if (rc != STORE_EFULL)
-		return rc;
-	b->want_grow = 1;
-	if (store_mapinfo(b->st, &size, &max, NULL) == 0 && size < max)
-		return STORE_EBUSY;
-	return STORE_EFULL;
-}
-
 /* Walk mbox's records from uid `from` in txn. */
 static int walk(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t from,
                 int (*cb)(void *arg, const struct store_msg *m), void *arg)
@@ -75,17 +62,17 @@ int store_msg_walk(struct store *st, uint32_t mbox, uint32_t from,
 int store_batch_walk(struct store_batch *b, uint32_t mbox, uint32_t from,
                      int (*cb)(void *arg, const struct store_msg *m), void *arg)
 {
-	if (!b || !b->active || !b->part)
+	if (!b || !b->active)
 		return STORE_EINVAL;
-	return walk(b->st, b->part, mbox, from, cb, arg);
+	return walk(b->st, b->txn, mbox, from, cb, arg);
 }
 
-/* Read mailbox id's record and name in the part. */
+/* Read mailbox id's record and name in the batch. */
 static int part_mbox(struct store_batch *b, uint32_t id, struct store_mbox *mb, char *name)
 {
-	if (!b || !b->active || !b->part)
+	if (!b || !b->active)
 		return STORE_EINVAL;
-	return store_mrec_get_id(b->st, b->part, id, mb, name);
+	return store_mrec_get_id(b->st, b->txn, id, mb, name);
 }
 
 int store_batch_flags(struct store_batch *b, uint32_t mbox, uint32_t uid, int mode, uint32_t flags,
@@ -103,7 +90,7 @@ int store_batch_flags(struct store_batch *b, uint32_t mbox, uint32_t uid, int mo
 	if (rc)
 		return rc;
 	store_msgkey(kb, mbox, uid);
-	rc = mdb_get(b->part, b->st->msgs, &k, &v);
+	rc = mdb_get(b->txn, b->st->msgs, &k, &v);
 	if (rc)
 		return store_err(rc);
 	rc = store_msg_decode(&k, &v, &m);
@@ -120,17 +107,17 @@ int store_batch_flags(struct store_batch *b, uint32_t mbox, uint32_t uid, int mo
 	store_msg_encode(&m, rec);
 	v.mv_size = sizeof rec;
 	v.mv_data = rec;
-	rc = store_err(mdb_put(b->part, b->st->msgs, &k, &v, 0));
+	rc = store_err(mdb_put(b->txn, b->st->msgs, &k, &v, 0));
 	if (rc == 0)
-		rc = store_mrec_put(b->st, b->part, &mb, name);
-	return part_err(b, rc);
+		rc = store_mrec_put(b->st, b->txn, &mb, name);
+	return rc;
 }
 
 /* Check the owner's quota for one more message of size bytes and count it. */
 static int quota_take(struct store_batch *b, uint32_t user, uint64_t size)
 {
 	struct store_urec r;
-	int rc = store_urec_get_id(b->st, b->part, user, &r);
+	int rc = store_urec_get_id(b->st, b->txn, user, &r);
 
 	if (rc)
 		return rc;
@@ -141,7 +128,7 @@ static int quota_take(struct store_batch *b, uint32_t user, uint64_t size)
 		return STORE_EFULL;
 	r.u.used_bytes += size;
 	r.u.used_msgs++;
-	return store_urec_put(b->st, b->part, &r);
+	return store_urec_put(b->st, b->txn, &r);
 }
 
 /* Add a message record to dst (next UID) and count it in the mailbox. */
@@ -158,14 +145,14 @@ static int add_record(struct store_batch *b, struct store_mbox *dst, const char 
 	m->modseq = ++dst->highestmodseq;
 	store_msg_encode(m, rec);
 	store_msgkey(kb, dst->id, m->uid);
-	rc = mdb_put(b->part, b->st->msgs, &k, &v, MDB_NOOVERWRITE);
+	rc = mdb_put(b->txn, b->st->msgs, &k, &v, MDB_NOOVERWRITE);
 	if (rc)
 		return store_err(rc);
 	dst->uidnext++;
 	dst->count++;
 	dst->bytes += m->size;
 	*newuid = m->uid;
-	return store_mrec_put(b->st, b->part, dst, dname);
+	return store_mrec_put(b->st, b->txn, dst, dname);
 }
 
 int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t dst, uint32_t *newuid)
@@ -182,7 +169,7 @@ int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t
 	if (rc)
 		return rc;
 	store_msgkey(kb, src, uid);
-	rc = mdb_get(b->part, b->st->msgs, &k, &v);
+	rc = mdb_get(b->txn, b->st->msgs, &k, &v);
 	if (rc)
 		return store_err(rc);
 	rc = store_msg_decode(&k, &v, &m);
@@ -190,11 +177,11 @@ int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t
 		return rc;
 	rc = quota_take(b, mb.user, m.size);
 	if (rc)
-		return part_err(b, rc);
+		return rc;
 	/* one more reference to the same blob */
 	store_put64(bk, m.blob);
 	k.mv_data = bk;
-	rc = mdb_get(b->part, b->st->blobrefs, &k, &v);
+	rc = mdb_get(b->txn, b->st->blobrefs, &k, &v);
 	if (rc == 0 && v.mv_size != 4)
 		return STORE_ECORRUPT;
 	n = rc == 0 ? store_get32(v.mv_data) : 1;
@@ -203,11 +190,11 @@ int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t
 	store_put32(refs, n + 1);
 	v.mv_size = 4;
 	v.mv_data = refs;
-	rc = mdb_put(b->part, b->st->blobrefs, &k, &v, 0);
+	rc = mdb_put(b->txn, b->st->blobrefs, &k, &v, 0);
 	if (rc)
-		return part_err(b, store_err(rc));
+		return store_err(rc);
 	m.flags &= STORE_F_SYSTEM;      /* keyword bits index the source mailbox's list */
-	return part_err(b, add_record(b, &mb, dname, &m, newuid));
+	return add_record(b, &mb, dname, &m, newuid);
 }
 
 int store_batch_append_fd(struct store_batch *b, uint32_t mbox, int fd, uint64_t size, uint32_t flags,
@@ -227,16 +214,16 @@ int store_batch_append_fd(struct store_batch *b, uint32_t mbox, int fd, uint64_t
 	if (rc == 0)
 		rc = quota_take(b, mb.user, size);
 	if (rc == 0)
-		rc = store_meta_next(b->st, b->part, "next_blob", &blob);
+		rc = store_meta_next(b->st, b->txn, "next_blob", &blob);
 	if (rc)
-		return part_err(b, rc);
+		return rc;
 	/* The blob is reserved in the map and filled from the file a chunk at a
 	 * time: the message is never whole in this process's heap. */
 	store_put64(kb, blob);
 	v.mv_size = (size_t)size;
-	rc = mdb_put(b->part, b->st->blobs, &k, &v, MDB_RESERVE | MDB_NOOVERWRITE);
+	rc = mdb_put(b->txn, b->st->blobs, &k, &v, MDB_RESERVE | MDB_NOOVERWRITE);
 	if (rc)
-		return part_err(b, store_err(rc));
+		return store_err(rc);
 	while (off < size) {
 		size_t want = size - off > APPEND_CHUNK ? APPEND_CHUNK : (size_t)(size - off);
 		ssize_t n = pread(fd, (char *)v.mv_data + off, want, (off_t)off);
@@ -246,19 +233,19 @@ int store_batch_append_fd(struct store_batch *b, uint32_t mbox, int fd, uint64_t
 			return n < 0 ? -errno : -EIO;
 		off += (uint64_t)n;
 	}
-	rc = store_mime_index(b->st, b->part, blob);   /* the MIME record, same txn */
+	rc = store_mime_index(b->st, b->txn, blob);   /* the MIME record, same txn */
 	if (rc)
-		return part_err(b, rc);
+		return rc;
 	store_put32(refs, 1);
 	v.mv_size = 4;
 	v.mv_data = refs;
-	rc = mdb_put(b->part, b->st->blobrefs, &k, &v, 0);
+	rc = mdb_put(b->txn, b->st->blobrefs, &k, &v, 0);
 	if (rc)
-		return part_err(b, store_err(rc));
+		return store_err(rc);
 	memset(&m, 0, sizeof m);
 	m.blob = blob;
 	m.size = size;
 	m.flags = flags;
 	m.internaldate = date;
-	return part_err(b, add_record(b, &mb, dname, &m, uid));
+	return add_record(b, &mb, dname, &m, uid);
 }

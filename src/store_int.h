@@ -19,9 +19,7 @@
 
 struct store_batch {
 	struct store *st;
-	MDB_txn *txn;           /* the batch's write transaction */
-	MDB_txn *part;          /* the open part (nested), or NULL */
-	int want_grow;          /* a part hit MDB_MAP_FULL: grow after commit */
+	MDB_txn *txn;           /* the batch's write transaction (never nested: MDB_WRITEMAP) */
 	int active;
 };
 
@@ -78,7 +76,7 @@ static inline uint64_t store_get64(const unsigned char *p)
 /* Map an LMDB or errno code to a store error (0 stays 0). */
 int store_err(int rc);
 /* Begin a write txn (handles MDB_MAP_RESIZED). 0 or a store error. */
-int store_wbegin(struct store *st, MDB_txn *parent, MDB_txn **txn);
+int store_wbegin(struct store *st, MDB_txn **txn);
 /* Renew the shared read txn; store_rend() resets it. 0 or a store error. */
 int store_rbegin(struct store *st, MDB_txn **txn);
 void store_rend(struct store *st);
@@ -88,8 +86,10 @@ void store_rend(struct store *st);
  * effects outside the txn.
  */
 int store_write(struct store *st, int (*fn)(struct store *st, MDB_txn *txn, void *arg), void *arg);
-/* Double the map (up to map_max). 0, or STORE_EFULL at map_max. */
+/* Double the map (up to map_max). 0, STORE_EFULL at map_max, or -ENOSPC (disk full). */
 int store_grow(struct store *st);
+/* Commit a tiny write so pages freed by the last commit become reusable. */
+int store_reclaim(struct store *st);
 
 /* --- store_rec.c: records and lookups ------------------------------- */
 

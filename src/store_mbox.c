@@ -495,10 +495,10 @@ int store_batch_kw_bits(struct store_batch *b, uint32_t mbox, const char (*want)
 	int rc;
 
 	*bits = 0;
-	if (!b || !b->part)
+	if (!b || !b->active)
 		return STORE_EINVAL;
 	kw_key(kb, mbox);
-	rc = mdb_get(b->part, b->st->meta, &k, &v);
+	rc = mdb_get(b->txn, b->st->meta, &k, &v);
 	if (rc == 0)
 		kw_decode(&v, names, &n);
 	else if (rc != MDB_NOTFOUND)
@@ -524,5 +524,5 @@ int store_batch_kw_bits(struct store_batch *b, uint32_t mbox, const char (*want)
 	}
 	v.mv_size = len;
 	v.mv_data = buf;
-	return store_err(mdb_put(b->part, b->st->meta, &k, &v, 0));
+	return store_err(mdb_put(b->txn, b->st->meta, &k, &v, 0));
 }

@@ -59,7 +59,7 @@ int store_msg_walk(struct store *st, uint32_t mbox, uint32_t from,
 
 /* --- writes inside a group-commit part ---------------------------------- */
 
-/* store_msg_walk inside the open part (sees the batch's own writes). */
+/* store_msg_walk inside the batch (sees the batch's own writes). */
 int store_batch_walk(struct store_batch *b, uint32_t mbox, uint32_t from,
                      int (*cb)(void *arg, const struct store_msg *m), void *arg);
 

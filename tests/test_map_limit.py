@@ -76,8 +76,37 @@ def test_full_map_clean_errors(make_server):
     assert p.stat()[0] == (0 if deleted else count)
     p.quit()
     if deleted:
-        # LMDB reuses the freed pages only after one more write transaction
-        # has committed (a small message fits in what is left), then large
-        # messages fit again.
-        srv.deliver_ok("alice", make_msg("small", body="hello\n"))
+        # the freed pages are usable at once (test_emptied_map_takes_big_mail)
         srv.deliver_ok("alice", make_msg("after", body=body))
+        srv.deliver_ok("alice", make_msg("small", body="hello\n"))
+
+
+def test_emptied_map_takes_big_mail(make_server):
+    """A map full at map_max, then emptied (POP3 DELE + QUIT): a big delivery
+    succeeds at once. LMDB reuses a page freed by a transaction only after a
+    later one has committed; a write that finds the map full at map_max
+    commits a tiny write first and tries once more."""
+    srv = make_server(users=("alice",), map_size="1M", map_max="2M")
+    body = ("0123456789abcdef" * 4 + "\n") * 900           # about 60 KB
+    for i in range(80):
+        r = srv.deliver("alice", make_msg("fill%d" % i, body=body))
+        if r.returncode != 0:
+            assert r.returncode == EX_TEMPFAIL and b"store full" in r.stderr, r
+            break
+    else:
+        pytest.fail("80 deliveries of 60 KB fit in a 2 MiB map")
+    srv.start()
+    p = srv.pop("alice")
+    count, _ = p.stat()
+    assert count >= 16
+    for i in range(1, count + 1):
+        p.dele(i)
+    reply = p.quit()
+    assert reply.startswith(b"+OK"), reply
+    big = make_msg("big", body=body * 12)                 # about 720 KB
+    r = srv.deliver("alice", big)
+    assert r.returncode == 0, "deliver into the emptied map: exit %d %r" % (r.returncode, r.stderr)
+    srv.assert_serving("alice")
+    p = srv.pop_retry("alice")
+    assert p.stat()[0] == 1
+    p.quit()

@@ -667,7 +667,7 @@ static void test_store(const char *dir)
 
 	/* a blob without its record (stored before records existed) is parsed on the fly */
 	store_put64(kb, m.blob);
-	CHECK_RC(store_wbegin(st, NULL, &txn), 0);
+	CHECK_RC(store_wbegin(st, &txn), 0);
 	CHECK(mdb_get(txn, st->mime, &k, &v) == 0);
 	CHECK(mdb_del(txn, st->mime, &k, NULL) == 0);
 	CHECK(mdb_txn_commit(txn) == 0);
@@ -681,7 +681,7 @@ static void test_store(const char *dir)
 		MDB_val mk = { 12, "mime_version" };
 		CHECK_RC(store_mime_upgrade(st, &indexed), 0);
 		CHECK(indexed == 0);                    /* this version already done at open */
-		CHECK_RC(store_wbegin(st, NULL, &txn), 0);
+		CHECK_RC(store_wbegin(st, &txn), 0);
 		CHECK(mdb_del(txn, st->meta, &mk, NULL) == 0);
 		CHECK(mdb_txn_commit(txn) == 0);
 		CHECK_RC(store_mime_upgrade(st, &indexed), 0);
@@ -701,7 +701,7 @@ static void test_store(const char *dir)
 		int n1 = 0, n2 = 0, n3 = 0;
 		store_put64(orphan, 999999);
 		parse(msg_simple);
-		CHECK_RC(store_wbegin(st, NULL, &txn), 0);
+		CHECK_RC(store_wbegin(st, &txn), 0);
 		CHECK(mdb_put(txn, st->mime, &ok, &ov, 0) == 0);
 		CHECK(mdb_del(txn, st->mime, &k, NULL) == 0);   /* k: the nested message's blob */
 		CHECK(mdb_txn_commit(txn) == 0);
@@ -725,9 +725,7 @@ static void test_store(const char *dir)
 	{
 		struct store_batch *b;
 		CHECK_RC(store_batch_begin(st, &b), 0);
-		CHECK_RC(store_batch_part_begin(b), 0);
 		CHECK_RC(store_batch_expunge(b, mb.id, &uid, 1), 0);
-		CHECK_RC(store_batch_part_end(b, 1), 0);
 		CHECK_RC(store_batch_end(b), 0);
 	}
 	CHECK_RC(store_rbegin(st, &txn), 0);

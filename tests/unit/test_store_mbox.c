@@ -102,7 +102,7 @@ int main(void)
 	/* messages: deliver, flags and keywords, copy sharing the blob */
 	CHECK(store_deliver(st, "alice", "INBOX", "Subject: a\r\n\r\nx\r\n", 17, 1000, &uid) == 0);
 	CHECK(store_mbox_get(st, u.id, "INBOX", &mb) == 0 && store_mbox_get(st, u.id, "Trash", &trash) == 0);
-	CHECK(store_batch_begin(st, &b) == 0 && store_batch_part_begin(b) == 0);
+	CHECK(store_batch_begin(st, &b) == 0);
 	{
 		const char kw[2][STORE_KW_LEN + 1] = { "$Work", "$Label1" };
 		CHECK(store_batch_kw_bits(b, mb.id, kw, 2, &bits) == 0);
@@ -112,7 +112,7 @@ int main(void)
 	CHECK(nf == (STORE_F_SEEN | bits) && ms > 0);
 	CHECK(store_batch_flags(b, mb.id, uid, STORE_FLAGS_ADD, STORE_F_SEEN, &nf, &ms) == 0 && ms == 0);
 	CHECK(store_batch_copy(b, mb.id, uid, trash.id, &nu) == 0 && nu == 1);
-	CHECK(store_batch_part_end(b, 1) == 0 && store_batch_end(b) == 0);
+	CHECK(store_batch_end(b) == 0);
 	{
 		char names[STORE_KW_MAX][STORE_KW_LEN + 1];
 		unsigned nk;
@@ -129,9 +129,9 @@ int main(void)
 		char buf[32];
 		size_t got;
 		CHECK(fd >= 0 && write(fd, "Subject: f\r\n\r\nfile\r\n", 20) == 20);
-		CHECK(store_batch_begin(st, &b) == 0 && store_batch_part_begin(b) == 0);
+		CHECK(store_batch_begin(st, &b) == 0);
 		CHECK(store_batch_append_fd(b, mb.id, fd, 20, STORE_F_DRAFT, 2000, &nu) == 0 && nu == 2);
-		CHECK(store_batch_part_end(b, 1) == 0 && store_batch_end(b) == 0);
+		CHECK(store_batch_end(b) == 0);
 		CHECK(store_msg_read(st, mb.id, 2, 14, buf, sizeof buf, &got) == 0 && got == 6 && !memcmp(buf, "file\r\n", 6));
 		close(fd);
 	}
