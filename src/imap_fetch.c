@@ -287,8 +287,7 @@ static int item_send(struct conn *c, const struct fitem *it, int first)
 		if (rc < 0)
 			return rc;
 		if (it->kind == FI_FLAGS) {
-			imap_flags_fmt(c, m.flags, buf, sizeof buf,
-			               j->m_uid >= s->sv.recent_lo && j->m_uid < s->sv.recent_hi);
+			imap_flags_fmt(c, m.flags, buf, sizeof buf, imap_view_is_recent(c, j->m_uid));
 			return conn_printf(c, "%sFLAGS (%s)", sp, buf) < 0 ? 0 : 1;
 		}
 		if (it->kind == FI_SIZE)

@@ -490,6 +490,12 @@ static int unseen_cb(void *arg, const struct store_msg *m)
 	return 0;
 }
 
+static int count_cb(void *arg, const struct store_msg *m)
+{
+	(*(uint32_t *)arg)++;
+	return 0;
+}
+
 /* Stop at the first message without \Seen (SELECT's [UNSEEN n]). */
 static int first_unseen_cb(void *arg, const struct store_msg *m)
 {
@@ -542,8 +548,12 @@ int imap_cmd_status(struct conn *c, struct imap_p *p)
 	}
 	if (want & 1)
 		n += (size_t)snprintf(out + n, sizeof out - n, " MESSAGES %" PRIu32, mb.count);
-	if (want & 2)
-		n += (size_t)snprintf(out + n, sizeof out - n, " RECENT 0");
+	if (want & 2) {
+		/* the messages no session has claimed; STATUS does not claim them */
+		uint32_t recent = 0;
+		store_msg_walk(conn_env.store, mb.id, imap_view_recent_mark(&mb), count_cb, &recent);
+		n += (size_t)snprintf(out + n, sizeof out - n, " RECENT %" PRIu32, recent);
+	}
 	if (want & 4)
 		n += (size_t)snprintf(out + n, sizeof out - n, " UIDNEXT %" PRIu32, mb.uidnext);
 	if (want & 8)
@@ -604,7 +614,7 @@ static int selectx(struct conn *c, struct imap_p *p, int ro)
 		imap_store_no(c, rc, ro ? "EXAMINE" : "SELECT");
 		return 0;
 	}
-	rc = imap_view_open(c, &mb);
+	rc = imap_view_open(c, &mb, !ro);
 	if (rc < 0) {
 		imap_done(c, "NO [SERVERBUG] Cannot open the mailbox now");
 		return 0;

@@ -219,7 +219,9 @@ def test_status(srv):
         srv.deliver_ok("alice", make_msg(i))
     r = ilogin(srv)
     u, _ = r.ok("STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)")
-    assert re.match(rb'\* STATUS "INBOX" \(MESSAGES 3 RECENT 0 UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 3\)', u[0]), u
+    assert re.match(rb'\* STATUS "INBOX" \(MESSAGES 3 RECENT 3 UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 3\)', u[0]), u
+    u, _ = r.ok("STATUS INBOX (RECENT)")          # STATUS does not claim them
+    assert u == [b'* STATUS "INBOX" (RECENT 3)'], u
     r.no("STATUS Nope (MESSAGES)")
     r.bad("STATUS INBOX (BOGUS)")
     r.close()
@@ -231,13 +233,13 @@ def test_select_examine_responses(srv):
     r = ilogin(srv)
     u, t = r.ok("SELECT INBOX")
     text = b"\n".join(u)
-    assert b"* 3 EXISTS" in text and b"* 0 RECENT" in text
+    assert b"* 3 EXISTS" in text and b"* 3 RECENT" in text       # delivered with no session selected
     assert b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)" in text
     assert b"PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)" in text
     assert b"[UNSEEN 1]" in text and b"[UIDVALIDITY " in text and b"[UIDNEXT 4]" in text
     assert b"[READ-WRITE]" in t
     u, t = r.ok("EXAMINE INBOX")
-    assert b"[READ-ONLY]" in t
+    assert b"[READ-ONLY]" in t and b"* 0 RECENT" in u, u         # the SELECT claimed them
     r.no("STORE 1 +FLAGS (\\Seen)")
     r.no("SELECT Nope")
     r.close()
