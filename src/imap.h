@@ -52,6 +52,10 @@
 /* Views of mailboxes no session has selected any more, kept so that the
  * next SELECT need not read the mailbox again (8 bytes per message each). */
 #define IMAP_VIEW_KEEP 4
+/* UID ranges a session keeps \Recent: another read-write session told of
+ * new mail in between splits them; past this many the oldest range stops
+ * being \Recent in the session (8 bytes each per session). */
+#define IMAP_RECENT_RANGES 4
 /* Failed logins before the connection is closed. */
 #define IMAP_MAX_FAILURES 5
 /* Autologout: RFC 3501 asks for at least 30 minutes. */
@@ -60,6 +64,10 @@
 #define IMAP_IDLE_KEEPALIVE_S 110
 /* How often views with IDLE sessions look at the store for outside changes. */
 #define IMAP_IDLE_POLL_MS 500
+/* \Recent marks claimed by sessions are written at most this late (one
+ * transaction for all mailboxes); a crash before loses only the claim, so
+ * the messages are \Recent once more, which RFC 3501 allows. */
+#define IMAP_RECENT_FLUSH_MS 2000
 
 enum imap_state {
 	IMAP_NOTAUTH,
@@ -101,7 +109,8 @@ struct imap_sv {
 	uint32_t seen_gen;          /* expunges up to this generation have been announced */
 	uint32_t exists;            /* messages in this session's view */
 	uint32_t ring_seen;         /* flag changes before this ring position are known */
-	uint32_t recent_lo, recent_hi;  /* UIDs [lo, hi) are \Recent in this session */
+	uint32_t recent[IMAP_RECENT_RANGES][2];  /* UIDs [lo, hi) \Recent in this session, oldest first */
+	uint32_t nrecent;                        /* ranges in recent[] */
 	uint32_t c_layout, c_seq, c_idx;  /* cached seq <-> index pair */
 	uint32_t kw_gen;            /* keyword list generation announced (FLAGS) */
 };
@@ -165,11 +174,16 @@ extern const struct proto_ops imap_ops;
 #define IMAP_OPS (&imap_ops)
 /* A mailbox changed outside this session (notify datagram, POP3): update its view. */
 void imap_notify_mbox(uint32_t mbox);
+/* At daemon exit, after the sessions are closed: write pending \Recent marks. */
+void imap_shutdown(void);
 #else
 #define IMAP_OPS (&pop3_ops)
 static inline void imap_notify_mbox(uint32_t mbox)
 {
 	(void)mbox;
+}
+static inline void imap_shutdown(void)
+{
 }
 #endif
 

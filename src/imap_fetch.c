@@ -129,6 +129,10 @@ static int items_check(struct imap_p *p, const char *s, const char *end, int *se
 	do {
 		if (item_parse(&q, &it))
 			break;
+		/* RFC 3501: a malformed section is a syntax error (BAD), checked once
+		 * here; a well-formed one naming a missing part is empty, per message. */
+		if (it.kind == FI_SECTION && mime_section_check(it.spec, it.speclen) < 0)
+			imap_p_fail(&q, "Bad section spec");
 		if (it.kind == FI_SECTION && !it.peek)
 			*sets_seen = 1;
 		if (++n > 2 * IMAP_FETCH_SECT_MAX)
@@ -283,8 +287,7 @@ static int item_send(struct conn *c, const struct fitem *it, int first)
 		if (rc < 0)
 			return rc;
 		if (it->kind == FI_FLAGS) {
-			imap_flags_fmt(c, m.flags, buf, sizeof buf,
-			               j->m_uid >= s->sv.recent_lo && j->m_uid < s->sv.recent_hi);
+			imap_flags_fmt(c, m.flags, buf, sizeof buf, imap_view_is_recent(c, j->m_uid));
 			return conn_printf(c, "%sFLAGS (%s)", sp, buf) < 0 ? 0 : 1;
 		}
 		if (it->kind == FI_SIZE)

@@ -100,6 +100,7 @@ struct imap_view {
 	uint32_t gen;               /* last expunge generation */
 	uint32_t layout;            /* bumped when entries move (compaction) */
 	uint32_t recent_upto;       /* UIDs below this have been given a \Recent owner */
+	uint32_t recent_saved;      /* recent_upto as last written to the store */
 	uint32_t ring_pos;          /* flag changes pushed so far */
 	/* Allocated when a second session shares the view: a lone session
 	 * has nobody to hear of flag changes (its own are not echoed). */
@@ -110,8 +111,12 @@ struct imap_view {
 	int gone;                   /* the mailbox was deleted */
 };
 
-/* Attach c to the view of mailbox mb (creating and loading it). 0 or <0. */
-int imap_view_open(struct conn *c, const struct store_mbox *mb);
+/* Attach c to the view of mailbox mb (creating and loading it); claim=1
+ * (SELECT) makes the messages no session has claimed \Recent in c alone,
+ * claim=0 (EXAMINE) shows them \Recent without claiming. 0 or <0. */
+int imap_view_open(struct conn *c, const struct store_mbox *mb, int claim);
+/* The first UID of mailbox mb no session has claimed (for STATUS RECENT). */
+uint32_t imap_view_recent_mark(const struct store_mbox *mb);
 void imap_view_close(struct conn *c);
 /* Bring the view up to date with the store; wake IDLE sessions on changes. */
 void imap_view_sync(struct imap_view *v);
@@ -135,6 +140,8 @@ int imap_updates_pending(const struct conn *c);
 void imap_view_idle(struct conn *c, int on);
 /* \Recent messages in c's view. */
 uint32_t imap_view_recent(struct conn *c);
+/* Is uid \Recent in c's session? */
+int imap_view_is_recent(const struct conn *c, uint32_t uid);
 /* Skip flag-ring entries with modseq in [lo, hi] (this session's own STORE). */
 void imap_view_own(struct conn *c, uint64_t lo, uint64_t hi);
 

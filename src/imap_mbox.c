@@ -145,11 +145,16 @@ static int has_children(struct conn *c, const char *name)
 	return a.found;
 }
 
+/*
+ * RFC 3501 6.3.4: a mailbox with inferiors loses its messages and keeps its
+ * name as \Noselect (and its subscription); a \Noselect name with
+ * inferiors cannot be deleted; one without is removed.
+ */
 int imap_cmd_delete(struct conn *c, struct imap_p *p)
 {
 	char name[STORE_MBOX_NAME_MAX + 1];
 	struct store_mbox mb;
-	int rc;
+	int rc, noselect = 0;
 
 	if (imap_mbox_arg(c, p, name) || args_end(c, p))
 		return 0;
@@ -157,24 +162,29 @@ int imap_cmd_delete(struct conn *c, struct imap_p *p)
 		imap_done(c, "NO [CANNOT] INBOX cannot be deleted");
 		return 0;
 	}
-	if ((rc = store_mbox_get(conn_env.store, S(c)->user_id, name, &mb)) < 0) {
+	if ((rc = store_mbox_get_any(conn_env.store, S(c)->user_id, name, &mb)) < 0) {
 		imap_store_no(c, rc, "DELETE");
 		return 0;
 	}
-	if (has_children(c, name)) {
-		imap_done(c, "NO [INUSE] Mailbox has children; delete them first");
+	if (mb.flags & STORE_MBOX_NOSELECT && has_children(c, name)) {
+		imap_done(c, "NO [HASCHILDREN] DELETE: the name is \\Noselect and has inferiors; delete them first");
 		return 0;
 	}
 	if (S(c)->state == IMAP_SELECTED && S(c)->sv.v && S(c)->sv.v->mbox == mb.id) {
 		imap_view_close(c);
 		S(c)->state = IMAP_AUTH;
 	}
-	rc = store_mbox_delete(conn_env.store, S(c)->user_id, name);
+	rc = store_mbox_delete(conn_env.store, S(c)->user_id, name, &noselect);
+	if (rc == STORE_EINVAL) {
+		imap_done(c, "NO [HASCHILDREN] DELETE: the name is \\Noselect and has inferiors; delete them first");
+		return 0;
+	}
 	if (rc < 0) {
 		imap_store_no(c, rc, "DELETE");
 		return 0;
 	}
-	store_mbox_subscribe(conn_env.store, S(c)->user_id, name, 0);
+	if (!noselect)
+		store_mbox_subscribe(conn_env.store, S(c)->user_id, name, 0);
 	imap_view_notify(mb.id);
 	imap_done(c, "OK DELETE completed");
 	return 0;
@@ -291,6 +301,7 @@ struct list_win {
 	int lsub;
 	char names[LIST_WINDOW][STORE_MBOX_NAME_MAX + 1];
 	uint8_t children[LIST_WINDOW];
+	uint8_t noselect[LIST_WINDOW];
 	int more;                   /* names remain after the window */
 };
 
@@ -321,6 +332,7 @@ static int win_cb(void *arg, const char *name, const struct store_mbox *mb)
 	}
 	snprintf(w->names[w->n], sizeof w->names[0], "%s", name);
 	w->children[w->n] = 0;
+	w->noselect[w->n] = (mb->flags & STORE_MBOX_NOSELECT) != 0;
 	w->n++;
 	return 0;
 }
@@ -337,6 +349,7 @@ static int sub_cb(void *arg, const char *name)
 	}
 	snprintf(w->names[w->n], sizeof w->names[0], "%s", name);
 	w->children[w->n] = 0;
+	w->noselect[w->n] = 0;
 	w->n++;
 	return 0;
 }
@@ -367,12 +380,18 @@ int imap_list_stream(struct conn *c)
 		char attrs[64];
 		const char *su;
 		if (list_match(pat, win.names[i])) {
-			if (win.lsub)
-				snprintf(attrs, sizeof attrs, "%s", "");
-			else {
-				su = imap_special_use(win.names[i]);
-				snprintf(attrs, sizeof attrs, "%s%s%s", win.children[i] ? "\\HasChildren" : "\\HasNoChildren",
-				         su ? " " : "", su ? su : "");
+			if (win.lsub) {
+				/* a subscribed name kept only for its children says so */
+				struct store_mbox mb;
+				attrs[0] = '\0';
+				if (store_mbox_get_any(conn_env.store, s->user_id, win.names[i], &mb) == 0 &&
+				    mb.flags & STORE_MBOX_NOSELECT)
+					snprintf(attrs, sizeof attrs, "\\Noselect %s",
+					         has_children(c, win.names[i]) ? "\\HasChildren" : "\\HasNoChildren");
+			} else {
+				su = win.noselect[i] ? NULL : imap_special_use(win.names[i]);
+				snprintf(attrs, sizeof attrs, "%s%s%s%s", win.noselect[i] ? "\\Noselect " : "",
+				         win.children[i] ? "\\HasChildren" : "\\HasNoChildren", su ? " " : "", su ? su : "");
 			}
 			if (print_list(c, win.lsub ? "LSUB" : "LIST", attrs, win.names[i]) < 0)
 				return 0;
@@ -471,6 +490,12 @@ static int unseen_cb(void *arg, const struct store_msg *m)
 	return 0;
 }
 
+static int count_cb(void *arg, const struct store_msg *m)
+{
+	(*(uint32_t *)arg)++;
+	return 0;
+}
+
 /* Stop at the first message without \Seen (SELECT's [UNSEEN n]). */
 static int first_unseen_cb(void *arg, const struct store_msg *m)
 {
@@ -523,8 +548,12 @@ int imap_cmd_status(struct conn *c, struct imap_p *p)
 	}
 	if (want & 1)
 		n += (size_t)snprintf(out + n, sizeof out - n, " MESSAGES %" PRIu32, mb.count);
-	if (want & 2)
-		n += (size_t)snprintf(out + n, sizeof out - n, " RECENT 0");
+	if (want & 2) {
+		/* the messages no session has claimed; STATUS does not claim them */
+		uint32_t recent = 0;
+		store_msg_walk(conn_env.store, mb.id, imap_view_recent_mark(&mb), count_cb, &recent);
+		n += (size_t)snprintf(out + n, sizeof out - n, " RECENT %" PRIu32, recent);
+	}
 	if (want & 4)
 		n += (size_t)snprintf(out + n, sizeof out - n, " UIDNEXT %" PRIu32, mb.uidnext);
 	if (want & 8)
@@ -585,7 +614,7 @@ static int selectx(struct conn *c, struct imap_p *p, int ro)
 		imap_store_no(c, rc, ro ? "EXAMINE" : "SELECT");
 		return 0;
 	}
-	rc = imap_view_open(c, &mb);
+	rc = imap_view_open(c, &mb, !ro);
 	if (rc < 0) {
 		imap_done(c, "NO [SERVERBUG] Cannot open the mailbox now");
 		return 0;

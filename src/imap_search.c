@@ -171,7 +171,7 @@ static int key(struct imap_p *p, struct sctx *x)
 	if (imap_str_is(&a, "ALL"))
 		return 1;
 	if (imap_str_is(&a, "RECENT") || imap_str_is(&a, "NEW") || imap_str_is(&a, "OLD")) {
-		int rec = !x->check && x->m->uid >= s->sv.recent_lo && x->m->uid < s->sv.recent_hi;
+		int rec = !x->check && imap_view_is_recent(x->c, x->m->uid);
 		if (imap_str_is(&a, "OLD"))
 			return !rec;
 		if (imap_str_is(&a, "NEW"))

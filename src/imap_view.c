@@ -18,6 +18,16 @@
  * walk) and differences become tombstones, new entries and flag-change
  * ring entries. Views with IDLE sessions are checked every
  * IMAP_IDLE_POLL_MS, and at once when a notify datagram names them.
+ *
+ * \Recent (RFC 3501 2.3.2): a message is \Recent in the one session that
+ * first has the mailbox selected read-write and is told of it. The mailbox
+ * record keeps a mark, recent_uid: no session has claimed UIDs >= it. A
+ * view starts from the mark; SELECT, and a read-write session told of new
+ * messages, claim the UIDs up to what they were told and move the view's
+ * mark (recent_upto). EXAMINE and STATUS show the unclaimed messages as
+ * \Recent without claiming them. Moved marks are written lazily: one
+ * transaction for every view at most IMAP_RECENT_FLUSH_MS later, when a
+ * view is freed, and at shutdown, so a SELECT never waits for the write.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +47,7 @@ static unsigned nkept;            /* views without sessions, kept for the next S
 static uint32_t view_clock;       /* LRU stamps for kept views */
 static unsigned nidle_total;
 static struct loop_timer poll_timer;
+static struct loop_timer recent_timer;  /* armed while a view has an unwritten mark */
 
 /* Update phases (imap_job.phase). */
 enum { UPD_START, UPD_EXPUNGE, UPD_EXISTS, UPD_FLAGS, UPD_DONE };
@@ -146,11 +157,20 @@ uint32_t imap_view_recent(struct conn *c)
 	struct imap_sv *sv = &S(c)->sv;
 	uint32_t i, n = 0;
 
-	if (sv->recent_lo >= sv->recent_hi)
-		return 0;
-	for (i = imap_view_lower(sv->v, sv->recent_lo); i < sv->v->n && sv->v->e[i].uid < sv->recent_hi; i++)
-		n += imap_view_visible(c, i);
+	for (uint32_t r = 0; r < sv->nrecent; r++)
+		for (i = imap_view_lower(sv->v, sv->recent[r][0]); i < sv->v->n && sv->v->e[i].uid < sv->recent[r][1]; i++)
+			n += imap_view_visible(c, i);
 	return n;
+}
+
+int imap_view_is_recent(const struct conn *c, uint32_t uid)
+{
+	const struct imap_sv *sv = &S(c)->sv;
+
+	for (uint32_t r = 0; r < sv->nrecent; r++)
+		if (uid >= sv->recent[r][0] && uid < sv->recent[r][1])
+			return 1;
+	return 0;
 }
 
 /* Drop tombstones every session has been told of. */
@@ -342,11 +362,92 @@ void imap_view_idle(struct conn *c, int on)
 	}
 }
 
+#define RECENT_BATCH 16     /* marks written per transaction */
+
+/* Write every view's moved \Recent mark, RECENT_BATCH mailboxes per transaction. 0 or <0. */
+static int recent_flush(void)
+{
+	uint32_t ids[RECENT_BATCH], uids[RECENT_BATCH];
+	struct imap_view *vs[RECENT_BATCH], *v = views;
+	unsigned n;
+	int rc;
+
+	do {
+		for (n = 0; v && n < RECENT_BATCH; v = v->next) {
+			if (v->gone || v->recent_upto <= v->recent_saved)
+				continue;
+			vs[n] = v;
+			ids[n] = v->mbox;
+			uids[n++] = v->recent_upto;
+		}
+		if (n == 0)
+			break;
+		rc = store_mbox_recent(conn_env.store, ids, uids, n);
+		if (rc < 0) {
+			log_err("imap: \\Recent marks not written: %s", store_strerror(rc));
+			return rc;
+		}
+		for (unsigned i = 0; i < n; i++)
+			vs[i]->recent_saved = uids[i];
+	} while (v);
+	return 0;
+}
+
+static void recent_cb(struct loop_timer *t)
+{
+	if (recent_flush() < 0)
+		loop_timer_set(&recent_timer, IMAP_RECENT_FLUSH_MS);   /* try again later */
+}
+
+/* Claim the unclaimed UIDs of v below lim for c (claim=1), or only show them. */
+static void recent_claim(struct imap_sv *sv, struct imap_view *v, uint32_t lim, int claim)
+{
+	uint32_t n = sv->nrecent;
+
+	if (v->recent_upto >= lim)
+		return;         /* nothing new is unclaimed */
+	if (n && sv->recent[n - 1][1] >= v->recent_upto) {
+		sv->recent[n - 1][1] = lim;     /* contiguous with c's last range */
+	} else {
+		/* a session told in between claimed the UIDs before: a new range */
+		if (n == IMAP_RECENT_RANGES) {
+			memmove(sv->recent[0], sv->recent[1], (n - 1) * sizeof sv->recent[0]);
+			n--;
+		}
+		sv->recent[n][0] = v->recent_upto;
+		sv->recent[n][1] = lim;
+		sv->nrecent = n + 1;
+	}
+	if (!claim)
+		return;
+	v->recent_upto = lim;
+	if (!recent_timer.when) {
+		recent_timer.cb = recent_cb;
+		loop_timer_set(&recent_timer, IMAP_RECENT_FLUSH_MS);
+	}
+}
+
+uint32_t imap_view_recent_mark(const struct store_mbox *mb)
+{
+	for (struct imap_view *v = views; v; v = v->next)
+		if (v->mbox == mb->id && !v->gone && v->recent_upto > mb->recent_uid)
+			return v->recent_upto;
+	return mb->recent_uid;
+}
+
+void imap_shutdown(void)
+{
+	loop_timer_cancel(&recent_timer);
+	recent_flush();
+}
+
 /* Unlink and free a view (no session on it). */
 static void view_free(struct imap_view *v)
 {
 	struct imap_view **pv;
 
+	if (!v->gone && v->recent_upto > v->recent_saved)
+		recent_flush();         /* its mark would be lost with it */
 	for (pv = &views; *pv; pv = &(*pv)->next)
 		if (*pv == v) {
 			*pv = v->next;
@@ -373,7 +474,7 @@ static void kept_trim(void)
 	}
 }
 
-int imap_view_open(struct conn *c, const struct store_mbox *mb)
+int imap_view_open(struct conn *c, const struct store_mbox *mb, int claim)
 {
 	struct imap_sess *s = S(c);
 	struct imap_sv *sv = &s->sv;
@@ -396,7 +497,7 @@ int imap_view_open(struct conn *c, const struct store_mbox *mb)
 		v->mbox = mb->id;
 		v->user = mb->user;
 		v->uidvalidity = mb->uidvalidity;
-		v->recent_upto = mb->uidnext;
+		v->recent_upto = v->recent_saved = mb->recent_uid;
 		if (rescan(v, mb->highestmodseq) < 0) {
 			free(v->e);
 			free(v);
@@ -424,11 +525,8 @@ int imap_view_open(struct conn *c, const struct store_mbox *mb)
 	sv->seen_gen = v->gen;
 	sv->exists = v->n - v->ntomb;
 	sv->ring_seen = v->ring_pos;
-	/* \Recent: the messages no session has seen yet belong to this one. */
-	sv->recent_lo = v->recent_upto;
-	sv->recent_hi = sv->uid_limit;
-	if (v->recent_upto < sv->uid_limit)
-		v->recent_upto = sv->uid_limit;
+	/* \Recent: the messages no session has claimed belong to this one. */
+	recent_claim(sv, v, sv->uid_limit, claim);
 	cache_reset(sv);
 	return 0;
 }
@@ -505,7 +603,7 @@ static int flags_of(struct conn *c, uint32_t uid, char *buf, size_t cap)
 
 	if (rc < 0)
 		return rc;
-	imap_flags_fmt(c, m.flags, buf, cap, uid >= sv->recent_lo && uid < sv->recent_hi);
+	imap_flags_fmt(c, m.flags, buf, cap, imap_view_is_recent(c, uid));
 	return 0;
 }
 
@@ -627,12 +725,7 @@ int imap_updates_stream(struct conn *c)
 				if (conn_out_room(c) < 64)
 					return 0;
 				sv->exists += add;
-				if (v->recent_upto < lim) {
-					if (sv->recent_hi != v->recent_upto)
-						sv->recent_lo = v->recent_upto;
-					sv->recent_hi = lim;
-					v->recent_upto = lim;
-				}
+				recent_claim(sv, v, lim, !s->readonly);
 				sv->uid_limit = lim;
 				cache_reset(sv);
 				conn_printf(c, "* %" PRIu32 " EXISTS\r\n* %" PRIu32 " RECENT\r\n", sv->exists,

@@ -540,6 +540,7 @@ int cmd_serve_main(int argc, char **argv)
 	rc = loop_run();
 	log_info("shutting down%s", rc < 0 ? " after a poll error" : "");
 	conn_close_all();
+	imap_shutdown();
 	creds_release(1);
 	store_close(conn_env.store);
 	serve_status_stop();

@@ -5,7 +5,7 @@
  * Named databases (keys big-endian so cursors walk in order):
  *   "users"    name                -> struct store_user (id, PBKDF2 verifier, quota, usage)
  *   "userids"  u32 user id         -> name
- *   "mboxes"   u32 user, name      -> mailbox record (id, UIDVALIDITY, UIDNEXT, ...)
+ *   "mboxes"   u32 user, name      -> mailbox record (id, UIDVALIDITY, UIDNEXT, ..., flags, \Recent mark)
  *   "mboxids"  u32 mailbox id      -> u32 user, name (the "mboxes" key)
  *   "msgs"     u32 mbox, u32 uid   -> message record (blob id, size, flags, date, modseq)
  *   "blobs"    u64 blob id         -> raw message bytes (CRLF line ends)
@@ -89,6 +89,16 @@ struct store_mbox {
 	uint64_t highestmodseq;
 	uint32_t count;          /* messages in the mailbox */
 	uint64_t bytes;          /* their total size */
+	uint32_t flags;          /* STORE_MBOX_NOSELECT */
+	uint32_t recent_uid;     /* IMAP \Recent: no session has claimed UIDs >= this */
+};
+
+/* store_mbox.flags */
+enum {
+	/* A name kept only for its children (IMAP DELETE of a mailbox with
+	 * inferiors): no messages, not selectable; store_mbox_get and
+	 * store_mbox_get_id answer STORE_ENOTFOUND for it. */
+	STORE_MBOX_NOSELECT = 1 << 0,
 };
 
 struct store_msg {
@@ -133,7 +143,10 @@ int store_auth(struct store *st, const char *name, const char *pass, size_t pass
 
 /* --- mailboxes and messages ----------------------------------------- */
 
+/* A selectable mailbox by name: STORE_ENOTFOUND also for a \Noselect name. */
 int store_mbox_get(struct store *st, uint32_t user, const char *name, struct store_mbox *out);
+/* Any mailbox record by name, a \Noselect one included (flags tell). */
+int store_mbox_get_any(struct store *st, uint32_t user, const char *name, struct store_mbox *out);
 /* Walk a mailbox's messages in UID order with uid < uid_below (0 = all). */
 int store_msg_scan(struct store *st, uint32_t mbox, uint32_t uid_below,
                    int (*cb)(void *arg, const struct store_msg *m), void *arg);

@@ -41,7 +41,8 @@ struct store_urec {
 };
 
 #define STORE_UREC_LEN (1 + 4 + 4 + AUTH_SALT_LEN + AUTH_HASH_LEN + 8 + 4 + 8 + 4)
-#define STORE_MREC_LEN (1 + 4 + 4 + 4 + 4 + 8 + 4 + 8)
+#define STORE_MREC_LEN (1 + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 4 + 4)
+#define STORE_MREC_MIN (1 + 4 + 4 + 4 + 4 + 8 + 4 + 8)  /* before flags and recent_uid */
 #define STORE_MSGREC_LEN (1 + 4 + 8 + 8 + 8 + 8)
 #define STORE_MBOXKEY_MAX (4 + STORE_MBOX_NAME_MAX)
 

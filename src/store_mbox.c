@@ -60,6 +60,7 @@ struct mbox_arg {
 	uint32_t user;
 	const char *name, *to;
 	struct store_mbox mb;
+	int noselect;           /* delete: the name stayed, \Noselect, for its children */
 };
 
 /* Create name unless it exists; 1 if it did. */
@@ -95,14 +96,52 @@ static int mbox_parents(struct store *st, MDB_txn *txn, uint32_t user, const cha
 	return 0;
 }
 
+/* Delete the "mboxes" and "mboxids" entries of a mailbox. */
+static int mbox_unlink(struct store *st, MDB_txn *txn, uint32_t user, const char *name, uint32_t id);
+
+/* Does name have inferiors ("name/...")? 1, 0 or a store error. */
+static int mbox_has_children(struct store *st, MDB_txn *txn, uint32_t user, const char *name)
+{
+	unsigned char kb[STORE_MBOXKEY_MAX + 1];
+	size_t n = strlen(name), kl;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, found;
+
+	if (n >= STORE_MBOX_NAME_MAX)
+		return 0;       /* no room for a child's name */
+	rc = mdb_cursor_open(txn, st->mboxes, &cur);
+	if (rc)
+		return store_err(rc);
+	kl = store_mboxkey(kb, user, name, n);
+	kb[kl++] = '/';
+	k.mv_size = kl;
+	k.mv_data = kb;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	found = rc == 0 && k.mv_size > kl && !memcmp(k.mv_data, kb, kl);
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc);
+	return found;
+}
+
 static int create_txn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct mbox_arg *a = arg;
 	int rc = mbox_parents(st, txn, a->user, a->name);
 
 	if (rc == 0)
-		rc = mbox_make(st, txn, a->user, a->name, &a->mb);
-	return rc == 1 ? STORE_EEXIST : rc;
+		rc = store_mrec_get(st, txn, a->user, a->name, &a->mb);
+	if (rc == 0 && !(a->mb.flags & STORE_MBOX_NOSELECT))
+		return STORE_EEXIST;
+	/* A \Noselect name becomes a new mailbox: new id and UIDVALIDITY. */
+	if (rc == 0)
+		rc = mbox_unlink(st, txn, a->user, a->name, a->mb.id);
+	else if (rc == STORE_ENOTFOUND)
+		rc = 0;
+	if (rc == 0)
+		rc = store_mrec_create(st, txn, a->user, a->name, &a->mb);
+	return rc;
 }
 
 int store_mbox_create(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
@@ -139,8 +178,8 @@ int store_mbox_ensure_defaults(struct store *st, uint32_t user)
 	unsigned i;
 
 	for (i = 0; i < store_mbox_ndefaults; i++)
-		if (store_mbox_get(st, user, store_mbox_defaults[i], &mb) != 0)
-			break;
+		if (store_mbox_get_any(st, user, store_mbox_defaults[i], &mb) != 0)
+			break;      /* (a \Noselect one left by DELETE stays as it is) */
 	if (i == store_mbox_ndefaults)
 		return 0;
 	return store_write(st, defaults_txn, &a);
@@ -216,11 +255,17 @@ static int delete_txn(struct store *st, MDB_txn *txn, void *arg)
 	MDB_val k = { sizeof kb, kb };
 	uint32_t msgs;
 	uint64_t bytes;
-	int rc;
+	int rc, children;
 
 	rc = store_mrec_get(st, txn, a->user, a->name, &a->mb);
-	if (rc == 0)
-		rc = mbox_purge(st, txn, a->mb.id, &msgs, &bytes);
+	if (rc)
+		return rc;
+	children = mbox_has_children(st, txn, a->user, a->name);
+	if (children < 0)
+		return children;
+	if (children && a->mb.flags & STORE_MBOX_NOSELECT)
+		return STORE_EINVAL;    /* RFC 3501 6.3.4: inferiors and \Noselect */
+	rc = mbox_purge(st, txn, a->mb.id, &msgs, &bytes);
 	if (rc == 0)
 		rc = mbox_unlink(st, txn, a->user, a->name, a->mb.id);
 	if (rc == 0) {
@@ -235,16 +280,68 @@ static int delete_txn(struct store *st, MDB_txn *txn, void *arg)
 		r.u.used_bytes = r.u.used_bytes >= bytes ? r.u.used_bytes - bytes : 0;
 		rc = store_urec_put(st, txn, &r);
 	}
+	if (rc == 0 && children) {
+		/* The name stays for its children: a new, empty \Noselect record
+		 * (a new id, so nothing keyed by the old one sees it). */
+		rc = store_mrec_create(st, txn, a->user, a->name, &a->mb);
+		a->mb.flags = STORE_MBOX_NOSELECT;
+		if (rc == 0)
+			rc = store_mrec_put(st, txn, &a->mb, a->name);
+		a->noselect = 1;
+	}
 	return rc;
 }
 
-int store_mbox_delete(struct store *st, uint32_t user, const char *name)
+int store_mbox_delete(struct store *st, uint32_t user, const char *name, int *noselect)
 {
 	struct mbox_arg a = { .user = user, .name = name };
+	int rc;
 
 	if (!name || !strcmp(name, "INBOX"))
 		return STORE_EINVAL;
-	return store_write(st, delete_txn, &a);
+	rc = store_write(st, delete_txn, &a);
+	if (noselect)
+		*noselect = rc == 0 && a.noselect;
+	return rc;
+}
+
+struct recent_arg {
+	const uint32_t *mbox, *uid;
+	unsigned n;
+};
+
+static int recent_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct recent_arg *a = arg;
+	char name[STORE_MBOX_NAME_MAX + 1];
+	struct store_mbox mb;
+
+	for (unsigned i = 0; i < a->n; i++) {
+		int rc = store_mrec_get_id(st, txn, a->mbox[i], &mb, name);
+		if (rc == STORE_ECORRUPT || rc == STORE_ENOTFOUND)
+			continue;   /* deleted meanwhile */
+		if (rc)
+			return rc;
+		uint32_t uid = a->uid[i] < mb.uidnext ? a->uid[i] : mb.uidnext;
+		if (uid <= mb.recent_uid)
+			continue;   /* the mark only moves up */
+		mb.recent_uid = uid;
+		rc = store_mrec_put(st, txn, &mb, name);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int store_mbox_recent(struct store *st, const uint32_t *mbox, const uint32_t *uid, unsigned n)
+{
+	struct recent_arg a = { mbox, uid, n };
+
+	if (n == 0)
+		return 0;
+	if (!mbox || !uid)
+		return STORE_EINVAL;
+	return store_write(st, recent_txn, &a);
 }
 
 /* Move one mailbox record from name to newname (same id). */
@@ -445,6 +542,8 @@ int store_mbox_get_id(struct store *st, uint32_t id, struct store_mbox *out, cha
 		return rc;
 	rc = store_mrec_get_id(st, txn, id, out, name);
 	store_rend(st);
+	if (rc == 0 && out->flags & STORE_MBOX_NOSELECT)
+		return STORE_ENOTFOUND;
 	return rc == STORE_ECORRUPT ? STORE_ENOTFOUND : rc;
 }
 

@@ -30,12 +30,26 @@ extern const unsigned store_mbox_ndefaults;
 /* Call cb for each mailbox of user in name order (a non-zero cb return stops and is returned). */
 int store_mbox_list(struct store *st, uint32_t user,
                     int (*cb)(void *arg, const char *name, const struct store_mbox *mb), void *arg);
-/* Create name (and missing parents). STORE_EEXIST if it exists. */
+/* Create name (and missing parents, as mailboxes). STORE_EEXIST if it
+ * exists; a \Noselect name becomes a new mailbox (new id, UIDVALIDITY). */
 int store_mbox_create(struct store *st, uint32_t user, const char *name, struct store_mbox *out);
 /* Create the default mailboxes a user is missing. */
 int store_mbox_ensure_defaults(struct store *st, uint32_t user);
-/* Delete name with its messages (not INBOX; children are the caller's rule). */
-int store_mbox_delete(struct store *st, uint32_t user, const char *name);
+/*
+ * Delete name with its messages (not INBOX). RFC 3501 6.3.4: when name has
+ * inferiors ("name/..."), the name stays as an empty \Noselect record with
+ * a new id (*noselect = 1; it may be NULL); a \Noselect name with
+ * inferiors cannot be deleted (STORE_EINVAL), one without is removed. When
+ * the last inferior of a \Noselect name goes, the name stays (\Noselect,
+ * without children) until it is deleted itself.
+ */
+int store_mbox_delete(struct store *st, uint32_t user, const char *name, int *noselect);
+/*
+ * Move the \Recent marks (store_mbox.recent_uid) of mailboxes mbox[i] up
+ * to uid[i] (never down, never past UIDNEXT), in one transaction; mailboxes
+ * gone meanwhile are skipped. The record's HIGHESTMODSEQ does not change.
+ */
+int store_mbox_recent(struct store *st, const uint32_t *mbox, const uint32_t *uid, unsigned n);
 /* Rename from and its children to to. INBOX: its messages move to a new
  * mailbox to and INBOX stays, empty. STORE_EEXIST, STORE_ENOTFOUND. */
 int store_mbox_rename(struct store *st, uint32_t user, const char *from, const char *to);

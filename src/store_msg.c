@@ -6,8 +6,8 @@
 
 #define STORE_SCAN_CHUNK 64     /* records copied per read txn in store_msg_scan */
 
-/* Copy mailbox (user, name) into out. */
-int store_mbox_get(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
+/* Copy mailbox (user, name) into out, \Noselect or not. */
+int store_mbox_get_any(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
 {
 	MDB_txn *txn;
 	int rc;
@@ -20,6 +20,14 @@ int store_mbox_get(struct store *st, uint32_t user, const char *name, struct sto
 	rc = store_mrec_get(st, txn, user, name, out);
 	store_rend(st);
 	return rc;
+}
+
+/* Copy mailbox (user, name) into out; a \Noselect name is no mailbox. */
+int store_mbox_get(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
+{
+	int rc = store_mbox_get_any(st, user, name, out);
+
+	return rc == 0 && out->flags & STORE_MBOX_NOSELECT ? STORE_ENOTFOUND : rc;
 }
 
 /*
@@ -168,6 +176,8 @@ static int store_deliver_txn(struct store *st, MDB_txn *txn, void *arg)
 	rc = store_urec_get(st, txn, a->user, &r);
 	if (rc == 0)
 		rc = store_mrec_get(st, txn, r.u.id, a->mbox, &mb);
+	if (rc == 0 && mb.flags & STORE_MBOX_NOSELECT)
+		rc = STORE_ENOTFOUND;
 	if (rc)
 		return rc;
 	if ((r.u.quota_bytes && r.u.used_bytes + a->len > r.u.quota_bytes) ||

@@ -39,7 +39,8 @@ int store_urec_decode(const MDB_val *v, struct store_urec *r)
 	return 0;
 }
 
-/* Pack a mailbox record: version, id, user, uidvalidity, uidnext, highestmodseq, count, bytes. */
+/* Pack a mailbox record: version, id, user, uidvalidity, uidnext, highestmodseq, count, bytes,
+ * flags, recent_uid (the last two appended later: see store_mbox_decode). */
 void store_mbox_encode(const struct store_mbox *m, unsigned char out[STORE_MREC_LEN])
 {
 	unsigned char *p = out;
@@ -51,15 +52,21 @@ void store_mbox_encode(const struct store_mbox *m, unsigned char out[STORE_MREC_
 	store_put32(p, m->uidnext), p += 4;
 	store_put64(p, m->highestmodseq), p += 8;
 	store_put32(p, m->count), p += 4;
-	store_put64(p, m->bytes);
+	store_put64(p, m->bytes), p += 8;
+	store_put32(p, m->flags), p += 4;
+	store_put32(p, m->recent_uid);
 }
 
-/* Unpack a mailbox record. 0 or STORE_ECORRUPT. */
+/*
+ * Unpack a mailbox record. 0 or STORE_ECORRUPT. A record written before
+ * flags and recent_uid were appended reads as flags 0 and recent_uid =
+ * uidnext (nothing \Recent: what that build told clients after a restart).
+ */
 int store_mbox_decode(const MDB_val *v, struct store_mbox *m)
 {
 	const unsigned char *p = v->mv_data;
 
-	if (v->mv_size < STORE_MREC_LEN || p[0] != STORE_REC_VERSION)
+	if (v->mv_size < STORE_MREC_MIN || p[0] != STORE_REC_VERSION)
 		return STORE_ECORRUPT;
 	p++;
 	m->id = store_get32(p), p += 4;
@@ -68,7 +75,13 @@ int store_mbox_decode(const MDB_val *v, struct store_mbox *m)
 	m->uidnext = store_get32(p), p += 4;
 	m->highestmodseq = store_get64(p), p += 8;
 	m->count = store_get32(p), p += 4;
-	m->bytes = store_get64(p);
+	m->bytes = store_get64(p), p += 8;
+	m->flags = 0;
+	m->recent_uid = m->uidnext;
+	if (v->mv_size >= STORE_MREC_MIN + 4)
+		m->flags = store_get32(p);
+	if (v->mv_size >= STORE_MREC_MIN + 8)
+		m->recent_uid = store_get32(p + 4);
 	return 0;
 }
 
@@ -297,6 +310,7 @@ int store_mrec_create(struct store *st, MDB_txn *txn, uint32_t user, const char 
 	out->user = user;
 	out->uidvalidity = (uint32_t)now;
 	out->uidnext = 1;
+	out->recent_uid = 1;
 	k.mv_size = store_mboxkey(kb, user, name, n);
 	k.mv_data = kb;
 	v.mv_size = sizeof buf;

@@ -1,5 +1,5 @@
 """IMAP mailbox commands: LIST/LSUB patterns, CHILDREN, SPECIAL-USE, CREATE,
-DELETE (children rule), RENAME (children, INBOX semantics), SUBSCRIBE,
+DELETE (a mailbox with children becomes \\Noselect, RFC 3501 6.3.4), RENAME (children, INBOX semantics), SUBSCRIBE,
 STATUS, modified UTF-7 names, SELECT/EXAMINE responses, QUOTA."""
 import re
 
@@ -65,16 +65,107 @@ def test_invalid_names(srv):
     r.close()
 
 
+def append(r, box, body=b"Subject: x\r\n\r\nhi\r\n"):
+    r.send(b"ap APPEND %s {%d+}\r\n%s\r\n" % (box.encode(), len(body), body))
+    return r.until("ap")
+
+
 def test_delete_rules(srv):
     r = ilogin(srv)
     r.ok("CREATE Parent/Child")
-    _, t = r.no("DELETE Parent")
-    assert b"children" in t
     r.ok("DELETE Parent/Child")
     r.ok("DELETE Parent")
     r.no("DELETE Parent")
     r.no("DELETE INBOX")
     r.close()
+
+
+def test_delete_with_children_noselect(srv):
+    """RFC 3501 6.3.4: DELETE of a mailbox with inferiors removes its messages,
+    the name stays as \\Noselect; a \\Noselect name cannot be selected,
+    appended to or copied into; CREATE makes it a mailbox again."""
+    r, other = ilogin(srv), ilogin(srv)
+    r.ok("CREATE Parent/Child")
+    for _ in range(2):
+        assert b" OK " in append(r, "Parent")[1]
+    assert b" OK " in append(r, "Parent/Child")[1]
+    before = int(srv.user_list()["alice"]["messages"])
+    _, t = r.ok("SELECT Parent")
+    old_uv = int(re.search(rb"UIDVALIDITY (\d+)", b"".join(r.ok("STATUS Parent (UIDVALIDITY)")[0])).group(1))
+    other.ok("SELECT Parent")
+    r.ok("SUBSCRIBE Parent")
+    r.ok("DELETE Parent")                 # the selected mailbox: r is back in the authenticated state
+    _, t = r.cmd("FETCH 1 (FLAGS)")
+    assert b" OK " not in t, t
+    u, _ = other.cmd("NOOP")              # the other session's mailbox is gone
+    assert any(b"BYE" in x for x in u), u
+    assert int(srv.user_list()["alice"]["messages"]) == before - 2
+    n = names(r.ok('LIST "" "*"')[0])
+    assert n["Parent"] == ["\\Noselect", "\\HasChildren"], n
+    assert n["Parent/Child"] == ["\\HasNoChildren"], n
+    n = names(r.ok('LIST "" "%"')[0])
+    assert "\\Noselect" in n["Parent"], n
+    n = names(r.ok('LSUB "" "*"')[0])
+    assert "\\Noselect" in n["Parent"], n         # the subscription stays with the name
+    for cmd in ("SELECT Parent", "EXAMINE Parent", "STATUS Parent (MESSAGES)"):
+        _, t = r.no(cmd)
+        assert b"[NONEXISTENT]" in t, (cmd, t)
+    _, t = append(r, "Parent")
+    assert b" NO [TRYCREATE]" in t, t               # RFC 3501 6.3.11: CREATE would make it
+    r.ok("SELECT Parent/Child")
+    for cmd in ("COPY 1 Parent", "MOVE 1 Parent", "UID COPY 1:* Parent"):
+        _, t = r.no(cmd)
+        assert b"[TRYCREATE]" in t, (cmd, t)
+    r.ok("UNSELECT")
+    _, t = r.no("DELETE Parent")                    # \Noselect with inferiors: an error
+    assert b"[HASCHILDREN]" in t, t
+    # RENAME moves the \Noselect name with its children
+    r.ok("RENAME Parent Moved")
+    n = names(r.ok('LIST "" "*"')[0])
+    assert "Parent" not in n and "Parent/Child" not in n
+    assert n["Moved"] == ["\\Noselect", "\\HasChildren"] and "Moved/Child" in n, n
+    u, _ = r.ok("STATUS Moved/Child (MESSAGES)")
+    assert b"MESSAGES 1" in u[0], u
+    # the last child goes: the parent stays, \Noselect without children
+    r.ok("DELETE Moved/Child")
+    n = names(r.ok('LIST "" "Moved*"')[0])
+    assert n == {"Moved": ["\\Noselect", "\\HasNoChildren"]}, n
+    # CREATE makes it a mailbox again: empty, a new UIDVALIDITY, UIDs from 1
+    r.ok("CREATE Moved")
+    u, _ = r.ok("SELECT Moved")
+    text = b"\n".join(u)
+    assert b"* 0 EXISTS" in text and b"[UIDNEXT 1]" in text, text
+    assert int(re.search(rb"UIDVALIDITY (\d+)", text).group(1)) > old_uv
+    assert b" OK " in append(r, "Moved")[1]
+    u, _ = r.ok("UID FETCH 1:* (UID)")
+    assert u == [b"* 1 FETCH (UID 1)"], u
+    r.ok("UNSELECT")
+    # a \Noselect name without inferiors is removed
+    r.ok("CREATE X/Y")
+    r.ok("DELETE X")
+    r.ok("DELETE X/Y")
+    r.ok("DELETE X")
+    assert names(r.ok('LIST "" "X*"')[0]) == {}
+    r.no("DELETE X")
+    r.close(), other.close()
+
+
+def test_delete_special_use_with_children(srv):
+    """A \\Noselect name loses its special-use attribute; a login does not re-create it."""
+    m = srv.imap()
+    assert m.create("Sent/2023")[0] == "OK"
+    assert m.delete("Sent")[0] == "OK"
+    typ, data = m.list('""', "Sent")
+    assert typ == "OK" and data == [b'(\\Noselect \\HasChildren) "/" "Sent"'], data
+    assert m.select("Sent")[0] == "NO"
+    m.logout()
+    m = srv.imap()
+    typ, data = m.list('""', "Sent")
+    assert data == [b'(\\Noselect \\HasChildren) "/" "Sent"'], data
+    assert m.create("Sent")[0] == "OK"
+    typ, data = m.list('""', "Sent")
+    assert data == [b'(\\HasChildren \\Sent) "/" "Sent"'], data
+    m.logout()
 
 
 def test_delete_removes_messages_and_usage(srv):
@@ -128,7 +219,9 @@ def test_status(srv):
         srv.deliver_ok("alice", make_msg(i))
     r = ilogin(srv)
     u, _ = r.ok("STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)")
-    assert re.match(rb'\* STATUS "INBOX" \(MESSAGES 3 RECENT 0 UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 3\)', u[0]), u
+    assert re.match(rb'\* STATUS "INBOX" \(MESSAGES 3 RECENT 3 UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 3\)', u[0]), u
+    u, _ = r.ok("STATUS INBOX (RECENT)")          # STATUS does not claim them
+    assert u == [b'* STATUS "INBOX" (RECENT 3)'], u
     r.no("STATUS Nope (MESSAGES)")
     r.bad("STATUS INBOX (BOGUS)")
     r.close()
@@ -140,13 +233,13 @@ def test_select_examine_responses(srv):
     r = ilogin(srv)
     u, t = r.ok("SELECT INBOX")
     text = b"\n".join(u)
-    assert b"* 3 EXISTS" in text and b"* 0 RECENT" in text
+    assert b"* 3 EXISTS" in text and b"* 3 RECENT" in text       # delivered with no session selected
     assert b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)" in text
     assert b"PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)" in text
     assert b"[UNSEEN 1]" in text and b"[UIDVALIDITY " in text and b"[UIDNEXT 4]" in text
     assert b"[READ-WRITE]" in t
     u, t = r.ok("EXAMINE INBOX")
-    assert b"[READ-ONLY]" in t
+    assert b"[READ-ONLY]" in t and b"* 0 RECENT" in u, u         # the SELECT claimed them
     r.no("STORE 1 +FLAGS (\\Seen)")
     r.no("SELECT Nope")
     r.close()

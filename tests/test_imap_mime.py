@@ -116,8 +116,28 @@ def test_sections(srv):
         assert got == want, (spec, text)
     u, t = r.cmd("FETCH 1 BODY.PEEK[7]")          # no such part: answered, not an error
     assert t.split()[1] == b"OK", (u, t)
-    u, t = r.cmd("FETCH 1 BODY.PEEK[2.x]")        # a bad section spec is refused
-    assert t.split()[1] in (b"BAD", b"NO"), (u, t)
+    assert re.search(rb'BODY\[7\] (""|NIL|\{0\})', b"\r\n".join(u)), u
+    u, t = r.cmd("FETCH 1 BODY.PEEK[2.5]")        # well-formed, part 2.5 missing: empty, OK
+    assert t.split()[1] == b"OK" and re.search(rb'BODY\[2\.5\] (""|NIL|\{0\})', b"\r\n".join(u)), (u, t)
+    u, t = r.cmd("FETCH 1 BODY.PEEK[1.TEXT]")     # TEXT of a part that is no message: empty, OK
+    assert t.split()[1] == b"OK", (u, t)
+    r.close()
+
+
+@pytest.mark.parametrize("item", [
+    b"BODY[2.x]", b"BODY.PEEK[2.x]", b"BODY[HEADER.FIELDS]", b"BODY[HEADER.FIELDS ()]", b"BODY[0]",
+    b"BODY[1.TEXTX]", b"BODY[]<5.>", b"BODY[]<5.0>", b"BODY[1.]", b"BODY[.1]", b"BODY[01]", b"BODY[MIME]",
+    b"BODY[TEXT.1]", b"BODY.PEEK[HEADER.FIELDS (a]", b"(FLAGS BODY.PEEK[1..2])", b"BODY[x]"])
+def test_section_syntax_bad(srv, item):
+    """RFC 3501: a malformed section spec is a syntax error, tagged BAD (not NO),
+    for FETCH and UID FETCH, and nothing is sent for the messages."""
+    r = ilogin(srv)
+    r.ok("SELECT INBOX")
+    for cmd in (b"FETCH 1 ", b"UID FETCH 1:* "):
+        u, t = r.bad(cmd + item)
+        assert not any(b" FETCH " in x for x in u), u
+    u, _ = r.ok("FETCH 1 (FLAGS)")
+    assert b"\\Seen" not in b"".join(u), u       # the refused BODY[...] set no \Seen
     r.close()
 
 

@@ -98,7 +98,7 @@ def test_idle_sees_other_session(srv):
     idle_start(a)
     t0 = time.time()
     b.ok("STORE 1 +FLAGS (\\Flagged)")
-    idle_wait(a, rb"\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\)\)")
+    idle_wait(a, rb"\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \\Recent\)\)")    # a selected first
     b.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
     b.ok("EXPUNGE")
     idle_wait(a, rb"\* 2 EXPUNGE")
@@ -223,3 +223,109 @@ def test_flag_ring_overflow(srv):
     flagged = {int(re.search(rb"UID (\d+)", x).group(1)) for x in u if b"\\Flagged" in x}
     assert flagged == set(range(1, 301)), len(flagged)
     a.close(), b.close()
+
+
+# --- \Recent (RFC 3501 2.3.2): one session per message, kept across restarts ---
+
+def recent_uids(r):
+    """UIDs that FETCH FLAGS shows \\Recent in r's selected mailbox."""
+    u, _ = r.ok("FETCH 1:* (UID FLAGS)")
+    return [int(re.search(rb"UID (\d+)", x).group(1)) for x in u if b"\\Recent" in x]
+
+
+def recent_count(u):
+    return int(re.search(rb"\* (\d+) RECENT", b"\n".join(u)).group(1))
+
+
+def test_recent_claimed_by_one_session(srv):
+    """Mail delivered while no session had the mailbox selected is \\Recent in
+    the next SELECT and only there; EXAMINE and STATUS report, never claim."""
+    a, b = ilogin(srv), ilogin(srv)
+    u, _ = a.ok("STATUS INBOX (RECENT)")
+    assert u == [b'* STATUS "INBOX" (RECENT 4)'], u
+    u, _ = a.ok("EXAMINE INBOX")
+    assert recent_count(u) == 4 and recent_uids(a) == [1, 2, 3, 4]
+    u, _ = b.ok("EXAMINE INBOX")                  # EXAMINE did not claim them
+    assert recent_count(u) == 4
+    u, _ = a.ok("SELECT INBOX")
+    assert recent_count(u) == 4 and recent_uids(a) == [1, 2, 3, 4]
+    u, _ = a.ok("SEARCH RECENT")
+    assert u == [b"* SEARCH 1 2 3 4"], u
+    u, _ = b.ok("SELECT INBOX")                   # another session: not recent any more
+    assert recent_count(u) == 0 and recent_uids(b) == []
+    u, _ = b.ok("SEARCH NEW")
+    assert u == [b"* SEARCH"], u
+    u, _ = b.ok("STATUS INBOX (RECENT)")
+    assert u == [b'* STATUS "INBOX" (RECENT 0)'], u
+    assert recent_uids(a) == [1, 2, 3, 4]         # a keeps them for its session
+    # new mail with both selected: \Recent in the first session told only
+    srv.deliver_ok("alice", make_msg(5))
+    u, _ = b.ok("NOOP")
+    assert b"* 5 EXISTS" in u and recent_count(u) == 1, u
+    u, _ = a.ok("NOOP")
+    assert b"* 5 EXISTS" in u and recent_count(u) == 4, u
+    assert recent_uids(b) == [5] and recent_uids(a) == [1, 2, 3, 4]
+    # a session told while read-only shows it without claiming it
+    c = ilogin(srv)
+    c.ok("EXAMINE INBOX")
+    srv.deliver_ok("alice", make_msg(6))
+    u, _ = c.ok("NOOP")
+    assert b"* 6 EXISTS" in u and recent_count(u) == 1, u
+    u, _ = a.ok("NOOP")
+    assert recent_count(u) == 5 and recent_uids(a) == [1, 2, 3, 4, 6]
+    # reselecting: the session's recent messages were claimed by its earlier self
+    u, _ = a.ok("SELECT INBOX")
+    assert recent_count(u) == 0 and recent_uids(a) == []
+    a.close(), b.close(), c.close()
+
+
+def test_recent_across_restart(srv):
+    """The claim is persistent: after a restart (SIGTERM) messages claimed
+    before are not \\Recent, messages never claimed still are."""
+    a = ilogin(srv)
+    u, _ = a.ok("EXAMINE INBOX")
+    assert recent_count(u) == 4
+    a.close()
+    srv.restart()
+    a = ilogin(srv)
+    u, _ = a.ok("SELECT INBOX")                   # EXAMINE claimed nothing
+    assert recent_count(u) == 4
+    a.close()
+    srv.deliver_ok("alice", make_msg(5))
+    srv.restart()
+    a = ilogin(srv)
+    u, _ = a.ok("STATUS INBOX (RECENT MESSAGES)")
+    assert u == [b'* STATUS "INBOX" (MESSAGES 5 RECENT 1)'], u
+    u, _ = a.ok("SELECT INBOX")
+    assert recent_count(u) == 1 and recent_uids(a) == [5]
+    a.close()
+    srv.restart()
+    a = ilogin(srv)
+    u, _ = a.ok("SELECT INBOX")
+    assert recent_count(u) == 0
+    a.close()
+
+
+def test_recent_written_without_shutdown(srv):
+    """The claim reaches the store within IMAP_RECENT_FLUSH_MS, and when the
+    view is dropped, without a clean shutdown (SIGKILL)."""
+    a = ilogin(srv)
+    u, _ = a.ok("SELECT INBOX")
+    assert recent_count(u) == 4
+    time.sleep(2.5)
+    srv.kill()
+    srv.start()
+    a = ilogin(srv)
+    u, _ = a.ok("SELECT INBOX")
+    assert recent_count(u) == 0
+    srv.deliver_ok("alice", make_msg(5))
+    u, _ = a.ok("SELECT INBOX")
+    assert recent_count(u) == 1
+    for box in ("Sent", "Drafts", "Trash", "Junk", "Archive"):   # INBOX's view is dropped
+        a.ok("SELECT " + box)
+    srv.kill()
+    srv.start()
+    a = ilogin(srv)
+    u, _ = a.ok("SELECT INBOX")
+    assert recent_count(u) == 0
+    a.close()

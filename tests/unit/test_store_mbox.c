@@ -7,6 +7,7 @@
 
 #include "imap.h"
 #include "store.h"
+#include "store_int.h"
 #include "store_mbox.h"
 
 static int passed, failed;
@@ -87,9 +88,9 @@ int main(void)
 	CHECK(store_mbox_rename(st, u.id, "Z", "Sent") == STORE_EEXIST);
 	CHECK(store_mbox_rename(st, u.id, "Nope", "Q") == STORE_ENOTFOUND);
 	/* delete */
-	CHECK(store_mbox_delete(st, u.id, "Z/B/C") == 0);
-	CHECK(store_mbox_delete(st, u.id, "Z/B/C") == STORE_ENOTFOUND);
-	CHECK(store_mbox_delete(st, u.id, "INBOX") == STORE_EINVAL);
+	CHECK(store_mbox_delete(st, u.id, "Z/B/C", NULL) == 0);
+	CHECK(store_mbox_delete(st, u.id, "Z/B/C", NULL) == STORE_ENOTFOUND);
+	CHECK(store_mbox_delete(st, u.id, "INBOX", NULL) == STORE_EINVAL);
 	/* subscriptions */
 	CHECK(store_mbox_subscribe(st, u.id, "Z", 1) == 0);
 	CHECK(store_mbox_subscribe(st, u.id, "INBOX", 1) == 0);
@@ -136,7 +137,7 @@ int main(void)
 		close(fd);
 	}
 	/* delete a mailbox with messages: usage goes down */
-	CHECK(store_mbox_delete(st, u.id, "Trash") == 0);
+	CHECK(store_mbox_delete(st, u.id, "Trash", NULL) == 0);
 	CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 2);
 	cnt = 0;
 	CHECK(store_msg_walk(st, mb.id, 0, count_msgs, &cnt) == 0 && cnt == 2);
@@ -144,6 +145,92 @@ int main(void)
 	CHECK(store_mbox_rename(st, u.id, "INBOX", "Old") == 0);
 	CHECK(store_mbox_get(st, u.id, "INBOX", &mb) == 0 && mb.count == 0);
 	CHECK(store_mbox_get(st, u.id, "Old", &mb) == 0 && mb.count == 2);
+	/* DELETE with inferiors (RFC 3501 6.3.4): messages go, the name stays \Noselect */
+	{
+		struct store_mbox p0, p1, any;
+		int ns = -1;
+		CHECK(store_mbox_create(st, u.id, "P/Kid", NULL) == 0);
+		CHECK(store_mbox_get(st, u.id, "P", &p0) == 0 && p0.flags == 0 && p0.recent_uid == 1);
+		CHECK(store_deliver(st, "alice", "Old", "Subject: p\r\n\r\np\r\n", 17, 1000, &uid) == 0);
+		CHECK(store_batch_begin(st, &b) == 0 && store_batch_part_begin(b) == 0);
+		CHECK(store_batch_copy(b, mb.id, uid, p0.id, &nu) == 0);
+		CHECK(store_batch_part_end(b, 1) == 0 && store_batch_end(b) == 0);
+		CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 4);
+		CHECK(store_mbox_delete(st, u.id, "P", &ns) == 0 && ns == 1);
+		CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 3);
+		cnt = 0;
+		CHECK(store_msg_walk(st, p0.id, 0, count_msgs, &cnt) == 0 && cnt == 0);
+		CHECK(store_mbox_get(st, u.id, "P", &p1) == STORE_ENOTFOUND);
+		CHECK(store_mbox_get_any(st, u.id, "P", &p1) == 0 && p1.flags == STORE_MBOX_NOSELECT);
+		CHECK(p1.id != p0.id && p1.uidvalidity != p0.uidvalidity && p1.count == 0);
+		CHECK(store_mbox_get_id(st, p1.id, &any, NULL) == STORE_ENOTFOUND);
+		CHECK(store_mbox_get_id(st, p0.id, &any, NULL) == STORE_ENOTFOUND);
+		CHECK(strstr(list(st, u.id, &n), "P,P/Kid,") != NULL);
+		CHECK(store_deliver(st, "alice", "P", "Subject: p\r\n\r\np\r\n", 17, 1000, &uid) == STORE_ENOTFOUND);
+		CHECK(store_mbox_delete(st, u.id, "P", &ns) == STORE_EINVAL);   /* \Noselect with inferiors */
+		/* RENAME moves the \Noselect name with its children */
+		CHECK(store_mbox_rename(st, u.id, "P", "Q") == 0);
+		CHECK(strstr(list(st, u.id, &n), "Q,Q/Kid,") != NULL && !strstr(n.buf, "P,"));
+		CHECK(store_mbox_get_any(st, u.id, "Q", &any) == 0 && any.flags == STORE_MBOX_NOSELECT && any.id == p1.id);
+		/* the last child goes: the parent stays, \Noselect */
+		CHECK(store_mbox_delete(st, u.id, "Q/Kid", &ns) == 0 && ns == 0);
+		CHECK(store_mbox_get_any(st, u.id, "Q", &any) == 0 && any.flags == STORE_MBOX_NOSELECT);
+		/* CREATE makes it a new mailbox: new id and UIDVALIDITY, UIDs from 1 */
+		CHECK(store_mbox_create(st, u.id, "Q", &any) == 0);
+		CHECK(any.flags == 0 && any.id != p1.id && any.uidvalidity > p1.uidvalidity && any.uidnext == 1);
+		CHECK(store_mbox_create(st, u.id, "Q", NULL) == STORE_EEXIST);
+		CHECK(store_mbox_get(st, u.id, "Q", &any) == 0);
+		/* a \Noselect name without inferiors is removed */
+		CHECK(store_mbox_create(st, u.id, "R/S", NULL) == 0);
+		CHECK(store_mbox_delete(st, u.id, "R", &ns) == 0 && ns == 1);
+		CHECK(store_mbox_delete(st, u.id, "R/S", &ns) == 0 && ns == 0);
+		CHECK(store_mbox_delete(st, u.id, "R", &ns) == 0 && ns == 0);
+		CHECK(store_mbox_get_any(st, u.id, "R", &any) == STORE_ENOTFOUND);
+		/* CREATE below a \Noselect name leaves it \Noselect */
+		CHECK(store_mbox_create(st, u.id, "T/U", NULL) == 0 && store_mbox_delete(st, u.id, "T", NULL) == 0);
+		CHECK(store_mbox_create(st, u.id, "T/V/W", NULL) == 0);
+		CHECK(store_mbox_get_any(st, u.id, "T", &any) == 0 && any.flags == STORE_MBOX_NOSELECT);
+		/* a \Noselect default mailbox is not re-created at login */
+		CHECK(store_mbox_create(st, u.id, "Junk/Spam", NULL) == 0 && store_mbox_delete(st, u.id, "Junk", NULL) == 0);
+		CHECK(store_mbox_ensure_defaults(st, u.id) == 0);
+		CHECK(store_mbox_get_any(st, u.id, "Junk", &any) == 0 && any.flags == STORE_MBOX_NOSELECT);
+	}
+	/* \Recent marks: only up, never past UIDNEXT, HIGHESTMODSEQ untouched */
+	{
+		struct store_mbox a0, a1;
+		uint32_t ids[2], uids[2];
+		CHECK(store_mbox_get(st, u.id, "Old", &a0) == 0 && a0.recent_uid == 1 && a0.uidnext == 4);
+		ids[0] = a0.id, uids[0] = 3;
+		ids[1] = 999999, uids[1] = 5;               /* no such mailbox: skipped */
+		CHECK(store_mbox_recent(st, ids, uids, 2) == 0);
+		CHECK(store_mbox_get(st, u.id, "Old", &a1) == 0 && a1.recent_uid == 3);
+		CHECK(a1.highestmodseq == a0.highestmodseq && a1.uidnext == a0.uidnext && a1.count == a0.count);
+		uids[0] = 2;
+		CHECK(store_mbox_recent(st, ids, uids, 1) == 0);
+		CHECK(store_mbox_get(st, u.id, "Old", &a1) == 0 && a1.recent_uid == 3);   /* never down */
+		uids[0] = 100;
+		CHECK(store_mbox_recent(st, ids, uids, 1) == 0);
+		CHECK(store_mbox_get(st, u.id, "Old", &a1) == 0 && a1.recent_uid == 4);   /* UIDNEXT at most */
+		CHECK(store_deliver(st, "alice", "Old", "Subject: r\r\n\r\nr\r\n", 17, 1000, &uid) == 0);
+		CHECK(store_mbox_get(st, u.id, "Old", &a1) == 0 && a1.recent_uid == 4 && a1.uidnext == 5);
+	}
+	/* mailbox records: a record from before flags and the \Recent mark reads
+	 * as selectable with nothing recent; a longer one of the version is read */
+	{
+		unsigned char rec[STORE_MREC_LEN + 8];
+		struct store_mbox m = { .id = 7, .user = 1, .uidvalidity = 9, .uidnext = 42, .highestmodseq = 5,
+		                        .count = 3, .bytes = 99, .flags = STORE_MBOX_NOSELECT, .recent_uid = 40 }, d;
+		MDB_val v = { STORE_MREC_MIN, rec };
+		store_mbox_encode(&m, rec);
+		CHECK(store_mbox_decode(&v, &d) == 0 && d.uidnext == 42 && d.flags == 0 && d.recent_uid == 42);
+		v.mv_size = STORE_MREC_LEN;
+		CHECK(store_mbox_decode(&v, &d) == 0 && d.flags == STORE_MBOX_NOSELECT && d.recent_uid == 40 &&
+		      d.bytes == 99);
+		v.mv_size = STORE_MREC_LEN + 8;
+		CHECK(store_mbox_decode(&v, &d) == 0 && d.recent_uid == 40);
+		v.mv_size = STORE_MREC_MIN - 1;
+		CHECK(store_mbox_decode(&v, &d) == STORE_ECORRUPT);
+	}
 	/* mailbox names (modified UTF-7) */
 	CHECK(imap_mbox_name_check("&ZeVnLIqe-") == 0 && imap_mbox_name_check("a&-b") == 0);
 	CHECK(imap_mbox_name_check("&Jjo") < 0 && imap_mbox_name_check("a//b") < 0 && imap_mbox_name_check("x%") < 0);
