@@ -152,9 +152,9 @@ int main(void)
 		CHECK(store_mbox_create(st, u.id, "P/Kid", NULL) == 0);
 		CHECK(store_mbox_get(st, u.id, "P", &p0) == 0 && p0.flags == 0 && p0.recent_uid == 1);
 		CHECK(store_deliver(st, "alice", "Old", "Subject: p\r\n\r\np\r\n", 17, 1000, &uid) == 0);
-		CHECK(store_batch_begin(st, &b) == 0 && store_batch_part_begin(b) == 0);
+		CHECK(store_batch_begin(st, &b) == 0);
 		CHECK(store_batch_copy(b, mb.id, uid, p0.id, &nu) == 0);
-		CHECK(store_batch_part_end(b, 1) == 0 && store_batch_end(b) == 0);
+		CHECK(store_batch_end(b) == 0);
 		CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 4);
 		CHECK(store_mbox_delete(st, u.id, "P", &ns) == 0 && ns == 1);
 		CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 3);
