@@ -1,24 +1,29 @@
 """Debian's mutt against the IMAP server, scripted: it reads, flags, saves
-to another folder and deletes, and a second client (imaplib) sees each
-change; changes made by imaplib, `postnook deliver` and APPEND (also while
-mutt has the mailbox open) show up in mutt.
+to another folder (also one it has to create) and deletes, one message or
+a tagged set at a time, and a second client (imaplib) sees each change;
+changes made by imaplib, `postnook deliver` and APPEND show up in a new mutt
+run, in a mutt that has the mailbox open, with a header and body cache, and
+in a mutt waiting in IDLE. mutt also APPENDs from a local folder and reads a
+3 MB message back unchanged; one test runs over STARTTLS.
 
 How mutt is driven without a person: it runs under a pseudo-terminal
 (pty.fork, TERM=vt100, 24x100) with a throwaway muttrc (-n -F) that answers
 every question mutt could ask beforehand: the password is set, the server's
 self-made certificate is trusted through $certificate_file, $confirmcreate,
-$confirmappend, $delete, $move, $quit and $wait_key are set, there is no
-header cache. The keystrokes come from `-e 'push "..."'` and always end in
-<quit>. An unexpected prompt would leave mutt waiting for a key: the run is
-then killed (its whole process group) after a timeout and the test fails
-showing the screen and mutt's IMAP trace (-d 2, ~/.muttdebug0).
+$confirmappend, $delete, $move, $quit and $wait_key are set, no header cache
+unless a test asks for one. The keystrokes come from `-e 'push "..."'` and
+end in <quit>. An unexpected prompt, or an error inside the pushed keys
+(mutt then drops the rest of them, <quit> included), leaves mutt waiting for
+a key: the run is killed (its whole process group) after a timeout and the
+test fails showing the screen and mutt's IMAP trace (-d 2, ~/.muttdebug0).
 
 What mutt sees is read back without scraping the screen: <pipe-message> into
 a file (the message as mutt fetched it) and a copy of every message into a
 local MMDF folder (<tag-pattern>~A ... <copy-message>), whose Status:/X-Status:
 headers carry mutt's idea of the flags. Every run also checks mutt's trace
-for a tagged NO or BAD from the server (only NO [TRYCREATE] is expected, when
-mutt saves to a folder that does not exist yet and creates it).
+for a tagged NO or BAD from the server; the only ones expected are the
+[NONEXISTENT] STATUS and NO [TRYCREATE] COPY when mutt saves to a folder that
+does not exist yet (it then CREATEs it and copies again).
 """
 import fcntl
 import mailbox
@@ -31,6 +36,7 @@ import signal
 import struct
 import sys
 import termios
+import threading
 import time
 
 import pytest
@@ -51,9 +57,9 @@ def srv(make_server):
 class Mutt:
     """A throwaway mutt setup (HOME, muttrc, files) for user alice."""
 
-    def __init__(self, srv, base, kind="tls"):
+    def __init__(self, srv, base, kind="tls", name=None, **extra):
         self.srv = srv
-        self.home = base / ("mutt-" + kind)
+        self.home = base / (name or ("mutt-" + kind))
         self.home.mkdir()
         port = srv.iports[kind]
         scheme = "imaps" if kind == "tls" else "imap"
@@ -72,22 +78,28 @@ class Mutt:
             "mark_old": "no", "help": "no", "sort": "mailbox-order",
             "pipe_split": "yes", "pipe_decode": "no", "timeout": "5",
         }
+        settings.update(extra)
         self.rc = self.home / "muttrc"
         self.rc.write_text("".join("set %s='%s'\n" % kv for kv in settings.items()))
         self.runs = 0
 
-    def run(self, keys, folder="=INBOX", timeout=15 * SLOW):
+    def run(self, keys, folder="=INBOX", timeout=15 * SLOW, during=None):
         """mutt -f FOLDER with KEYS pushed (ending in <quit>); returns
         (screen text, IMAP trace). Fails the test when mutt does not exit
-        by itself within the timeout (a prompt nobody answers)."""
-        assert keys.endswith("<quit>") and '"' not in keys
+        by itself within the timeout (a prompt nobody answers).
+        during(mutt, send): run in a thread while mutt runs, instead of a
+        final <quit> in KEYS; send(bytes) types on mutt's terminal, and "q"
+        is typed when it returns (or fails)."""
+        assert (during or keys.endswith("<quit>")) and '"' not in keys
         self.runs += 1
         for old in self.home.glob(".muttdebug*"):
             old.unlink()
         env = dict(os.environ, HOME=str(self.home), TERM="vt100", LINES="24", COLUMNS="100",
                    LC_ALL="C.UTF-8", MAILCAPS="/dev/null", EDITOR="false", VISUAL="false")
         env.pop("MAIL", None)
-        argv = ["mutt", "-n", "-d", "2", "-F", str(self.rc), "-f", folder, "-e", 'push "%s"' % keys]
+        argv = ["mutt", "-n", "-d", "2", "-F", str(self.rc), "-f", folder]
+        if keys:
+            argv += ["-e", 'push "%s"' % keys]
         pid, fd = pty.fork()
         if pid == 0:
             try:
@@ -98,6 +110,20 @@ class Mutt:
         out = b""
         deadline = time.time() + timeout
         timed_out = False
+        failed = []
+        if during:
+            def side():
+                try:
+                    during(self, lambda b: os.write(fd, b))
+                except BaseException as e:   # reported after mutt is gone
+                    failed.append(e)
+                finally:
+                    try:
+                        os.write(fd, b"q")
+                    except OSError:
+                        pass
+            th = threading.Thread(target=side, daemon=True)
+            th.start()
         try:
             while True:
                 left = deadline - time.time()
@@ -118,9 +144,13 @@ class Mutt:
             if timed_out:
                 os.killpg(pid, signal.SIGKILL)   # forkpty made mutt a session (and group) leader
             _, status = os.waitpid(pid, 0)
+            if during:
+                th.join(timeout)
             os.close(fd)
+        if failed:
+            raise failed[0]
         screen = ESC.sub(b"", out).decode(errors="replace")
-        trace = self.trace()
+        trace = self.last_trace = self.trace()
         tail = "\n--- screen (last 1500 chars) ---\n%s\n--- mutt IMAP trace (last 40 lines) ---\n%s" % (
             screen[-1500:], "\n".join(trace.splitlines()[-40:]))
         if timed_out:
@@ -132,6 +162,17 @@ class Mutt:
                and "[TRYCREATE]" not in l and "[NONEXISTENT] STATUS" not in l]
         assert not bad, "server refused a mutt command: %s%s" % (bad, tail)
         return screen, trace
+
+    def wait_trace(self, pattern, after=0, timeout=10 * SLOW):
+        """Wait until mutt's trace (from offset `after`) matches pattern;
+        returns the end offset of the match."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.compile(pattern, re.M).search(self.trace(), after)
+            if m:
+                return m.end()
+            time.sleep(0.05)
+        raise AssertionError("mutt's trace never showed %r; its end:\n%s" % (pattern, self.trace()[-2000:]))
 
     def trace(self):
         f = self.home / ".muttdebug0"
@@ -147,15 +188,15 @@ class Mutt:
     def snapshot(self, folder="=INBOX", keys_before=""):
         """Every message of a (non-empty) folder as mutt sees it:
         [(subject, flags, message)], flags a set of 'R' (read), 'F' (flagged),
-        'A' (answered), from the Status/X-Status headers of an mbox copy."""
-        dest = self.home / ("snap%d.mbox" % (self.runs + 1))
+        'A' (answered), from the Status/X-Status headers of an MMDF copy."""
+        dest = self.home / ("snap%d.mmdf" % (self.runs + 1))
         self.run("%s<tag-pattern>~A<enter><tag-prefix><copy-message>%s<enter><quit>"
                  % (keys_before, dest), folder)
         assert dest.exists(), "mutt copied nothing to %s" % dest
-        return parse_mbox(dest)
+        return parse_mmdf(dest)
 
 
-def parse_mbox(path):
+def parse_mmdf(path):
     out = []
     for msg in mailbox.MMDF(str(path)):
         flags = set((msg.get("Status", "") + msg.get("X-Status", "")).replace("O", ""))
@@ -315,3 +356,134 @@ def test_mutt_starttls(srv, tmp_path):
     m.select("INBOX")
     assert uid_flags(m) == {1: {"\\Seen", "\\Flagged"}}
     m.logout()
+
+
+def test_mutt_tagged_sets(srv, tmp_path):
+    """mutt on many messages at once: tagged flag, read, save and delete go
+    out as UID sets (UID STORE 2:4,9 ..., UID COPY ...)."""
+    for i in range(1, 21):
+        srv.deliver_ok("alice", make_msg("t%d" % i, subject="%s %d" % ("even" if i % 2 == 0 else "odd", i)))
+    mutt = Mutt(srv, tmp_path)
+    # flag every even one, mark 1..5 read, then save the odd ones above 10 to Archive
+    _, trace = mutt.run("<tag-pattern>~s even<enter><tag-prefix><flag-message><untag-pattern>~A<enter>"
+                        "<tag-pattern>~m 1-5<enter><tag-prefix><clear-flag>N<untag-pattern>~A<enter>"
+                        "<tag-pattern>~s odd ~m 11-<enter><tag-prefix><save-message>=Archive<enter>"
+                        "<sync-mailbox><quit>")
+    # (mutt pipelines: a second command in one write is logged on a line of its own)
+    assert re.search(r"^(.*> )?a\d+ UID STORE \S*[:,]\S* \+FLAGS.SILENT \(\\Flagged\)", trace, re.M), trace[-3000:]
+    assert re.search(r"^(.*> )?a\d+ UID COPY \S*[:,]\S* \"?Archive", trace, re.M), trace[-3000:]
+    m = srv.imap()
+    m.select("INBOX")
+    f = uid_flags(m)
+    assert sorted(f) == list(range(1, 11)) + [12, 14, 16, 18, 20], sorted(f)
+    for uid, fl in f.items():
+        want = set()
+        if uid % 2 == 0:
+            want.add("\\Flagged")
+        if uid <= 5:
+            want.add("\\Seen")
+        assert fl == want, (uid, fl)
+    m.select("Archive")
+    assert subjects(m) == ["odd %d" % i for i in (11, 13, 15, 17, 19)]
+    # clear: unflag all, delete the flagged ones below 10 in one go (mutt's view
+    # of the flags from the server: ~F matches 2 4 6 8 10 12 ...)
+    mutt.run("<tag-pattern>~F ~m 1-5<enter><tag-prefix><delete-message><untag-pattern>~A<enter>"
+             "<tag-pattern>~F<enter><tag-prefix><clear-flag>!<sync-mailbox><quit>")
+    m.select("INBOX")
+    f = uid_flags(m)
+    assert sorted(f) == [1, 3, 5, 6, 7, 8, 9, 10, 12, 14, 16, 18, 20], sorted(f)
+    assert all("\\Flagged" not in fl for fl in f.values()), f
+    m.logout()
+
+
+def test_mutt_header_cache(srv, tmp_path):
+    """With a header and body cache (how many people run mutt), a second run
+    takes headers from the cache and only flags from the server: it must
+    still see flags changed, messages expunged and messages added by others."""
+    for i in range(1, 7):
+        srv.deliver_ok("alice", make_msg("h%d" % i, subject="cached %d" % i))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    mutt = Mutt(srv, tmp_path, header_cache=str(cache) + "/", message_cachedir=str(cache) + "/bodies")
+    snap = mutt.snapshot()
+    assert [(s, fl) for s, fl, _ in snap] == [("cached %d" % i, set()) for i in range(1, 7)]
+    assert any(cache.iterdir())
+    m = srv.imap()
+    m.select("INBOX")
+    m.uid("STORE", "2", "+FLAGS", "(\\Flagged \\Seen)")
+    m.uid("STORE", "3,5", "+FLAGS", "(\\Deleted)")
+    m.expunge()
+    srv.deliver_ok("alice", make_msg("h7", subject="cached 7"))
+    snap = mutt.snapshot()
+    trace = mutt.last_trace
+    assert [(s, fl) for s, fl, _ in snap] == [
+        ("cached 1", set()), ("cached 2", {"R", "F"}), ("cached 4", set()), ("cached 6", set()),
+        ("cached 7", set())], snap
+    # the others came from the caches: mutt asked only for their flags
+    # (UID FETCH 1:6 (UID FLAGS)), headers and body only of the new one
+    hdr = [l for l in trace.splitlines() if re.search(r"a\d+ FETCH .*HEADER.FIELDS", l)]
+    assert len(hdr) == 1 and not re.search(r"FETCH 1[:,) ]", hdr[0]), hdr
+    assert re.findall(r"a\d+ UID FETCH (\S+) BODY.PEEK\[\]", trace) == ["7"], trace[-3000:]
+    m.logout()
+
+
+def test_mutt_append_and_big_message(srv, tmp_path):
+    """mutt copies from a local folder to the server (APPEND with flags and
+    date), and reads a 3 MB message back through TLS unchanged."""
+    local = tmp_path / "local.mmdf"
+    box = mailbox.MMDF(str(local))
+    for i, (st, xst) in enumerate((("RO", "F"), ("O", ""), ("RO", "A"))):
+        msg = mailbox.MMDFMessage(make_msg("l%d" % i, subject="local %d" % i))
+        msg["Status"] = st
+        if xst:
+            msg["X-Status"] = xst
+        box.add(msg)
+    box.close()
+    big = make_msg("big", subject="big one",
+                   body="".join("line %06d of a big message, with some text to fill it up to width\n" % n
+                                for n in range(45000)))
+    assert len(big) > 3000000
+    srv.deliver_ok("alice", big)
+    mutt = Mutt(srv, tmp_path)
+    _, trace = mutt.run("<tag-pattern>~A<enter><tag-prefix><copy-message>%sDrafts<enter><quit>"
+                        % mutt.url, folder=str(local))
+    assert "APPEND" in trace
+    m = srv.imap()
+    m.select("Drafts")
+    f = uid_flags(m)
+    assert sorted(f.values(), key=sorted) == sorted([{"\\Seen", "\\Flagged"}, set(), {"\\Seen", "\\Answered"}],
+                                                    key=sorted), f
+    assert subjects(m) == ["local 0", "local 1", "local 2"]
+    typ, data = m.uid("FETCH", "2", "(BODY.PEEK[TEXT])")
+    # (the MMDF file Python wrote has a blank line before each separator: mutt
+    # counts it as part of the message)
+    assert data[0][1].rstrip(b"\r\n") == b"Hello, this is message l1.\r\nSecond line.", data
+    m.logout()
+    t0 = time.time()
+    got = mutt.pipe("1<enter>", "big.eml")
+    assert got == big, (len(got), len(big))
+    assert time.time() - t0 < 10 * SLOW
+
+
+def test_mutt_idle(srv, tmp_path):
+    """mutt left open with $imap_idle waits in IDLE; a delivery and a flag
+    change by imaplib reach it without a key pressed."""
+    srv.deliver_ok("alice", make_msg("i1", subject="before idle"))
+    mutt = Mutt(srv, tmp_path, imap_idle="yes", timeout="1", mail_check="1")
+
+    def during(mutt, send):
+        at = mutt.wait_trace(r"^.*< \+ idling")
+        srv.deliver_ok("alice", make_msg("i2", subject="during idle"))
+        at = mutt.wait_trace(r"^.*< \* 2 EXISTS", at)
+        # mutt leaves IDLE (DONE), fetches the new headers, and idles again
+        at = mutt.wait_trace(r"^.*< \+ idling", at)
+        m = srv.imap()
+        m.select("INBOX")
+        m.uid("STORE", "1", "+FLAGS", "(\\Flagged)")
+        m.logout()
+        mutt.wait_trace(r"^.*< \* 1 FETCH \(.*FLAGS \(\\Flagged\)", at)
+
+    screen, trace = mutt.run("", during=during)
+    assert re.search(r"> a\d+ IDLE", trace) and re.search(r"^DONE|> DONE", trace, re.M), trace[-2000:]
+    snap = mutt.snapshot()
+    assert [(s, fl) for s, fl, _ in snap] == [("before idle", {"F"}), ("during idle", set())], snap
