@@ -204,6 +204,12 @@ def parse_mmdf(path):
     return out
 
 
+def ok(res):
+    """An imaplib (typ, data) that must be OK (imaplib returns a NO, it does not raise)."""
+    assert res[0] == "OK", res
+    return res[1]
+
+
 def uid_flags(m):
     """{uid: set of flags} of the selected mailbox, by imaplib."""
     typ, data = m.uid("FETCH", "1:*", "(FLAGS)")
@@ -289,7 +295,7 @@ def test_mutt_sees_other_clients(srv, tmp_path):
     srv.deliver_ok("alice", make_msg("b", subject="flag me"))
     m = srv.imap(kind="tls")
     m.select("INBOX")
-    m.uid("STORE", "2", "+FLAGS", "(\\Flagged)")
+    ok(m.uid("STORE", "2", "+FLAGS", "(\\Flagged)"))
     c = make_msg("c", subject="appended read and answered")
     typ, _ = m.append("INBOX", "(\\Seen \\Answered)", None, crlf(c))
     assert typ == "OK"
@@ -410,9 +416,9 @@ def test_mutt_header_cache(srv, tmp_path):
     assert any(cache.iterdir())
     m = srv.imap()
     m.select("INBOX")
-    m.uid("STORE", "2", "+FLAGS", "(\\Flagged \\Seen)")
-    m.uid("STORE", "3,5", "+FLAGS", "(\\Deleted)")
-    m.expunge()
+    ok(m.uid("STORE", "2", "+FLAGS", "(\\Flagged \\Seen)"))
+    ok(m.uid("STORE", "3,5", "+FLAGS", "(\\Deleted)"))
+    ok(m.expunge())
     srv.deliver_ok("alice", make_msg("h7", subject="cached 7"))
     snap = mutt.snapshot()
     trace = mutt.last_trace
@@ -479,7 +485,7 @@ def test_mutt_idle(srv, tmp_path):
         at = mutt.wait_trace(r"^.*< \+ idling", at)
         m = srv.imap()
         m.select("INBOX")
-        m.uid("STORE", "1", "+FLAGS", "(\\Flagged)")
+        ok(m.uid("STORE", "1", "+FLAGS", "(\\Flagged)"))
         m.logout()
         mutt.wait_trace(r"^.*< \* 1 FETCH \(.*FLAGS \(\\Flagged\)", at)
 
