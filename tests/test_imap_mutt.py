@@ -42,7 +42,7 @@ import time
 import pytest
 
 from imap_util import start_imap
-from postnook_fixture import BIN, SLOW, crlf, make_msg
+from postnook_fixture import BIN, SAN_PATTERNS, SLOW, crlf, make_msg
 
 pytestmark = pytest.mark.skipif(not shutil.which("mutt"), reason="mutt not installed")
 
@@ -337,6 +337,7 @@ def test_mutt_sees_other_clients(srv, tmp_path):
     snap = mutt.snapshot(keys_before="<pipe-message>%s<enter><imap-fetch-mail>" % cmd)
     log = (tmp_path / "helper.log").read_text() if (tmp_path / "helper.log").exists() else ""
     assert (tmp_path / "helper.done").exists(), "helper failed: " + log
+    assert not any(p in log for p in SAN_PATTERNS), log   # the deliver run by the helper
     assert [(s, fl) for s, fl, _ in snap] == [
         ("delivered one", {"F"}), ("appended read and answered", {"R", "A"}),
         ("arrived while open", set())], snap
