@@ -165,7 +165,7 @@ void conn_hold(struct conn *c, int on);
 void conn_queue_commit(struct conn *c);
 /* Arm the connection's one timer (idle timeout or delayed reply), in ms. */
 void conn_set_timer(struct conn *c, int64_t ms);
-/* Output state changed (new reply or stream started): try to send now. */
+/* Output state changed (new reply or stream started): send on the loop's next turn. */
 void conn_kick(struct conn *c);
 /* Run the group commit for every queued session (the loop's turn-end hook). */
 void conn_commit_run(void);

@@ -450,6 +450,10 @@ void conn_run(struct conn *c)
 
 void conn_kick(struct conn *c)
 {
+	/* Not conn_run() here: the caller is usually another session's work
+	 * (a view rescan waking IDLE sessions), and running c now could read
+	 * and execute c's next command in the middle of it. Ask poll for the
+	 * next turn instead (a connected socket is writable at once). */
 	if (c->id)
-		conn_run(c);
+		loop_fd_events(&c->lfd, (short)(c->lfd.events | POLLOUT));
 }
