@@ -15,7 +15,9 @@ DEPS_DIR   := $(BUILD)/deps
 # A board may compile them with other flags (BOARD_DEPS_CFLAGS) than its own code.
 DEPS_CFLAGS := $(or $(BOARD_DEPS_CFLAGS),$(BOARD_CFLAGS))
 
-$(SRCPKG_DIR)/.fetched:
+# Order-only on the board's .config: making it installs the board's compiler
+# (deps.sh), which must be done before these run (make -j2; one apt at a time).
+$(SRCPKG_DIR)/.fetched: | $(KCONFIG_FILE)
 	@sh tests/tools/deps.sh source
 	@mkdir -p $(SRCPKG_DIR)
 	cd $(SRCPKG_DIR) && apt-get source -qq bearssl lmdb
@@ -23,7 +25,7 @@ $(SRCPKG_DIR)/.fetched:
 
 DEPS_STAMP := $(DEPS_DIR)/.built
 
-$(DEPS_STAMP): $(SRCPKG_DIR)/.fetched board/static-libs.mk board/static-libs-build.mk board/$(BOARD)/board.mk
+$(DEPS_STAMP): $(SRCPKG_DIR)/.fetched board/static-libs.mk board/static-libs-build.mk board/$(BOARD)/board.mk | $(KCONFIG_FILE)
 	$(MAKE) --no-print-directory -f board/static-libs-build.mk SRC=$(SRCPKG_DIR) OUT=$(DEPS_DIR) \
 	  CC="$(CC)" AR="$(AR)" CFLAGS="$(DEPS_CFLAGS)"
 	@touch $@
