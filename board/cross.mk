@@ -26,7 +26,7 @@ LDFLAGS += -Wl,--wrap=pthread_mutexattr_setrobust
 LDLIBS  += $(BUILD)/lmdb_robust.o
 BOARD_PREREQS += $(BUILD)/lmdb_robust.o
 
-$(BUILD)/lmdb_robust.o: board/lmdb_robust.c board/$(BOARD)/board.mk
+$(BUILD)/lmdb_robust.o: board/lmdb_robust.c board/$(BOARD)/board.mk | $(KCONFIG_FILE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_WARN) $(CFLAGS) -c -o $@ $<
 
