@@ -128,8 +128,13 @@ run: all
 unit: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; $(QEMU) $$t; done
 
+# Two pytest workers (pytest-xdist): the tests mostly wait on sockets, so two
+# halve the suite's time on a 2-core machine. PYTEST_JOBS=0 runs it serially.
+PYTEST_JOBS ?= 2
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider $(if $(filter-out 0,$(PYTEST_JOBS)),-n $(PYTEST_JOBS))
+
 pytest: all
-	POSTNOOK_BIN=$(CURDIR)/$(BUILD)/postnook $(PY) -m pytest -q -p no:cacheprovider tests
+	POSTNOOK_BIN=$(CURDIR)/$(BUILD)/postnook $(PYTEST) tests
 
 # make check: the host's full check; make check BOARD=name: that board's
 # (board/cross.mk: unit tests and the pytest suite under qemu-user).

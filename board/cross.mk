@@ -49,6 +49,6 @@ check-board: $(QEMU_WRAPPER)
 	POSTNOOK_BIN=$(CURDIR)/$(QEMU_WRAPPER) POSTNOOK_SLOW=$(QEMU_SLOW) POSTNOOK_BITS=$(BOARD_BITS) \
 	  POSTNOOK_QEMU="$(QEMU)" POSTNOOK_IPK=$(if $(IPK_ARCH),$(CURDIR)/$(IPK)) \
 	  POSTNOOK_NAS_TAR=$(if $(TAR_ARCH),$(CURDIR)/$(NAS_TAR)) \
-	  $(PY) -m pytest -q -p no:cacheprovider $(BOARD_TESTS)
+	  $(PYTEST) $(BOARD_TESTS)
 
 include firmware/firmware.mk

@@ -41,6 +41,12 @@ EX_OK, EX_USAGE, EX_NOUSER, EX_CANTCREAT, EX_TEMPFAIL, EX_CONFIG = 0, 64, 67, 73
 _GIVEN_PORTS = set()
 
 
+# Under pytest-xdist (make check runs two workers) each worker takes only
+# the ports of its own residue, so two workers never hand out the same one.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+
+
 def free_port():
     """A port free now and not handed out before in this test run (the kernel
     may offer a just-closed port again, and one server config then listed the
@@ -50,7 +56,7 @@ def free_port():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        if port not in _GIVEN_PORTS:
+        if port % _WORKERS == _WORKER and port not in _GIVEN_PORTS:
             _GIVEN_PORTS.add(port)
             return port
 
