@@ -66,3 +66,12 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+def pytest_sessionfinish(session):
+    """A worker's end: drop this run's port registry (ports still in use by
+    the other worker's servers stay taken in that worker's own set)."""
+    import shutil
+    import postnook_fixture
+    if postnook_fixture._PORT_DIR:
+        shutil.rmtree(postnook_fixture._PORT_DIR, ignore_errors=True)

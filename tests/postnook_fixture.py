@@ -14,6 +14,7 @@ import re
 import select
 import signal
 import socket
+import tempfile
 import ssl
 import subprocess
 import time
@@ -41,10 +42,25 @@ EX_OK, EX_USAGE, EX_NOUSER, EX_CANTCREAT, EX_TEMPFAIL, EX_CONFIG = 0, 64, 67, 73
 _GIVEN_PORTS = set()
 
 
-# Under pytest-xdist (make check runs two workers) each worker takes only
-# the ports of its own residue, so two workers never hand out the same one.
-_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
-_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+# Under pytest-xdist (make check runs two workers) the workers share one
+# registry of handed-out ports: a file per port in a directory of this run.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+_PORT_DIR = os.path.join(tempfile.gettempdir(), "postnook-ports-" + _RUN) if _RUN else None
+
+
+def _claim_port(port):
+    """True when no worker of this run has handed out port before."""
+    if port in _GIVEN_PORTS:
+        return False
+    _GIVEN_PORTS.add(port)
+    if _PORT_DIR is None:
+        return True
+    os.makedirs(_PORT_DIR, exist_ok=True)
+    try:
+        os.close(os.open(os.path.join(_PORT_DIR, str(port)), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
 
 
 def free_port():
@@ -56,8 +72,7 @@ def free_port():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        if port % _WORKERS == _WORKER and port not in _GIVEN_PORTS:
-            _GIVEN_PORTS.add(port)
+        if _claim_port(port):
             return port
 
 
