@@ -224,15 +224,6 @@ int store_grow(struct store *st)
 	return store_resize(st, next);
 }
 
-/* The tiny write of store_reclaim: bump a counter in "meta". */
-static int store_reclaim_txn(struct store *st, MDB_txn *txn, void *arg)
-{
-	uint64_t n;
-
-	(void)arg;
-	return store_meta_next(st, txn, "reclaim", &n);
-}
-
 /*
  * The map is full at map_max, but messages may have been deleted: LMDB
  * reuses a page freed by transaction N only once a later transaction has
@@ -243,11 +234,12 @@ static int store_reclaim_txn(struct store *st, MDB_txn *txn, void *arg)
 int store_reclaim(struct store *st)
 {
 	MDB_txn *txn;
+	uint64_t n;
 	int rc = store_wbegin(st, &txn);
 
 	if (rc)
 		return rc;
-	rc = store_reclaim_txn(st, txn, NULL);
+	rc = store_meta_next(st, txn, "reclaim", &n);      /* the tiny write */
 	if (rc == 0)
 		rc = store_err(mdb_txn_commit(txn));
 	else
