@@ -17,7 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cfg.h"
 
 #define CFG_IMAP_BUILT CONFIG_IMAP
@@ -488,12 +488,13 @@ void cfg_defaults(struct cfg *c)
 	if (CFG_IMAP_BUILT)
 		c->listen[c->nlisten++] = (struct cfg_listen){ CFG_PROTO_IMAP,
 			CONFIG_TLS ? CFG_TLS_STARTTLS : CFG_TLS_NONE, "0.0.0.0", 143 };
-	if (CONFIG_TLS)
+	if (CONFIG_POP3 && CONFIG_TLS)
 		c->listen[c->nlisten++] = (struct cfg_listen){ CFG_PROTO_POP3, CFG_TLS_IMPLICIT, "0.0.0.0", 995 };
-	c->listen[c->nlisten++] = (struct cfg_listen){ CFG_PROTO_POP3,
-		CONFIG_TLS ? CFG_TLS_STARTTLS : CFG_TLS_NONE, "0.0.0.0", 110 };
+	if (CONFIG_POP3)
+		c->listen[c->nlisten++] = (struct cfg_listen){ CFG_PROTO_POP3,
+			CONFIG_TLS ? CFG_TLS_STARTTLS : CFG_TLS_NONE, "0.0.0.0", 110 };
 	c->plaintext = CFG_PLAIN_LOOPBACK;
-	c->max_connections = CONFIG_MAX_CONNS < 256 ? CONFIG_MAX_CONNS : 256;
+	c->max_connections = SYS_DEFAULT_MAX_CONNECTIONS;
 	c->max_per_ip = 32;
 	c->pop3_timeout = 600;
 	c->login_timeout = 60;

@@ -16,7 +16,7 @@
 #define CFG_PATH_MAX 256
 #define CFG_ERR_MAX 512
 
-enum cfg_proto { CFG_PROTO_POP3, CFG_PROTO_IMAP };
+enum cfg_proto { CFG_PROTO_POP3, CFG_PROTO_IMAP, CFG_PROTO_N };
 enum cfg_tls { CFG_TLS_NONE, CFG_TLS_STARTTLS, CFG_TLS_IMPLICIT };
 /* Where a password may be sent without TLS. */
 enum cfg_plain { CFG_PLAIN_NEVER, CFG_PLAIN_LOOPBACK, CFG_PLAIN_LAN, CFG_PLAIN_ALWAYS };

@@ -1,33 +1,51 @@
-/* conn — connection slots: accept, caps, close, timers and group commit. */
+/* conn — connection slots: accept, caps, close and timers. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "conn.h"
 #include "conn_int.h"
 #include "log.h"
-#include "store.h"
 
 struct conn_env conn_env;
 
-static struct conn *slots;        /* max slots; pages are touched only when used */
+/* Slots: the header, the session, the output queue and the input buffer of
+ * each, stride bytes apart; pages are touched only when a slot is used. */
+static unsigned char *slots;
+static size_t stride, sess_stride;
 static unsigned nslots, high;     /* slots [0, high) have been used at least once */
 static struct conn *free_list;
-static unsigned nopen, nopen_proto[2];
+static unsigned nopen, nopen_proto[CFG_PROTO_N];
 static uint32_t next_id = 1;
-static struct conn *commit_head;
 static int paused;
 
-/* Allocate the slot arrays once (address space; touched on first use). */
-int conn_init(unsigned max, int tls)
+/* Round n up to a multiple of the strictest alignment a session may need. */
+static size_t align_up(size_t n)
 {
-	slots = calloc(max, sizeof *slots);
+	size_t a = _Alignof(max_align_t);
+
+	return (n + a - 1) / a * a;
+}
+
+static struct conn *slot_at(unsigned i)
+{
+	return (struct conn *)(void *)(slots + (size_t)i * stride);
+}
+
+/* Allocate the slots once (address space; touched on first use). */
+int conn_init(unsigned max, int tls, size_t sess_size)
+{
+	sess_stride = align_up(sess_size);
+	stride = align_up(align_up(sizeof(struct conn)) + sess_stride + CONN_OUT_SIZE + CONN_IN_SIZE);
+	slots = calloc(max, stride);
 	if (!slots)
 		return -ENOMEM;
 	nslots = max;
@@ -38,7 +56,7 @@ unsigned conn_count(int proto)
 {
 	if (proto < 0)
 		return nopen;
-	return proto < 2 ? nopen_proto[proto] : 0;
+	return proto < CFG_PROTO_N ? nopen_proto[proto] : 0;
 }
 
 void conn_foreach(void (*fn)(void *arg, const struct conn *c), void *arg)
@@ -46,8 +64,19 @@ void conn_foreach(void (*fn)(void *arg, const struct conn *c), void *arg)
 	unsigned i;
 
 	for (i = 0; i < high; i++)
-		if (slots[i].id)
-			fn(arg, &slots[i]);
+		if (slot_at(i)->id)
+			fn(arg, slot_at(i));
+}
+
+void conn_log(const struct conn *c, enum log_level lvl, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_msg(lvl, "conn %u %s: %s", c->id, c->peer_str, msg);
 }
 
 int conn_is_tls(const struct conn *c)
@@ -126,7 +155,7 @@ static unsigned count_ip(const struct sockaddr_storage *peer)
 	unsigned i, n = 0;
 
 	for (i = 0; i < high; i++)
-		if (slots[i].id && same_ip(&slots[i].peer, peer))
+		if (slot_at(i)->id && same_ip(&slot_at(i)->peer, peer))
 			n++;
 	return n;
 }
@@ -140,8 +169,14 @@ static struct conn *slot_get(void)
 		free_list = c->free_next;
 		return c;
 	}
-	if (high < nslots)
-		return &slots[high++];
+	if (high < nslots) {
+		/* First use of this slot: point into its memory. */
+		c = slot_at(high++);
+		c->sess = (unsigned char *)c + align_up(sizeof(struct conn));
+		c->out = (unsigned char *)c->sess + sess_stride;
+		c->in = c->out + CONN_OUT_SIZE;
+		return c;
+	}
 	return NULL;
 }
 
@@ -180,7 +215,8 @@ static void io_cb(struct loop_fd *lf, short revents)
 }
 
 /* Set up a fresh slot for an accepted socket; 0 or <0 (socket closed). */
-static int conn_open(int fd, const struct sockaddr_storage *peer, const struct cfg_listen *lst)
+static int conn_open(int fd, const struct sockaddr_storage *peer, const struct cfg_listen *lst,
+                     const struct proto_ops *ops)
 {
 	struct conn *c = slot_get();
 
@@ -188,14 +224,15 @@ static int conn_open(int fd, const struct sockaddr_storage *peer, const struct c
 		close(fd);
 		return -ENOSPC;
 	}
-	memset(c, 0, offsetof(struct conn, out));    /* header and session state */
+	memset(c, 0, offsetof(struct conn, sess));   /* the header ... */
+	memset(c->sess, 0, ops->sess_size);           /* ... and the session state */
 	c->id = next_id++;
 	if (!next_id)
 		next_id = 1;
 	c->peer = *peer;
 	c->listen = *lst;
 	c->lst = &c->listen;
-	c->ops = lst->proto == CFG_PROTO_IMAP ? IMAP_OPS : &pop3_ops;
+	c->ops = ops;
 	peer_classify(c);
 	c->lfd.fd = fd;
 	c->lfd.idx = -1;
@@ -211,7 +248,7 @@ static int conn_open(int fd, const struct sockaddr_storage *peer, const struct c
 	}
 	nopen++;
 	nopen_proto[lst->proto]++;
-	log_info("conn %u %s: connect to %s port %u%s", c->id, c->peer_str, c->ops->name, lst->port,
+	conn_log(c, LOG_LVL_INFO, "connect to %s port %u%s", ops->name, lst->port,
 	         lst->tls == CFG_TLS_IMPLICIT ? " (tls)" : "");
 	if (lst->tls == CFG_TLS_IMPLICIT && conn_tls_start(c) < 0) {
 		conn_close(c, "no TLS slot");
@@ -225,7 +262,7 @@ static int conn_open(int fd, const struct sockaddr_storage *peer, const struct c
 }
 
 /* Accept every pending connection on a listening socket, enforcing the caps. */
-void conn_accept(int lfd, const struct cfg_listen *lst)
+void conn_accept(int lfd, const struct cfg_listen *lst, const struct proto_ops *ops)
 {
 	for (;;) {
 		struct sockaddr_storage peer;
@@ -243,16 +280,12 @@ void conn_accept(int lfd, const struct cfg_listen *lst)
 			return;
 		}
 		if (count_ip(&peer) >= conn_env.cfg->max_per_ip) {
-			static const char msg[] = "-ERR [SYS/TEMP] Too many connections from your address\r\n";
-			static const char imsg[] = "* BYE [UNAVAILABLE] Too many connections from your address\r\n";
-			int imap = lst->proto == CFG_PROTO_IMAP;
 			struct conn tmp;
 			tmp.peer = peer;
 			peer_classify(&tmp);
 			log_warn("%s: refused: %u connections from this address already", tmp.peer_str,
 			         conn_env.cfg->max_per_ip);
-			if (lst->tls != CFG_TLS_IMPLICIT &&
-			    write(fd, imap ? imsg : msg, imap ? sizeof imsg - 1 : sizeof msg - 1) < 0) {
+			if (lst->tls != CFG_TLS_IMPLICIT && ops->busy && write(fd, ops->busy, strlen(ops->busy)) < 0) {
 				/* best effort: the client may already be gone */
 			}
 			close(fd);
@@ -261,7 +294,7 @@ void conn_accept(int lfd, const struct cfg_listen *lst)
 		/* Replies and records go out at once: no Nagle delay on a
 		 * command/response protocol (a TLS handshake has several flights). */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-		conn_open(fd, &peer, lst);
+		conn_open(fd, &peer, lst, ops);
 	}
 }
 
@@ -270,16 +303,10 @@ void conn_close(struct conn *c, const char *why)
 {
 	if (!c->id)
 		return;
-	log_info("conn %u %s: closed (%s)", c->id, c->peer_str, why);
+	conn_log(c, LOG_LVL_INFO, "closed (%s)", why);
 	c->ops->close(c);
-	if (c->flags & CONN_F_COMMIT) {
-		struct conn **pp;
-		for (pp = &commit_head; *pp; pp = &(*pp)->commit_next)
-			if (*pp == c) {
-				*pp = c->commit_next;
-				break;
-			}
-	}
+	if (c->flags & CONN_F_COMMIT)
+		commit_cancel(c);
 	loop_timer_cancel(&c->timer);
 	loop_fd_del(&c->lfd);
 	close(c->lfd.fd);
@@ -299,8 +326,8 @@ void conn_close_all(void)
 	unsigned i;
 
 	for (i = 0; i < high; i++)
-		if (slots[i].id)
-			conn_close(&slots[i], "server shutting down");
+		if (slot_at(i)->id)
+			conn_close(slot_at(i), "server shutting down");
 }
 
 void conn_set_timer(struct conn *c, int64_t ms)
@@ -314,86 +341,4 @@ void conn_hold(struct conn *c, int on)
 		c->flags |= CONN_F_HOLD;
 	else
 		c->flags &= ~(unsigned)CONN_F_HOLD;
-}
-
-void conn_queue_commit(struct conn *c)
-{
-	if (c->flags & CONN_F_COMMIT)
-		return;
-	c->flags |= CONN_F_COMMIT | CONN_F_HOLD;
-	c->commit_next = commit_head;
-	commit_head = c;
-}
-
-/*
- * Turn end: one write transaction and one sync for every queued session.
- * The sessions' parts share the txn without nesting (MDB_WRITEMAP): when a
- * part fails, the batch is aborted, that session keeps its error and the
- * batch runs again with the others. A full map is grown (at map_max: its
- * freed pages reclaimed once) and the batch run again as it was; when no
- * room can be made, the part that hit it (or, for the commit, the last
- * part) fails with STORE_EFULL. Every round commits, grows the map or drops
- * a part, so this ends. ->commit must therefore be re-runnable.
- */
-void conn_commit_run(void)
-{
-	struct store_batch *b;
-	struct conn *c, *last, *list = commit_head;
-	int err, rc, tried = 0;
-
-	if (!list)
-		return;
-	commit_head = NULL;
-	for (c = list; c; c = c->commit_next)
-		c->commit_rc = CONN_COMMIT_PENDING;
-	for (;;) {
-		for (c = list; c && c->commit_rc != CONN_COMMIT_PENDING; c = c->commit_next)
-			;
-		if (!c)
-			break;          /* every part failed on its own */
-		err = store_batch_begin(conn_env.store, &b);
-		if (err)
-			break;
-		rc = 0;
-		last = NULL;
-		for (c = list; c && rc == 0; c = c->commit_next) {
-			if (c->commit_rc != CONN_COMMIT_PENDING)
-				continue;
-			last = c;
-			rc = c->ops->commit(c, b);
-		}
-		if (rc == 0) {
-			err = store_batch_end(b);
-			if (err == 0 || err != STORE_EFULL || !last)
-				break;          /* committed, or failed as a whole */
-			rc = err;               /* the commit itself found the map full */
-			err = 0;
-		} else {
-			store_batch_abort(b);
-		}
-		if (rc == STORE_EFULL) {
-			rc = store_make_room(conn_env.store, &tried);
-			if (rc == 0)
-				continue;       /* more room: the same parts again */
-		}
-		last->commit_rc = rc;   /* this part fails alone; the others run again */
-	}
-	for (c = list; c; c = c->commit_next)
-		if (c->commit_rc == CONN_COMMIT_PENDING)
-			c->commit_rc = err;
-	if (err)
-		log_err("group commit failed: %s", store_strerror(err));
-	while (list) {
-		c = list;
-		list = c->commit_next;
-		c->commit_next = NULL;
-		c->flags &= ~(unsigned)(CONN_F_COMMIT | CONN_F_HOLD);
-		c->ops->committed(c, c->commit_rc);
-		if (c->id)
-			conn_run(c);
-	}
-	/* A pipelined command queued a write meanwhile: its input is already
-	 * buffered, so no socket event will come; have the loop turn again now. */
-	if (commit_head)
-		loop_wake();
 }

@@ -2,7 +2,10 @@
  * conn — client connection slots and their byte streams.
  *
  * Slots are allocated once at start-up (conn_init) and reused; TLS state
- * lives in a second pool so plain sessions do not pay for it. A slot owns:
+ * lives in a second pool so plain sessions do not pay for it. The layer
+ * knows no protocol: each connection carries the proto_ops of the listener
+ * it came in on, and its session state is an opaque block of the size the
+ * protocols asked for (conn_sess). A slot owns:
  *   - an input buffer of CONFIG_LINE_MAX bytes: complete lines are handed to
  *     the protocol one at a time; a line that does not fit is discarded up to
  *     its end and reported (the session goes on);
@@ -13,7 +16,8 @@
  *   - with TLS, a BearSSL engine driven from the poll loop.
  * Backpressure: no new command is taken while output is pending, and the
  * socket is not read while the input buffer is full, so a client that floods
- * without reading is throttled by TCP.
+ * without reading is throttled by TCP. Writes that a protocol queues for the
+ * turn's group commit are run by commit.c (commit.h).
  */
 #ifndef POSTNOOK_CONN_H
 #define POSTNOOK_CONN_H
@@ -22,18 +26,26 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "config.h"
 #include "cfg.h"
+#include "log.h"
 #include "loop.h"
-#include "pop3.h"
-#include "imap.h"
+#include "sysconfig.h"
 
 struct conn;
+struct store;
 struct store_batch;
 
-/* What a protocol module provides to the connection layer. */
+/*
+ * What a protocol module provides to the connection layer and the daemon.
+ * The daemon's table (serve.c) gives each listener its ops; the connection
+ * layer calls only these, so a new protocol needs no edit here.
+ */
 struct proto_ops {
-	const char *name;
+	const char *name;              /* "imap", "pop3": logs and the status file */
+	size_t sess_size;              /* bytes of per-connection session state (conn_sess) */
+	/* The line sent, in clear, to a client refused before its greeting
+	 * (too many connections from its address). */
+	const char *busy;
 	/* New connection (after TLS handshake for implicit TLS): send the greeting. */
 	void (*start)(struct conn *c);
 	/*
@@ -62,6 +74,13 @@ struct proto_ops {
 	void (*timer)(struct conn *c);
 	/* The slot is being released: free session resources (no I/O). */
 	void (*close)(struct conn *c);
+	/* The signed-in user's name, or NULL before login (the status file). */
+	const char *(*user)(const struct conn *c);
+	/* Daemon-wide, may be NULL: a mailbox changed outside the daemon's
+	 * sessions (a notify datagram from deliver or the CGI). */
+	void (*mbox_changed)(uint32_t mbox);
+	/* Daemon-wide, may be NULL: at exit, after every connection closed. */
+	void (*shutdown)(void);
 };
 
 struct conn_tls;
@@ -72,21 +91,19 @@ enum conn_flag {
 	CONN_F_HOLD = 1 << 2,          /* take no command (delayed reply, pending commit) */
 	CONN_F_STARTTLS = 1 << 3,      /* switch to TLS once the queue is flushed */
 	CONN_F_DISCARD = 1 << 4,       /* discarding the rest of an over-long line */
-	CONN_F_COMMIT = 1 << 5,        /* queued for the group commit */
+	CONN_F_COMMIT = 1 << 5,        /* queued for the group commit (commit.c) */
 	CONN_F_EOF = 1 << 6,           /* peer closed its side */
 	CONN_F_DIRECT = 1 << 7,        /* conn_stream_buf handed out the TLS engine's or a bulk buffer */
 	CONN_F_KEEP = 1 << 8,          /* conn_keep_line: the line stays until the stream/hold ends */
 };
 
-/* conn.commit_rc while the session's part is still to be committed. */
-#define CONN_COMMIT_PENDING 1
 
 struct conn {
 	struct loop_fd lfd;
 	struct loop_timer timer;       /* idle timeout or delayed reply */
 	uint32_t id;                   /* connection id for logs; 0 = free slot */
 	unsigned flags;
-	const struct proto_ops *ops;
+	const struct proto_ops *ops;   /* the listener's protocol */
 	const struct cfg_listen *lst;  /* the listener it came in on (copy below) */
 	struct cfg_listen listen;      /* copied: a reload may drop the listener */
 	struct sockaddr_storage peer;
@@ -94,29 +111,42 @@ struct conn {
 	int loopback;                  /* peer is 127/8 or ::1 */
 	int lan;                       /* peer is loopback, RFC 1918, link-local or ULA */
 	struct conn_tls *tls;          /* NULL when plain */
-	struct conn *commit_next;      /* group-commit list */
-	int commit_rc;                 /* this session's part of the batch: 0, an error, or pending */
+	struct conn *commit_next;      /* group-commit list (commit.c) */
+	int commit_rc;                 /* this session's part of the batch (commit.c) */
 	struct conn *free_next;        /* free-slot list */
 	size_t in_len;
 	size_t in_scan;                /* a command continued after a literal: look for LF from here */
 	size_t in_hold;                /* bytes of a kept command line, dropped when the next is taken */
 	uint64_t raw_left;             /* bytes still to hand to proto->raw */
 	size_t out_len, out_off;
-	/* Session state and the output queue before the input buffer: an idle
-	 * session touches the first pages of its slot only (the tail of a big
-	 * input buffer stays untouched). */
-	union {
-		struct pop3_sess pop3;
-		struct imap_sess imap;
-	} p;
-	unsigned char out[CONFIG_OUTBUF];
-	unsigned char in[CONFIG_LINE_MAX];
+	/* The slot's memory after this header, in this order: the session
+	 * (ops->sess_size, zeroed at connect), the output queue (CONN_OUT_SIZE)
+	 * and the input buffer (CONN_IN_SIZE). Session and output queue come
+	 * first so that an idle session touches the first pages of its slot
+	 * only (the tail of a big input buffer stays untouched). */
+	void *sess;
+	unsigned char *out;
+	unsigned char *in;
 };
 
-/* Allocate max slots (and TLS slots when tls != 0). 0 or -ENOMEM. */
-int conn_init(unsigned max, int tls);
-/* Accept every pending connection on a listening socket. */
-void conn_accept(int lfd, const struct cfg_listen *lst);
+/* Bytes of a slot's output queue and input buffer. */
+#define CONN_OUT_SIZE CONFIG_OUTBUF
+#define CONN_IN_SIZE CONFIG_LINE_MAX
+
+/* Allocate max slots, each with sess_size bytes of session state (the
+ * largest ops->sess_size of the daemon's protocols), and TLS slots when
+ * tls != 0. 0 or -ENOMEM. */
+int conn_init(unsigned max, int tls, size_t sess_size);
+/* Accept every pending connection on a listening socket; its sessions speak ops. */
+void conn_accept(int lfd, const struct cfg_listen *lst, const struct proto_ops *ops);
+/* The session state of c (the protocol's own struct, ops->sess_size bytes). */
+static inline void *conn_sess(const struct conn *c)
+{
+	return c->sess;
+}
+/* Log one line about c, prefixed "conn ID PEER: ". */
+void conn_log(const struct conn *c, enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Number of connections open now, per protocol or all (-1). */
 unsigned conn_count(int proto);
 /* Call fn for every open connection, for reports (the daemon's status file). */
@@ -161,14 +191,10 @@ void conn_keep_line(struct conn *c);
 void conn_expect_raw(struct conn *c, uint64_t n);
 /* Stop or resume taking commands (delayed replies, pending commits). */
 void conn_hold(struct conn *c, int on);
-/* Ask for proto->commit at the end of this loop turn. */
-void conn_queue_commit(struct conn *c);
 /* Arm the connection's one timer (idle timeout or delayed reply), in ms. */
 void conn_set_timer(struct conn *c, int64_t ms);
 /* Output state changed (new reply or stream started): send on the loop's next turn. */
 void conn_kick(struct conn *c);
-/* Run the group commit for every queued session (the loop's turn-end hook). */
-void conn_commit_run(void);
 
 /* The daemon's shared state that connections use (set by serve.c). */
 struct conn_env {

@@ -1,4 +1,4 @@
-/* conn_int — what conn.c and conn_io.c/conn_tls.c share, not for protocols. */
+/* conn_int — what conn.c, conn_io.c, conn_tls.c and commit.c share, not for protocols. */
 #ifndef POSTNOOK_CONN_INT_H
 #define POSTNOOK_CONN_INT_H
 

@@ -10,7 +10,7 @@
 
 size_t conn_out_room(const struct conn *c)
 {
-	return sizeof c->out - c->out_len;
+	return CONN_OUT_SIZE - c->out_len;
 }
 
 /* Make room by dropping the bytes already sent. */
@@ -166,8 +166,8 @@ static ssize_t plain_flush(struct conn *c)
 /* Plain: read what fits into the input buffer. 0, or <0 when the socket failed. */
 static int plain_fill(struct conn *c)
 {
-	while (c->in_len < sizeof c->in && !(c->flags & (CONN_F_EOF | CONN_F_STARTTLS))) {
-		ssize_t n = read(c->lfd.fd, c->in + c->in_len, sizeof c->in - c->in_len);
+	while (c->in_len < CONN_IN_SIZE && !(c->flags & (CONN_F_EOF | CONN_F_STARTTLS))) {
+		ssize_t n = read(c->lfd.fd, c->in + c->in_len, CONN_IN_SIZE - c->in_len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -258,7 +258,7 @@ static int take_line(struct conn *c)
 		return 1;
 	}
 	if (!nl) {
-		if (c->in_len == sizeof c->in) {
+		if (c->in_len == CONN_IN_SIZE) {
 			c->flags |= CONN_F_DISCARD;
 			c->in_len = 0;
 			c->in_scan = 0;
@@ -278,7 +278,7 @@ static int take_line(struct conn *c)
 		if (rc > 0 && c->id) {
 			/* The command goes on after a literal: keep it whole. */
 			c->in[len] = saved;
-			if ((uint64_t)used + (uint64_t)rc + 1 > sizeof c->in) {
+			if ((uint64_t)used + (uint64_t)rc + 1 > CONN_IN_SIZE) {
 				conn_close(c, "literal does not fit");
 				return 1;
 			}
@@ -313,7 +313,7 @@ static int produce(struct conn *c)
 	int calls = 0;
 
 	while ((c->flags & CONN_F_STREAMING) && calls < 64 &&
-	       (conn_out_room(c) + c->out_off >= sizeof c->out / 2 ||
+	       (conn_out_room(c) + c->out_off >= CONN_OUT_SIZE / 2 ||
 	        (c->tls && c->out_off == c->out_len && conn_tls_sendapp(c, NULL)))) {
 		int rc = c->ops->stream(c);
 		if (rc < 0)
@@ -435,7 +435,7 @@ void conn_run(struct conn *c)
 		ev = conn_tls_events(c);
 	} else {
 		ev = 0;
-		if (c->in_len < sizeof c->in && !(c->flags & (CONN_F_STARTTLS | CONN_F_EOF)))
+		if (c->in_len < CONN_IN_SIZE && !(c->flags & (CONN_F_STARTTLS | CONN_F_EOF)))
 			ev |= POLLIN;
 		if (out_pending(c))
 			ev |= POLLOUT;

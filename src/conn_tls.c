@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "conn.h"
 #include "conn_int.h"
 #include "log.h"
@@ -64,7 +63,7 @@ int conn_tls_start(struct conn *c)
 	if (rc < 0) {
 		t->free_next = free_tls;
 		free_tls = t;
-		log_err("conn %u: TLS engine setup failed (%d)", c->id, rc);
+		conn_log(c, LOG_LVL_ERR, "TLS engine setup failed (%d)", rc);
 		return rc;
 	}
 	c->tls = t;
@@ -96,7 +95,7 @@ int conn_tls_pump(struct conn *c)
 		if (st == BR_SSL_CLOSED) {
 			int err = br_ssl_engine_last_error(e);
 			if (err != BR_ERR_OK && err != BR_ERR_IO)
-				log_info("conn %u %s: TLS error %d", c->id, c->peer_str, err);
+				conn_log(c, LOG_LVL_INFO, "TLS error %d", err);
 			return -EPIPE;
 		}
 		/* Nothing more to write for now: send the partial record. */
@@ -116,7 +115,7 @@ int conn_tls_pump(struct conn *c)
 			}
 		}
 		if (st & BR_SSL_RECVAPP) {
-			size_t room = sizeof c->in - c->in_len;
+			size_t room = CONN_IN_SIZE - c->in_len;
 			buf = br_ssl_engine_recvapp_buf(e, &len);
 			if (c->flags & CONN_F_STARTTLS) {
 				br_ssl_engine_recvapp_ack(e, len);   /* never happens: STLS inside TLS is refused */

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "conn.h"
 #include "imap_int.h"
 #include "log.h"
@@ -28,13 +29,13 @@
 
 uint64_t imap_appendlimit(void)
 {
-	return (uint64_t)CONFIG_MAX_MESSAGE * 1024 * 1024;
+	return SYS_MESSAGE_MAX;
 }
 
 /* The capability list for this session's state, into buf. */
 static void caps(struct conn *c, char *buf, size_t cap)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	int plain = conn_plain_ok(c, conn_env.cfg->plaintext);
 	int stls = !c->tls && c->lst->tls == CFG_TLS_STARTTLS && conn_env.creds;
 
@@ -49,7 +50,7 @@ static void caps(struct conn *c, char *buf, size_t cap)
 
 void imap_job_start(struct conn *c, int kind)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	s->job.kind = (uint8_t)kind;
 	s->job.phase = 0;
@@ -58,7 +59,7 @@ void imap_job_start(struct conn *c, int kind)
 
 void imap_done(struct conn *c, const char *fmt, ...)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	size_t n;
 	va_list ap;
 
@@ -75,7 +76,7 @@ void imap_done(struct conn *c, const char *fmt, ...)
 
 void imap_bad(struct conn *c, const struct imap_p *p)
 {
-	S(c)->no_expunge = 1;
+	imap_of(c)->no_expunge = 1;
 	imap_done(c, "BAD %s", p->msg ? p->msg : "Syntax error");
 }
 
@@ -101,7 +102,7 @@ void imap_store_no(struct conn *c, int err, const char *what)
 		imap_done(c, "NO [UNAVAILABLE] %s: the store is busy; try again", what);
 		break;
 	default:
-		log_err("conn %u: %s: %s", c->id, what, store_strerror(err));
+		conn_log(c, LOG_LVL_ERR, "%s: %s", what, store_strerror(err));
 		imap_done(c, "NO [SERVERBUG] %s: %s", what, store_strerror(err));
 	}
 }
@@ -109,7 +110,7 @@ void imap_store_no(struct conn *c, int err, const char *what)
 /* The tagged reply. 1 when written. */
 static int tagged_stream(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	if (conn_printf(c, "%s", s->done) < 0)
 		return 0;
@@ -122,7 +123,7 @@ static int tagged_stream(struct conn *c)
 
 static int imap_stream(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	int rc;
 
 	conn_set_timer(c, (int64_t)IMAP_TIMEOUT_S * 1000);
@@ -169,7 +170,7 @@ static int imap_stream(struct conn *c)
 
 static void greeting(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	char cap[512];
 
 	s->state = IMAP_NOTAUTH;
@@ -197,7 +198,7 @@ static int cmd_noop(struct conn *c, struct imap_p *p)
 
 static int cmd_logout(struct conn *c, struct imap_p *p)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	conn_printf(c, "* BYE postnook logging out\r\n");
 	if (s->state == IMAP_SELECTED)
@@ -210,7 +211,7 @@ static int cmd_logout(struct conn *c, struct imap_p *p)
 
 static int cmd_starttls(struct conn *c, struct imap_p *p)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	if (c->tls || c->lst->tls != CFG_TLS_STARTTLS || !conn_env.creds) {
 		imap_done(c, "NO STARTTLS is not available here");
@@ -235,7 +236,7 @@ static int plain_refused(struct conn *c)
 /* Check a name and password; answers now (success) or after a delay (failure). */
 static int login(struct conn *c, const char *name, const char *pass, size_t passlen)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct store_user u;
 	int rc;
 
@@ -243,25 +244,25 @@ static int login(struct conn *c, const char *name, const char *pass, size_t pass
 	if (rc == STORE_EAUTH || rc == STORE_EINVAL) {
 		int64_t d = login_delay_fail(&c->peer, loop_now());
 		s->failures++;
-		log_info("conn %u %s: login failed for user '%.64s'", c->id, c->peer_str, name);
+		conn_log(c, LOG_LVL_INFO, "login failed for user '%.64s'", name);
 		conn_hold(c, 1);
 		conn_set_timer(c, d);
 		return 0;
 	}
 	if (rc < 0) {
-		log_err("conn %u: store error at login: %s", c->id, store_strerror(rc));
+		conn_log(c, LOG_LVL_ERR, "store error at login: %s", store_strerror(rc));
 		imap_done(c, "NO [UNAVAILABLE] The mail store is not available; try again later");
 		return 0;
 	}
 	login_delay_ok(&c->peer);
 	rc = store_mbox_ensure_defaults(conn_env.store, u.id);
 	if (rc < 0)
-		log_warn("conn %u: cannot create the default mailboxes of '%s': %s", c->id, u.name,
+		conn_log(c, LOG_LVL_WARN, "cannot create the default mailboxes of '%s': %s", u.name,
 		         store_strerror(rc));
 	s->user_id = u.id;
 	snprintf(s->user, sizeof s->user, "%s", u.name);
 	s->state = IMAP_AUTH;
-	log_info("conn %u %s: imap login user '%s'%s", c->id, c->peer_str, u.name, c->tls ? " (tls)" : "");
+	conn_log(c, LOG_LVL_INFO, "imap login user '%s'%s", u.name, c->tls ? " (tls)" : "");
 	{
 		char cap[512];
 		caps(c, cap, sizeof cap);
@@ -302,7 +303,7 @@ static int sasl_plain(struct conn *c, const char *b64, size_t len)
 	size_t n, pwlen;
 	int rc;
 
-	S(c)->sub = IMAP_SUB_NONE;
+	imap_of(c)->sub = IMAP_SUB_NONE;
 	if (len == 1 && b64[0] == '*') {
 		imap_done(c, "BAD Authentication cancelled");
 		return 0;
@@ -345,7 +346,7 @@ static int cmd_authenticate(struct conn *c, struct imap_p *p)
 		return 0;
 	if (ir.s)
 		return sasl_plain(c, ir.s, ir.len);
-	S(c)->sub = IMAP_SUB_SASL;
+	imap_of(c)->sub = IMAP_SUB_SASL;
 	conn_printf(c, "+ \r\n");
 	return 0;
 }
@@ -406,7 +407,7 @@ static int cmd_namespace(struct conn *c, struct imap_p *p)
 
 static int cmd_idle(struct conn *c, struct imap_p *p)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	s->sub = IMAP_SUB_IDLE;
 	s->idle_done = 0;
@@ -425,7 +426,7 @@ static int cmd_idle(struct conn *c, struct imap_p *p)
 /* DONE (or anything else) ends IDLE. */
 static int idle_line(struct conn *c, const char *line, size_t len)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	if (s->state == IMAP_SELECTED)
 		imap_view_idle(c, 0);
@@ -486,7 +487,7 @@ static const struct imap_cmd_def {
 /* One assembled command: tag, name, state check, handler. */
 static int dispatch(struct conn *c, char *line, size_t len)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_p p;
 	struct imap_str tag, name;
 	int in, uid = 0;
@@ -555,7 +556,7 @@ static void lit_reset(struct imap_sess *s)
 /* A command line (possibly with literals so far): assemble or dispatch. */
 static int imap_line(struct conn *c, char *line, size_t len)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	size_t seg;
 	uint64_t n;
 	int plus, t;
@@ -643,7 +644,7 @@ static int imap_raw(struct conn *c, const unsigned char *data, size_t len)
 
 static void imap_too_long(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	lit_reset(s);
 	if (s->sub == IMAP_SUB_SASL)
@@ -655,10 +656,10 @@ static void imap_too_long(struct conn *c)
 
 static void imap_timer(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	if (s->wr != WR_NONE && !(c->flags & CONN_F_COMMIT)) {
-		conn_queue_commit(c);       /* retry after the map grew */
+		commit_queue(c);            /* retry after the map grew */
 		return;
 	}
 	if (c->flags & CONN_F_HOLD && !(c->flags & CONN_F_COMMIT)) {
@@ -693,19 +694,29 @@ static void imap_committed(struct conn *c, int err)
 
 static void imap_close(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	if (s->sv.v)
 		imap_view_close(c);     /* also after a BYE for a deleted mailbox */
 	imap_append_abort(c);
 	if (s->user_id)
-		log_info("conn %u %s: imap logout user '%s'", c->id, c->peer_str, s->user);
+		conn_log(c, LOG_LVL_INFO, "imap logout user '%s'", s->user);
 	memset(s, 0, sizeof *s);
 	s->app_fd = -1;
 }
 
+/* The signed-in user, or NULL before login. */
+static const char *imap_user(const struct conn *c)
+{
+	const struct imap_sess *s = imap_of(c);
+
+	return s->user_id ? s->user : NULL;
+}
+
 const struct proto_ops imap_ops = {
 	.name = "imap",
+	.sess_size = sizeof(struct imap_sess),
+	.busy = "* BYE [UNAVAILABLE] Too many connections from your address\r\n",
 	.start = greeting,
 	.line = imap_line,
 	.raw = imap_raw,
@@ -715,6 +726,9 @@ const struct proto_ops imap_ops = {
 	.committed = imap_committed,
 	.timer = imap_timer,
 	.close = imap_close,
+	.user = imap_user,
+	.mbox_changed = imap_view_notify,
+	.shutdown = imap_view_shutdown,
 };
 
 #endif

@@ -69,23 +69,6 @@
  * the messages are \Recent once more, which RFC 3501 allows. */
 #define IMAP_RECENT_FLUSH_MS 2000
 
-enum imap_state {
-	IMAP_NOTAUTH,
-	IMAP_AUTH,
-	IMAP_SELECTED,
-	IMAP_LOGOUT,
-};
-
-/* What the session is doing between commands. */
-enum imap_sub {
-	IMAP_SUB_NONE,
-	IMAP_SUB_SASL,          /* AUTHENTICATE: waiting for the response line */
-	IMAP_SUB_IDLE,          /* IDLE: waiting for DONE */
-	IMAP_SUB_APPEND,        /* APPEND: message literal arriving (raw mode) */
-	IMAP_SUB_APPEND_EOL,    /* APPEND: literal in, waiting for the end of the line */
-	IMAP_SUB_DISCARD,       /* a refused literal arriving: drop it */
-};
-
 /* A string from the command (in the input buffer; not NUL-terminated). */
 struct imap_str {
 	const char *s;
@@ -101,91 +84,10 @@ struct imap_p {
 	int depth;
 };
 
-/* A session's window into a shared view (see imap_view.c). */
-struct imap_sv {
-	struct imap_view *v;
-	struct conn *next;          /* next session on the same view */
-	uint32_t uid_limit;         /* messages with uid < this have been announced */
-	uint32_t seen_gen;          /* expunges up to this generation have been announced */
-	uint32_t exists;            /* messages in this session's view */
-	uint32_t ring_seen;         /* flag changes before this ring position are known */
-	uint32_t recent[IMAP_RECENT_RANGES][2];  /* UIDs [lo, hi) \Recent in this session, oldest first */
-	uint32_t nrecent;                        /* ranges in recent[] */
-	uint32_t c_layout, c_seq, c_idx;  /* cached seq <-> index pair */
-	uint32_t kw_gen;            /* keyword list generation announced (FLAGS) */
-};
-
-/* Streamed output in progress. */
-struct imap_job {
-	uint8_t kind;               /* imap.c's JOB_* */
-	uint8_t phase;              /* UPD_* while sending updates */
-	uint8_t uid;                /* a UID command (sets are UIDs; updates limited) */
-	uint8_t item;               /* FETCH: item index within the current message */
-	uint8_t open;               /* FETCH: "* n FETCH (" already sent for cur */
-	uint8_t flags;              /* command specific */
-	const char *set, *set_end;  /* the sequence set (in the kept line) */
-	const char *pos;            /* next range in the set */
-	const char *args, *args_end;/* the rest of the command (FETCH items, SEARCH keys) */
-	uint32_t lo, hi, cur;       /* current range and next number in it */
-	uint64_t off, total;        /* FETCH: bytes of the current literal sent / its size */
-	uint32_t u_cursor, u_gen, u_count;  /* updates: position, target generation, count */
-	uint32_t m_uid, m_seq;      /* FETCH: the message being sent */
-	uint8_t done_range;         /* the current range is finished */
-	uint8_t missed;             /* messages were skipped (expunged meanwhile) */
-};
-
-struct imap_sess {
-	enum imap_state state;
-	uint8_t sub;                /* enum imap_sub */
-	uint8_t readonly;           /* EXAMINE */
-	uint8_t enabled;            /* ENABLE'd extensions (none that change replies yet) */
-	uint8_t no_expunge;         /* the running command may not announce expunges */
-	uint8_t silent;             /* STORE .SILENT */
-	uint8_t wr;                 /* pending group-commit write (imap_write.c's WR_*) */
-	uint8_t idle_done;          /* IDLE ended by DONE: send the tagged OK */
-	unsigned failures;
-	uint32_t user_id;
-	char user[65];
-	char tag[IMAP_TAG_MAX + 1];
-	char done[512];             /* the tagged completion, sent after the updates */
-	struct imap_sv sv;
-	struct imap_job job;
-	int64_t idle_since;         /* ms: IDLE start or last keepalive */
-	/* group-commit arguments (the command line is kept while they run) */
-	uint32_t wr_mbox, wr_uidvalidity, wr_uid, wr_uid2, wr_count;
-	uint32_t wr_flags, wr_mode;
-	unsigned wr_retries;        /* commits retried after the map grew */
-	int wr_rc;
-	uint64_t own_lo, own_hi;    /* modseqs of this session's own flag changes (not echoed) */
-	/* literal assembly: the command so far has lit_prev bytes, then a literal of lit_n */
-	size_t lit_prev;
-	uint64_t lit_n;
-	unsigned nlit;
-	/* APPEND streaming */
-	int app_fd;                 /* temp file in the data dir, or -1 */
-	uint64_t app_size, app_got;
-	int64_t app_date;
-};
-
-struct conn;
 struct proto_ops;
-#if CONFIG_IMAP
+/* The protocol, for the daemon's table (serve.c); its hooks are the only
+ * way other modules reach IMAP sessions. */
 extern const struct proto_ops imap_ops;
-#define IMAP_OPS (&imap_ops)
-/* A mailbox changed outside this session (notify datagram, POP3): update its view. */
-void imap_notify_mbox(uint32_t mbox);
-/* At daemon exit, after the sessions are closed: write pending \Recent marks. */
-void imap_shutdown(void);
-#else
-#define IMAP_OPS (&pop3_ops)
-static inline void imap_notify_mbox(uint32_t mbox)
-{
-	(void)mbox;
-}
-static inline void imap_shutdown(void)
-{
-}
-#endif
 
 /* --- imap_parse.c: the command parser (bounded, in place) --------------- */
 

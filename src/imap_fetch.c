@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "commit.h"
 #include "imap_int.h"
 #include "log.h"
 #include "mime.h"
@@ -166,7 +167,7 @@ static int item_get(const struct imap_job *j, unsigned k, struct fitem *it)
 /* Advance to the next message of the set in c's view. 1 with j->m_uid/m_seq set, 0 at the end. */
 static int next_message(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_job *j = &s->job;
 	struct imap_view *v = s->sv.v;
 
@@ -241,8 +242,8 @@ static void date_fmt(int64_t t, char *buf, size_t cap)
 static int render(struct conn *c, const struct fitem *it, uint64_t off, char *buf, size_t room, size_t *n,
                   uint64_t *total)
 {
-	struct imap_job *j = &S(c)->job;
-	uint32_t mbox = S(c)->sv.v->mbox;
+	struct imap_job *j = &imap_of(c)->job;
+	uint32_t mbox = imap_of(c)->sv.v->mbox;
 
 	if (it->kind == FI_ENVELOPE || it->kind == FI_BODY || it->kind == FI_BODYSTRUCTURE)
 		return store_mime_fetch(conn_env.store, mbox, j->m_uid,
@@ -270,7 +271,7 @@ static int render(struct conn *c, const struct fitem *it, uint64_t off, char *bu
  */
 static int item_send(struct conn *c, const struct fitem *it, int first)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_job *j = &s->job;
 	const char *sp = first ? "" : " ";
 	struct store_msg m;
@@ -360,7 +361,7 @@ static int item_send(struct conn *c, const struct fitem *it, int first)
 
 int imap_fetch_stream(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_job *j = &s->job;
 	struct fitem it;
 	int rc;
@@ -410,7 +411,7 @@ int imap_fetch_stream(struct conn *c)
 /* Set up a FETCH job over set with the item text [items, items_end). */
 static void fetch_job(struct conn *c, const struct imap_str *set, const char *items, const char *items_end)
 {
-	struct imap_job *j = &S(c)->job;
+	struct imap_job *j = &imap_of(c)->job;
 
 	j->set = set->s;
 	j->set_end = set->s + set->len;
@@ -436,7 +437,7 @@ int imap_cmd_fetch(struct conn *c, struct imap_p *p)
 	static const char all[] = "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE";
 	static const char fast[] = "FLAGS INTERNALDATE RFC822.SIZE";
 	static const char full[] = "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODY";
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_str set;
 	const char *items, *end;
 	int seen;
@@ -475,7 +476,7 @@ int imap_cmd_fetch(struct conn *c, struct imap_p *p)
 		s->wr_flags = STORE_F_SEEN;
 		s->wr_mode = STORE_FLAGS_ADD;
 		conn_keep_line(c);
-		conn_queue_commit(c);
+		commit_queue(c);
 		return 0;
 	}
 	fetch_job(c, &set, items, end);
@@ -489,7 +490,7 @@ bad:
 /* After the \Seen commit of a FETCH: start its stream. */
 void imap_fetch_after_seen(struct conn *c)
 {
-	struct imap_job *j = &S(c)->job;
+	struct imap_job *j = &imap_of(c)->job;
 	struct imap_str set = { j->set, (size_t)(j->set_end - j->set), 0 };
 
 	fetch_job(c, &set, j->args, j->args_end);

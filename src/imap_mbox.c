@@ -81,10 +81,10 @@ size_t imap_flags_fmt(struct conn *c, uint32_t flags, char *buf, size_t cap, int
 			n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", n ? " " : "", sys[i]);
 	if (recent && n < cap)
 		n += (size_t)snprintf(buf + n, cap - n, "%s\\Recent", n ? " " : "");
-	if (flags >> STORE_F_KW_SHIFT && S(c)->sv.v) {
+	if (flags >> STORE_F_KW_SHIFT && imap_of(c)->sv.v) {
 		char names[STORE_KW_MAX][STORE_KW_LEN + 1];
 		unsigned nk;
-		if (store_kw_get(conn_env.store, S(c)->sv.v->mbox, names, &nk) == 0)
+		if (store_kw_get(conn_env.store, imap_of(c)->sv.v->mbox, names, &nk) == 0)
 			for (unsigned i = 0; i < nk; i++)
 				if (flags & (1u << (STORE_F_KW_SHIFT + i)) && n < cap)
 					n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " " : "", names[i]);
@@ -111,7 +111,7 @@ int imap_cmd_create(struct conn *c, struct imap_p *p)
 		name[n - 1] = '\0';     /* RFC 3501: a trailing delimiter is a hint */
 	if (name_ok(c, name))
 		return 0;
-	rc = store_mbox_create(conn_env.store, S(c)->user_id, name, NULL);
+	rc = store_mbox_create(conn_env.store, imap_of(c)->user_id, name, NULL);
 	if (rc < 0)
 		imap_store_no(c, rc, "CREATE");
 	else
@@ -141,7 +141,7 @@ static int has_children(struct conn *c, const char *name)
 {
 	struct child_arg a = { name, strlen(name), 0 };
 
-	store_mbox_list(conn_env.store, S(c)->user_id, child_cb, &a);
+	store_mbox_list(conn_env.store, imap_of(c)->user_id, child_cb, &a);
 	return a.found;
 }
 
@@ -162,7 +162,7 @@ int imap_cmd_delete(struct conn *c, struct imap_p *p)
 		imap_done(c, "NO [CANNOT] INBOX cannot be deleted");
 		return 0;
 	}
-	if ((rc = store_mbox_get_any(conn_env.store, S(c)->user_id, name, &mb)) < 0) {
+	if ((rc = store_mbox_get_any(conn_env.store, imap_of(c)->user_id, name, &mb)) < 0) {
 		imap_store_no(c, rc, "DELETE");
 		return 0;
 	}
@@ -170,11 +170,11 @@ int imap_cmd_delete(struct conn *c, struct imap_p *p)
 		imap_done(c, "NO [HASCHILDREN] DELETE: the name is \\Noselect and has inferiors; delete them first");
 		return 0;
 	}
-	if (S(c)->state == IMAP_SELECTED && S(c)->sv.v && S(c)->sv.v->mbox == mb.id) {
+	if (imap_of(c)->state == IMAP_SELECTED && imap_of(c)->sv.v && imap_of(c)->sv.v->mbox == mb.id) {
 		imap_view_close(c);
-		S(c)->state = IMAP_AUTH;
+		imap_of(c)->state = IMAP_AUTH;
 	}
-	rc = store_mbox_delete(conn_env.store, S(c)->user_id, name, &noselect);
+	rc = store_mbox_delete(conn_env.store, imap_of(c)->user_id, name, &noselect);
 	if (rc == STORE_EINVAL) {
 		imap_done(c, "NO [HASCHILDREN] DELETE: the name is \\Noselect and has inferiors; delete them first");
 		return 0;
@@ -184,7 +184,7 @@ int imap_cmd_delete(struct conn *c, struct imap_p *p)
 		return 0;
 	}
 	if (!noselect)
-		store_mbox_subscribe(conn_env.store, S(c)->user_id, name, 0);
+		store_mbox_subscribe(conn_env.store, imap_of(c)->user_id, name, 0);
 	imap_view_notify(mb.id);
 	imap_done(c, "OK DELETE completed");
 	return 0;
@@ -199,7 +199,7 @@ int imap_cmd_rename(struct conn *c, struct imap_p *p)
 		return 0;
 	if (name_ok(c, to))
 		return 0;
-	rc = store_mbox_rename(conn_env.store, S(c)->user_id, from, to);
+	rc = store_mbox_rename(conn_env.store, imap_of(c)->user_id, from, to);
 	if (rc < 0)
 		imap_store_no(c, rc, "RENAME");
 	else
@@ -214,7 +214,7 @@ static int subscribe(struct conn *c, struct imap_p *p, int on)
 
 	if (imap_mbox_arg(c, p, name) || args_end(c, p))
 		return 0;
-	rc = store_mbox_subscribe(conn_env.store, S(c)->user_id, name, on);
+	rc = store_mbox_subscribe(conn_env.store, imap_of(c)->user_id, name, on);
 	if (rc < 0)
 		imap_store_no(c, rc, on ? "SUBSCRIBE" : "UNSUBSCRIBE");
 	else
@@ -357,7 +357,7 @@ static int sub_cb(void *arg, const char *name)
 /* The pattern is kept in the command line: job.args .. job.args_end (copied per call). */
 int imap_list_stream(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_job *j = &s->job;
 	char pat[PATTERN_MAX + 1];
 	size_t pl = (size_t)(j->args_end - j->args);
@@ -403,7 +403,7 @@ int imap_list_stream(struct conn *c)
 
 static int list(struct conn *c, struct imap_p *p, int lsub)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_str ref, pat;
 	char r[STORE_MBOX_NAME_MAX + 1], pt[STORE_MBOX_NAME_MAX + 1];
 	char *line;
@@ -541,7 +541,7 @@ int imap_cmd_status(struct conn *c, struct imap_p *p)
 			imap_bad(c, p);
 		return 0;
 	}
-	rc = store_mbox_get(conn_env.store, S(c)->user_id, name, &mb);
+	rc = store_mbox_get(conn_env.store, imap_of(c)->user_id, name, &mb);
 	if (rc < 0) {
 		imap_store_no(c, rc, "STATUS");
 		return 0;
@@ -589,7 +589,7 @@ static void flag_list(struct conn *c, uint32_t mbox, char *buf, size_t cap, int 
 
 static int selectx(struct conn *c, struct imap_p *p, int ro)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	char name[STORE_MBOX_NAME_MAX + 1], fl[900];
 	struct store_mbox mb;
 	struct unseen_arg ua = { 0, 0 };
@@ -655,7 +655,7 @@ int imap_cmd_unselect(struct conn *c, struct imap_p *p)
 	if (args_end(c, p))
 		return 0;
 	imap_view_close(c);
-	S(c)->state = IMAP_AUTH;
+	imap_of(c)->state = IMAP_AUTH;
 	imap_done(c, "OK UNSELECT completed");
 	return 0;
 }
@@ -677,7 +677,7 @@ static void quota_line(struct conn *c)
 	size_t n = 0;
 
 	res[0] = '\0';
-	if (store_user_get(conn_env.store, S(c)->user, &u) == 0) {
+	if (store_user_get(conn_env.store, imap_of(c)->user, &u) == 0) {
 		if (u.quota_bytes)
 			n += (size_t)snprintf(res + n, sizeof res - n, "STORAGE %" PRIu64 " %" PRIu64,
 			                      (u.used_bytes + 1023) / 1024, u.quota_bytes / 1024);
@@ -714,7 +714,7 @@ int imap_cmd_getquotaroot(struct conn *c, struct imap_p *p)
 
 	if (imap_mbox_arg(c, p, name) || args_end(c, p))
 		return 0;
-	rc = store_mbox_get(conn_env.store, S(c)->user_id, name, &mb);
+	rc = store_mbox_get(conn_env.store, imap_of(c)->user_id, name, &mb);
 	if (rc < 0) {
 		imap_store_no(c, rc, "GETQUOTAROOT");
 		return 0;

@@ -70,7 +70,7 @@ static int text_match(struct sctx *x, int where, const char *field, const struct
 		return 0;
 	if (imap_str_copy(s, buf, sizeof buf) < 0 || mime_needle_init(&nd, buf, strlen(buf)) < 0)
 		return 0;
-	rc = store_mime_search(conn_env.store, S(x->c)->sv.v->mbox, x->m->uid, where, field,
+	rc = store_mime_search(conn_env.store, imap_of(x->c)->sv.v->mbox, x->m->uid, where, field,
 	                       field ? strlen(field) : 0, &nd);
 	if (rc < 0) {
 		if (rc != STORE_ENOTFOUND)
@@ -101,7 +101,7 @@ static int sent_day(struct sctx *x, int64_t *day)
 	const char *p;
 	struct tm tm;
 
-	if (store_mime_section(conn_env.store, S(x->c)->sv.v->mbox, x->m->uid, spec, sizeof spec - 1, 0, buf,
+	if (store_mime_section(conn_env.store, imap_of(x->c)->sv.v->mbox, x->m->uid, spec, sizeof spec - 1, 0, buf,
 	                       sizeof buf - 1, &n, &total) < 0)
 		return -1;
 	buf[n] = '\0';
@@ -140,7 +140,7 @@ static int key(struct imap_p *p, struct sctx *x)
 		{ "UNDRAFT", STORE_F_DRAFT, 1 }, { "UNFLAGGED", STORE_F_FLAGGED, 1 }, { "UNSEEN", STORE_F_SEEN, 1 },
 	};
 	static const char *const hdrs[] = { "BCC", "CC", "FROM", "SUBJECT", "TO" };
-	struct imap_sess *s = S(x->c);
+	struct imap_sess *s = imap_of(x->c);
 	struct imap_str a, v;
 	int r;
 
@@ -264,7 +264,7 @@ static int key(struct imap_p *p, struct sctx *x)
 /* Evaluate the whole key list (an implicit AND) for one message. 1/0, or -1. */
 static int eval(struct conn *c, struct sctx *x)
 {
-	struct imap_job *j = &S(c)->job;
+	struct imap_job *j = &imap_of(c)->job;
 	struct imap_p p;
 	int r = 1;
 
@@ -280,7 +280,7 @@ static int eval(struct conn *c, struct sctx *x)
 
 int imap_search_stream(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_job *j = &s->job;
 	struct imap_view *v = s->sv.v;
 	int n = 0;
@@ -323,7 +323,7 @@ int imap_search_stream(struct conn *c)
 
 int imap_cmd_search(struct conn *c, struct imap_p *p)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct sctx x;
 	struct imap_str a;
 	const char *keys;

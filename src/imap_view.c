@@ -54,7 +54,7 @@ enum { UPD_START, UPD_EXPUNGE, UPD_EXISTS, UPD_FLAGS, UPD_DONE };
 
 int imap_view_visible(const struct conn *c, uint32_t idx)
 {
-	const struct imap_sv *sv = &S(c)->sv;
+	const struct imap_sv *sv = &imap_of(c)->sv;
 	const struct imap_view_ent *e = &sv->v->e[idx];
 
 	return e->uid < sv->uid_limit && (e->gone == 0 || e->gone > sv->seen_gen);
@@ -83,7 +83,7 @@ static void cache_reset(struct imap_sv *sv)
 
 uint32_t imap_view_idx(struct conn *c, uint32_t seq)
 {
-	struct imap_sv *sv = &S(c)->sv;
+	struct imap_sv *sv = &imap_of(c)->sv;
 	struct imap_view *v = sv->v;
 	uint32_t s, i;
 
@@ -113,7 +113,7 @@ uint32_t imap_view_idx(struct conn *c, uint32_t seq)
 
 uint32_t imap_view_seq(struct conn *c, uint32_t idx)
 {
-	struct imap_sv *sv = &S(c)->sv;
+	struct imap_sv *sv = &imap_of(c)->sv;
 	struct imap_view *v = sv->v;
 	uint32_t s, i;
 
@@ -141,7 +141,7 @@ uint32_t imap_view_seq(struct conn *c, uint32_t idx)
 
 uint32_t imap_view_maxuid(struct conn *c)
 {
-	struct imap_sv *sv = &S(c)->sv;
+	struct imap_sv *sv = &imap_of(c)->sv;
 	uint32_t i = imap_view_lower(sv->v, sv->uid_limit);
 
 	while (i > 0) {
@@ -154,7 +154,7 @@ uint32_t imap_view_maxuid(struct conn *c)
 
 uint32_t imap_view_recent(struct conn *c)
 {
-	struct imap_sv *sv = &S(c)->sv;
+	struct imap_sv *sv = &imap_of(c)->sv;
 	uint32_t i, n = 0;
 
 	for (uint32_t r = 0; r < sv->nrecent; r++)
@@ -165,7 +165,7 @@ uint32_t imap_view_recent(struct conn *c)
 
 int imap_view_is_recent(const struct conn *c, uint32_t uid)
 {
-	const struct imap_sv *sv = &S(c)->sv;
+	const struct imap_sv *sv = &imap_of(c)->sv;
 
 	for (uint32_t r = 0; r < sv->nrecent; r++)
 		if (uid >= sv->recent[r][0] && uid < sv->recent[r][1])
@@ -181,9 +181,9 @@ static void compact(struct imap_view *v)
 
 	if (v->ntomb == 0)
 		return;
-	for (c = v->sessions; c; c = S(c)->sv.next)
-		if (S(c)->sv.seen_gen < min)
-			min = S(c)->sv.seen_gen;
+	for (c = v->sessions; c; c = imap_of(c)->sv.next)
+		if (imap_of(c)->sv.seen_gen < min)
+			min = imap_of(c)->sv.seen_gen;
 	for (i = 0; i < v->n; i++) {
 		if (v->e[i].gone && v->e[i].gone <= min) {
 			v->ntomb--;
@@ -267,8 +267,8 @@ static void wake(struct imap_view *v)
 	struct conn *c, *next;
 
 	for (c = v->sessions; c; c = next) {
-		next = S(c)->sv.next;
-		if (S(c)->sub == IMAP_SUB_IDLE && !(c->flags & CONN_F_STREAMING) && imap_updates_pending(c)) {
+		next = imap_of(c)->sv.next;
+		if (imap_of(c)->sub == IMAP_SUB_IDLE && !(c->flags & CONN_F_STREAMING) && imap_updates_pending(c)) {
 			imap_job_start(c, JOB_UPDATES);
 			conn_kick(c);
 		}
@@ -324,11 +324,6 @@ void imap_view_notify(uint32_t mbox)
 	}
 }
 
-void imap_notify_mbox(uint32_t mbox)
-{
-	imap_view_notify(mbox);
-}
-
 /* The IDLE poll: views with IDLE sessions look at the store for outside changes. */
 static void poll_cb(struct loop_timer *t)
 {
@@ -345,7 +340,7 @@ static void poll_cb(struct loop_timer *t)
 
 void imap_view_idle(struct conn *c, int on)
 {
-	struct imap_view *v = S(c)->sv.v;
+	struct imap_view *v = imap_of(c)->sv.v;
 
 	if (!v)
 		return;
@@ -435,7 +430,7 @@ uint32_t imap_view_recent_mark(const struct store_mbox *mb)
 	return mb->recent_uid;
 }
 
-void imap_shutdown(void)
+void imap_view_shutdown(void)
 {
 	loop_timer_cancel(&recent_timer);
 	recent_flush();
@@ -476,7 +471,7 @@ static void kept_trim(void)
 
 int imap_view_open(struct conn *c, const struct store_mbox *mb, int claim)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_sv *sv = &s->sv;
 	struct imap_view *v, *next;
 
@@ -533,15 +528,15 @@ int imap_view_open(struct conn *c, const struct store_mbox *mb, int claim)
 
 void imap_view_close(struct conn *c)
 {
-	struct imap_sv *sv = &S(c)->sv;
+	struct imap_sv *sv = &imap_of(c)->sv;
 	struct imap_view *v = sv->v;
 	struct conn **pc;
 
 	if (!v)
 		return;
-	if (S(c)->sub == IMAP_SUB_IDLE)
+	if (imap_of(c)->sub == IMAP_SUB_IDLE)
 		imap_view_idle(c, 0);
-	for (pc = &v->sessions; *pc; pc = &S(*pc)->sv.next)
+	for (pc = &v->sessions; *pc; pc = &imap_of(*pc)->sv.next)
 		if (*pc == c) {
 			*pc = sv->next;
 			break;
@@ -564,14 +559,14 @@ void imap_view_close(struct conn *c)
 
 void imap_view_own(struct conn *c, uint64_t lo, uint64_t hi)
 {
-	S(c)->own_lo = lo;
-	S(c)->own_hi = hi;
+	imap_of(c)->own_lo = lo;
+	imap_of(c)->own_hi = hi;
 }
 
 /* Pending expunges for c (allowed now or not). */
 static int expunges_pending(const struct conn *c)
 {
-	const struct imap_sv *sv = &S(c)->sv;
+	const struct imap_sv *sv = &imap_of(c)->sv;
 
 	return sv->v->gen > sv->seen_gen;
 }
@@ -579,7 +574,7 @@ static int expunges_pending(const struct conn *c)
 /* New messages beyond what c was told. */
 static int news_pending(const struct conn *c)
 {
-	const struct imap_sv *sv = &S(c)->sv;
+	const struct imap_sv *sv = &imap_of(c)->sv;
 	const struct imap_view *v = sv->v;
 
 	return v->n && v->e[v->n - 1].uid >= sv->uid_limit;
@@ -587,7 +582,7 @@ static int news_pending(const struct conn *c)
 
 int imap_updates_pending(const struct conn *c)
 {
-	const struct imap_sv *sv = &S(c)->sv;
+	const struct imap_sv *sv = &imap_of(c)->sv;
 
 	if (!sv->v)
 		return 0;
@@ -597,7 +592,7 @@ int imap_updates_pending(const struct conn *c)
 /* Format a message's flags from the store into buf. 0, or <0 if it is gone. */
 static int flags_of(struct conn *c, uint32_t uid, char *buf, size_t cap)
 {
-	struct imap_sv *sv = &S(c)->sv;
+	struct imap_sv *sv = &imap_of(c)->sv;
 	struct store_msg m;
 	int rc = store_msg_get(conn_env.store, sv->v->mbox, uid, &m);
 
@@ -610,7 +605,7 @@ static int flags_of(struct conn *c, uint32_t uid, char *buf, size_t cap)
 /* EXPUNGE responses, highest first (each seq is valid when it is sent). 1 done. */
 static int upd_expunge(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_sv *sv = &s->sv;
 	struct imap_view *v = sv->v;
 	struct imap_job *j = &s->job;
@@ -641,7 +636,7 @@ static int upd_expunge(struct conn *c)
 /* Flag changes from the ring (or all flags when c fell behind). 1 done. */
 static int upd_flags(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_sv *sv = &s->sv;
 	struct imap_view *v = sv->v;
 	char fl[512];
@@ -690,7 +685,7 @@ static int upd_flags(struct conn *c)
 
 int imap_updates_stream(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_sv *sv = &s->sv;
 	struct imap_job *j = &s->job;
 

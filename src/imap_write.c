@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "imap_int.h"
 #include "log.h"
 #include "store_mbox.h"
@@ -48,7 +49,7 @@ static void walk_init(struct set_walk *w, struct conn *c, const char *set, const
 /* Next present message of the set in the view: its uid. 1, or 0 at the end. */
 static int walk_next(struct set_walk *w, uint32_t *uid)
 {
-	struct imap_sess *s = S(w->c);
+	struct imap_sess *s = imap_of(w->c);
 	struct imap_view *v = s->sv.v;
 
 	for (;;) {
@@ -172,7 +173,7 @@ static unsigned keywords_of(const char *s, const char *end, char (*names)[STORE_
 
 int imap_cmd_store(struct conn *c, struct imap_p *p)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_str set, item;
 	uint32_t flags;
 	unsigned kw;
@@ -216,7 +217,7 @@ int imap_cmd_store(struct conn *c, struct imap_p *p)
 	s->wr_mode = (uint32_t)mode;
 	s->wr_count = kw;
 	conn_keep_line(c);
-	conn_queue_commit(c);
+	commit_queue(c);
 	return 0;
 bad:
 	imap_bad(c, p);
@@ -225,7 +226,7 @@ bad:
 
 static int commit_flags(struct conn *c, struct store_batch *b)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	char names[STORE_KW_MAX][STORE_KW_LEN + 1];
 	struct set_walk w;
 	uint32_t uid, flags = s->wr_flags, nf;
@@ -282,7 +283,7 @@ struct exp_arg {
 static int exp_cb(void *arg, const struct store_msg *m)
 {
 	struct exp_arg *a = arg;
-	struct imap_sv *sv = &S(a->c)->sv;
+	struct imap_sv *sv = &imap_of(a->c)->sv;
 	uint32_t idx;
 
 	a->next = m->uid + 1;
@@ -299,7 +300,7 @@ static int exp_cb(void *arg, const struct store_msg *m)
 
 static int commit_expunge(struct conn *c, struct store_batch *b, int uidset)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct exp_arg a;
 	int rc;
 
@@ -325,7 +326,7 @@ static int commit_expunge(struct conn *c, struct store_batch *b, int uidset)
 
 int imap_cmd_expunge(struct conn *c, struct imap_p *p)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	struct imap_str set = { NULL, 0, 0 };
 
 	if (s->job.uid && (imap_p_sp(p) || imap_p_seqset(p, &set))) {
@@ -345,13 +346,13 @@ int imap_cmd_expunge(struct conn *c, struct imap_p *p)
 	s->job.set_end = set.s ? set.s + set.len : NULL;
 	s->wr = WR_EXPUNGE;
 	conn_keep_line(c);
-	conn_queue_commit(c);
+	commit_queue(c);
 	return 0;
 }
 
 int imap_cmd_close(struct conn *c, struct imap_p *p)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	if (!imap_p_eol(p)) {
 		imap_p_fail(p, "Unexpected arguments");
@@ -365,7 +366,7 @@ int imap_cmd_close(struct conn *c, struct imap_p *p)
 		return 0;
 	}
 	s->wr = WR_CLOSE;
-	conn_queue_commit(c);
+	commit_queue(c);
 	return 0;
 }
 
@@ -409,7 +410,7 @@ static int set_end(char *buf, size_t cap, uint32_t last, uint32_t run)
 
 static int copy_cmd(struct conn *c, struct imap_p *p, int move)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	char name[STORE_MBOX_NAME_MAX + 1];
 	struct store_mbox mb;
 	struct imap_str set;
@@ -445,7 +446,7 @@ static int copy_cmd(struct conn *c, struct imap_p *p, int move)
 	s->wr_mbox = mb.id;
 	s->wr_uidvalidity = mb.uidvalidity;
 	conn_keep_line(c);
-	conn_queue_commit(c);
+	commit_queue(c);
 	return 0;
 }
 
@@ -462,7 +463,7 @@ int imap_cmd_move(struct conn *c, struct imap_p *p)
 /* Copy (and for MOVE expunge) the set; the COPYUID text goes to s->done. */
 static int commit_copy(struct conn *c, struct store_batch *b, int move)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	char src[COPYUID_MAX], dst[COPYUID_MAX];
 	uint32_t sl = 0, sr = 0, dl = 0, dr = 0, uid, nu, moved[EXPUNGE_CHUNK], n = 0, count = 0;
 	struct set_walk w;
@@ -536,7 +537,7 @@ static int date_parse(const char *s, size_t len, int64_t *out)
 /* Refuse an APPEND; a non-synchronizing literal is on its way and is dropped. */
 static int append_refuse(struct conn *c, uint64_t n, int plus)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	if (plus) {
 		s->sub = IMAP_SUB_DISCARD;
@@ -552,7 +553,7 @@ static int append_refuse(struct conn *c, uint64_t n, int plus)
 
 int imap_append_start(struct conn *c, char *line, size_t len, uint64_t n, int plus)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	char name[STORE_MBOX_NAME_MAX + 1];
 	struct store_mbox mb;
 	struct store_user u;
@@ -618,7 +619,7 @@ int imap_append_start(struct conn *c, char *line, size_t len, uint64_t n, int pl
 	}
 	s->app_fd = open(conn_env.cfg->datadir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (s->app_fd < 0) {
-		log_err("conn %u: APPEND spool file in %s: %s", c->id, conn_env.cfg->datadir, strerror(errno));
+		conn_log(c, LOG_LVL_ERR, "APPEND spool file in %s: %s", conn_env.cfg->datadir, strerror(errno));
 		imap_done(c, "NO [SERVERBUG] Cannot spool the message");
 		return append_refuse(c, n, plus);
 	}
@@ -655,7 +656,7 @@ bad:
 
 int imap_append_raw(struct conn *c, const unsigned char *data, size_t len)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	size_t off = 0;
 
 	conn_set_timer(c, (int64_t)IMAP_TIMEOUT_S * 1000);
@@ -665,7 +666,7 @@ int imap_append_raw(struct conn *c, const unsigned char *data, size_t len)
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0) {
-				log_err("conn %u: APPEND spool write: %s", c->id, strerror(errno));
+				conn_log(c, LOG_LVL_ERR, "APPEND spool write: %s", strerror(errno));
 				close(s->app_fd);
 				s->app_fd = -1;
 				s->sub = IMAP_SUB_DISCARD;
@@ -683,7 +684,7 @@ int imap_append_raw(struct conn *c, const unsigned char *data, size_t len)
 
 void imap_append_eol(struct conn *c, size_t len)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	s->sub = IMAP_SUB_NONE;
 	if (s->app_fd < 0)
@@ -694,12 +695,12 @@ void imap_append_eol(struct conn *c, size_t len)
 		return;
 	}
 	s->wr = WR_APPEND;
-	conn_queue_commit(c);
+	commit_queue(c);
 }
 
 void imap_append_abort(struct conn *c)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	if (s->app_fd > 0)
 		close(s->app_fd);
@@ -709,7 +710,7 @@ void imap_append_abort(struct conn *c)
 /* --- group commit ------------------------------------------------------------- */
 
 /*
- * The commit may run more than once (conn_commit_run runs the batch again
+ * The commit may run more than once (commit_run runs the batch again
  * without a failed part, or after growing the map), so it only reads the
  * session and rewrites outputs whole: own_lo/own_hi (reset first in
  * commit_flags), s->done for COPY/MOVE, wr_uid for APPEND; the spool file is
@@ -719,7 +720,7 @@ void imap_append_abort(struct conn *c)
 
 int imap_write_commit(struct conn *c, struct store_batch *b)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 
 	switch (s->wr) {
 	case WR_SEEN:
@@ -755,7 +756,7 @@ int imap_write_commit(struct conn *c, struct store_batch *b)
 
 void imap_write_committed(struct conn *c, int err)
 {
-	struct imap_sess *s = S(c);
+	struct imap_sess *s = imap_of(c);
 	static const char *const what[] = { "", "FETCH", "STORE", "EXPUNGE", "CLOSE", "COPY", "MOVE", "APPEND" };
 	int wr = s->wr;
 	char copyuid[sizeof s->done];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
 #include "conn.h"
 #include "log.h"
 #include "login_delay.h"
@@ -12,8 +13,47 @@
 #include "sasl.h"
 #include "store.h"
 
-#define S(c) (&(c)->p.pop3)
+#if CONFIG_POP3
+
 #define MAX_FAILURES 5          /* failed logins before the connection is closed */
+
+enum pop3_state {
+	POP3_AUTH,          /* AUTHORIZATION: before login */
+	POP3_AUTH_SASL,     /* waiting for the SASL PLAIN response line */
+	POP3_TRANS,         /* TRANSACTION */
+	POP3_UPDATE,        /* QUIT received, deletes being committed */
+};
+
+struct pop3_sess {
+	enum pop3_state state;
+	char user[65];                /* name given by USER */
+	uint32_t user_id;
+	uint32_t mbox;                /* INBOX id */
+	uint32_t uidvalidity;
+	uint32_t nmsgs;               /* messages in the snapshot */
+	uint32_t *uids;               /* snapshot: UIDs in order (heap, at login) */
+	uint32_t *sizes;              /* their sizes */
+	uint8_t *deleted;             /* bitmap, nmsgs bits */
+	uint32_t ndeleted;
+	uint64_t total, deleted_bytes;
+	uint32_t nretr;
+	unsigned failures;            /* failed logins on this connection */
+	/* Body streaming (RETR/TOP). */
+	uint32_t st_uid;              /* RETR/TOP: the message; LIST/UIDL: next index */
+	uint64_t st_off, st_size;
+	int st_kind;                  /* what is being streamed (pop3.c's ST_*) */
+	long st_top;                  /* TOP: body lines still to send; -1 = all */
+	uint32_t st_linelen;          /* bytes (CR excluded) in the current line so far */
+	uint8_t st_bol;               /* at the beginning of a line */
+	uint8_t st_inbody;            /* past the header/body separator */
+	uint8_t st_cr;                /* last byte seen was CR */
+};
+
+/* The POP3 session of connection c. */
+static struct pop3_sess *pop3_of(const struct conn *c)
+{
+	return conn_sess(c);
+}
 
 /* What the stream callback is producing. */
 enum { ST_NONE, ST_LIST, ST_UIDL, ST_BODY };
@@ -52,7 +92,7 @@ static int in_use(uint32_t user_id)
 	size_t i;
 
 	for (i = 0; i < ntrans; i++)
-		if (S(trans[i])->user_id == user_id)
+		if (pop3_of(trans[i])->user_id == user_id)
 			return 1;
 	return 0;
 }
@@ -131,7 +171,7 @@ static int snapshot_take(struct pop3_sess *s)
 /* Parse a message number argument: 1..nmsgs, not deleted. -1 on error (reply sent). */
 static long msgno(struct conn *c, const char *arg)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 	unsigned long long n;
 
 	if (cfg_parse_uint(arg, 1, UINT32_MAX, &n) < 0 || n > s->nmsgs) {
@@ -147,16 +187,16 @@ static long msgno(struct conn *c, const char *arg)
 
 static void greeting(struct conn *c)
 {
-	S(c)->state = POP3_AUTH;
+	pop3_of(c)->state = POP3_AUTH;
 	reply(c, "+OK postnook POP3 server ready\r\n");
 	conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
 }
 
 /* --- AUTHORIZATION ------------------------------------------------- */
 
-static int capa(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_capa(struct conn *c, struct pop3_parsed *p)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 	int auth = s->state == POP3_AUTH;
 	int plain = conn_plain_ok(c, conn_env.cfg->plaintext);
 
@@ -180,9 +220,9 @@ static int plain_refused(struct conn *c)
 	return 1;
 }
 
-static int user(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_user(struct conn *c, struct pop3_parsed *p)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	if (plain_refused(c))
 		return 0;
@@ -198,7 +238,7 @@ static int user(struct conn *c, struct pop3_parsed *p)
 /* Check a user name and password; answers now (success) or after a delay (failure). */
 static int login(struct conn *c, const char *name, const char *pass, size_t passlen)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 	struct store_user u;
 	int rc;
 
@@ -206,7 +246,7 @@ static int login(struct conn *c, const char *name, const char *pass, size_t pass
 	if (rc == STORE_EAUTH || rc == STORE_EINVAL) {
 		int64_t d = login_delay_fail(&c->peer, loop_now());
 		s->failures++;
-		log_info("conn %u %s: login failed for user '%.64s'", c->id, c->peer_str, name);
+		conn_log(c, LOG_LVL_INFO, "login failed for user '%.64s'", name);
 		s->state = POP3_AUTH;
 		s->user[0] = '\0';
 		conn_hold(c, 1);
@@ -214,14 +254,14 @@ static int login(struct conn *c, const char *name, const char *pass, size_t pass
 		return 0;
 	}
 	if (rc < 0) {
-		log_err("conn %u: store error at login: %s", c->id, store_strerror(rc));
+		conn_log(c, LOG_LVL_ERR, "store error at login: %s", store_strerror(rc));
 		reply(c, "-ERR [SYS/TEMP] The mail store is not available; try again later\r\n");
 		s->state = POP3_AUTH;
 		return 0;
 	}
 	login_delay_ok(&c->peer);
 	if (in_use(u.id)) {
-		log_info("conn %u %s: user '%s' refused: maildrop in use", c->id, c->peer_str, u.name);
+		conn_log(c, LOG_LVL_INFO, "user '%s' refused: maildrop in use", u.name);
 		reply(c, "-ERR [IN-USE] Your mailbox is open in another POP3 session\r\n");
 		s->state = POP3_AUTH;
 		return 0;
@@ -233,22 +273,22 @@ static int login(struct conn *c, const char *name, const char *pass, size_t pass
 		rc = trans_add(c);
 	if (rc < 0) {
 		snapshot_free(s);
-		log_err("conn %u: cannot open maildrop of '%s': %s", c->id, u.name, store_strerror(rc));
+		conn_log(c, LOG_LVL_ERR, "cannot open maildrop of '%s': %s", u.name, store_strerror(rc));
 		reply(c, "-ERR [SYS/TEMP] Cannot open your mailbox now; try again later\r\n");
 		s->state = POP3_AUTH;
 		return 0;
 	}
 	s->state = POP3_TRANS;
-	log_info("conn %u %s: login user '%s'%s, %" PRIu32 " messages", c->id, c->peer_str, u.name,
+	conn_log(c, LOG_LVL_INFO, "login user '%s'%s, %" PRIu32 " messages", u.name,
 	         c->tls ? " (tls)" : "", s->nmsgs);
 	reply(c, "+OK Logged in: %" PRIu32 " messages (%" PRIu64 " octets)\r\n", s->nmsgs, s->total);
 	conn_set_timer(c, (int64_t)conn_env.cfg->pop3_timeout * 1000);
 	return 0;
 }
 
-static int pass(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_pass(struct conn *c, struct pop3_parsed *p)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	if (!s->user[0]) {
 		reply(c, "-ERR Send USER first\r\n");
@@ -264,7 +304,7 @@ static int sasl_plain(struct conn *c, const char *b64, size_t len)
 	const char *name, *pw;
 	size_t n, pwlen;
 
-	S(c)->state = POP3_AUTH;
+	pop3_of(c)->state = POP3_AUTH;
 	if (len == 1 && b64[0] == '*') {
 		reply(c, "-ERR Authentication cancelled\r\n");
 		return 0;
@@ -279,7 +319,7 @@ static int sasl_plain(struct conn *c, const char *b64, size_t len)
 	return login(c, name, pw, pwlen);
 }
 
-static int auth(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_auth(struct conn *c, struct pop3_parsed *p)
 {
 	if (p->nargs == 0) {
 		reply(c, "+OK Mechanisms follow\r\nPLAIN\r\n.\r\n");
@@ -293,12 +333,12 @@ static int auth(struct conn *c, struct pop3_parsed *p)
 		return 0;
 	if (p->nargs == 2)
 		return sasl_plain(c, p->args[1], strlen(p->args[1]));
-	S(c)->state = POP3_AUTH_SASL;
+	pop3_of(c)->state = POP3_AUTH_SASL;
 	reply(c, "+ \r\n");
 	return 0;
 }
 
-static int stls(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_stls(struct conn *c, struct pop3_parsed *p)
 {
 	if (c->tls || c->lst->tls != CFG_TLS_STARTTLS || !conn_env.creds) {
 		reply(c, "-ERR STLS is not available here\r\n");
@@ -306,11 +346,11 @@ static int stls(struct conn *c, struct pop3_parsed *p)
 	}
 	reply(c, "+OK Begin TLS negotiation\r\n");
 	/* RFC 2595: forget anything learned before TLS (a USER name). */
-	S(c)->user[0] = '\0';
+	pop3_of(c)->user[0] = '\0';
 	return conn_starttls(c);
 }
 
-static int apop(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_apop(struct conn *c, struct pop3_parsed *p)
 {
 	reply(c, "-ERR APOP is not supported: use USER/PASS or AUTH PLAIN over TLS\r\n");
 	return 0;
@@ -318,9 +358,9 @@ static int apop(struct conn *c, struct pop3_parsed *p)
 
 /* --- TRANSACTION --------------------------------------------------- */
 
-static int stat(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_stat(struct conn *c, struct pop3_parsed *p)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	reply(c, "+OK %" PRIu32 " %" PRIu64 "\r\n", s->nmsgs - s->ndeleted, s->total - s->deleted_bytes);
 	return 0;
@@ -329,7 +369,7 @@ static int stat(struct conn *c, struct pop3_parsed *p)
 /* Start a multi-line listing (LIST or UIDL), produced by the stream callback. */
 static void listing(struct conn *c, int kind, const char *head)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	reply(c, "+OK %s\r\n", head);
 	s->st_uid = 0;            /* index of the next message to list */
@@ -337,9 +377,9 @@ static void listing(struct conn *c, int kind, const char *head)
 	c->flags |= CONN_F_STREAMING;
 }
 
-static int list(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_list(struct conn *c, struct pop3_parsed *p)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 	long i;
 
 	if (p->nargs == 0) {
@@ -351,9 +391,9 @@ static int list(struct conn *c, struct pop3_parsed *p)
 	return 0;
 }
 
-static int uidl(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_uidl(struct conn *c, struct pop3_parsed *p)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 	long i;
 
 	if (p->nargs == 0) {
@@ -368,7 +408,7 @@ static int uidl(struct conn *c, struct pop3_parsed *p)
 /* Start streaming message i: all of it (lines < 0) or headers and `lines` body lines. */
 static void body(struct conn *c, long i, long lines)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	reply(c, "+OK %" PRIu32 " octets\r\n", s->sizes[i]);
 	s->st_uid = s->uids[i];
@@ -387,7 +427,7 @@ static void body(struct conn *c, long i, long lines)
 static int present(struct conn *c, long i)
 {
 	struct store_msg m;
-	int rc = store_msg_get(conn_env.store, S(c)->mbox, S(c)->uids[i], &m);
+	int rc = store_msg_get(conn_env.store, pop3_of(c)->mbox, pop3_of(c)->uids[i], &m);
 
 	if (rc == 0)
 		return 1;
@@ -398,18 +438,18 @@ static int present(struct conn *c, long i)
 	return 0;
 }
 
-static int retr(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_retr(struct conn *c, struct pop3_parsed *p)
 {
 	long i = msgno(c, p->args[0]);
 
 	if (i >= 0 && present(c, i)) {
-		S(c)->nretr++;
+		pop3_of(c)->nretr++;
 		body(c, i, -1);
 	}
 	return 0;
 }
 
-static int top(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_top(struct conn *c, struct pop3_parsed *p)
 {
 	unsigned long long n;
 	long i = msgno(c, p->args[0]);
@@ -425,9 +465,9 @@ static int top(struct conn *c, struct pop3_parsed *p)
 	return 0;
 }
 
-static int dele(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_dele(struct conn *c, struct pop3_parsed *p)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 	long i = msgno(c, p->args[0]);
 
 	if (i < 0)
@@ -439,15 +479,15 @@ static int dele(struct conn *c, struct pop3_parsed *p)
 	return 0;
 }
 
-static int noop(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_noop(struct conn *c, struct pop3_parsed *p)
 {
 	reply(c, "+OK\r\n");
 	return 0;
 }
 
-static int rset(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_rset(struct conn *c, struct pop3_parsed *p)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	memset(s->deleted, 0, s->nmsgs / 8 + 1);
 	s->ndeleted = 0;
@@ -456,21 +496,21 @@ static int rset(struct conn *c, struct pop3_parsed *p)
 	return 0;
 }
 
-static int quit(struct conn *c, struct pop3_parsed *p)
+static int pop3_cmd_quit(struct conn *c, struct pop3_parsed *p)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	if (s->state != POP3_TRANS || s->ndeleted == 0) {
 		if (s->state == POP3_TRANS)
-			log_info("conn %u %s: logout user '%s', %" PRIu32 " retrieved, 0 deleted", c->id,
-			         c->peer_str, s->user, s->nretr);
+			conn_log(c, LOG_LVL_INFO, "logout user '%s', %" PRIu32 " retrieved, 0 deleted", s->user,
+			         s->nretr);
 		reply(c, "+OK Bye\r\n");
 		conn_close_after(c);
 		return 0;
 	}
 	/* UPDATE state: the deletions go into this turn's group commit. */
 	s->state = POP3_UPDATE;
-	conn_queue_commit(c);
+	commit_queue(c);
 	return 0;
 }
 
@@ -484,27 +524,27 @@ static const struct pop3_cmd_def {
 	uint8_t min_args, max_args;
 	int (*fn)(struct conn *c, struct pop3_parsed *p);
 } cmds[] = {
-	{ POP3_C_CAPA, IN_AUTH | IN_TRANS, 0, 0, capa },
-	{ POP3_C_USER, IN_AUTH, 1, 1, user },
-	{ POP3_C_PASS, IN_AUTH, 1, 1, pass },
-	{ POP3_C_AUTH, IN_AUTH, 0, 2, auth },
-	{ POP3_C_STLS, IN_AUTH, 0, 0, stls },
-	{ POP3_C_APOP, IN_AUTH, 0, 2, apop },
-	{ POP3_C_STAT, IN_TRANS, 0, 0, stat },
-	{ POP3_C_LIST, IN_TRANS, 0, 1, list },
-	{ POP3_C_UIDL, IN_TRANS, 0, 1, uidl },
-	{ POP3_C_RETR, IN_TRANS, 1, 1, retr },
-	{ POP3_C_TOP, IN_TRANS, 2, 2, top },
-	{ POP3_C_DELE, IN_TRANS, 1, 1, dele },
-	{ POP3_C_NOOP, IN_TRANS, 0, 0, noop },
-	{ POP3_C_RSET, IN_TRANS, 0, 0, rset },
-	{ POP3_C_QUIT, IN_AUTH | IN_TRANS, 0, 0, quit },
+	{ POP3_C_CAPA, IN_AUTH | IN_TRANS, 0, 0, pop3_cmd_capa },
+	{ POP3_C_USER, IN_AUTH, 1, 1, pop3_cmd_user },
+	{ POP3_C_PASS, IN_AUTH, 1, 1, pop3_cmd_pass },
+	{ POP3_C_AUTH, IN_AUTH, 0, 2, pop3_cmd_auth },
+	{ POP3_C_STLS, IN_AUTH, 0, 0, pop3_cmd_stls },
+	{ POP3_C_APOP, IN_AUTH, 0, 2, pop3_cmd_apop },
+	{ POP3_C_STAT, IN_TRANS, 0, 0, pop3_cmd_stat },
+	{ POP3_C_LIST, IN_TRANS, 0, 1, pop3_cmd_list },
+	{ POP3_C_UIDL, IN_TRANS, 0, 1, pop3_cmd_uidl },
+	{ POP3_C_RETR, IN_TRANS, 1, 1, pop3_cmd_retr },
+	{ POP3_C_TOP, IN_TRANS, 2, 2, pop3_cmd_top },
+	{ POP3_C_DELE, IN_TRANS, 1, 1, pop3_cmd_dele },
+	{ POP3_C_NOOP, IN_TRANS, 0, 0, pop3_cmd_noop },
+	{ POP3_C_RSET, IN_TRANS, 0, 0, pop3_cmd_rset },
+	{ POP3_C_QUIT, IN_AUTH | IN_TRANS, 0, 0, pop3_cmd_quit },
 };
 
 /* One command line: check length, parse, check state and arguments, act. */
 static int pop3_line(struct conn *c, char *line, size_t len)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 	struct pop3_parsed p;
 	size_t i;
 	int in;
@@ -541,8 +581,8 @@ static int pop3_line(struct conn *c, char *line, size_t len)
 
 static void pop3_too_long(struct conn *c)
 {
-	if (S(c)->state == POP3_AUTH_SASL)
-		S(c)->state = POP3_AUTH;
+	if (pop3_of(c)->state == POP3_AUTH_SASL)
+		pop3_of(c)->state = POP3_AUTH;
 	reply(c, "-ERR Line too long (the limit is %d octets)\r\n", POP3_LINE_MAX);
 }
 
@@ -551,7 +591,7 @@ static void pop3_too_long(struct conn *c)
 /* LIST/UIDL lines while there is room. 1 when the listing is complete. */
 static int stream_listing(struct conn *c)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	while (s->st_uid < s->nmsgs) {
 		uint32_t i = s->st_uid;
@@ -577,7 +617,7 @@ static int stream_listing(struct conn *c)
 static int stream_body(struct conn *c)
 {
 	static unsigned char chunk[16384];   /* one loop, one stream at a time */
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 	size_t room, got, i, o = 0, want;
 	unsigned char *out = conn_stream_buf(c, &room);
 	int rc, done = 0;
@@ -588,8 +628,7 @@ static int stream_body(struct conn *c)
 	want = room < sizeof chunk ? room : sizeof chunk;
 	rc = store_msg_read(conn_env.store, s->mbox, s->st_uid, s->st_off, chunk, want, &got);
 	if (rc < 0) {
-		log_err("conn %u: message uid %" PRIu32 " unreadable: %s", c->id, s->st_uid,
-		        store_strerror(rc));
+		conn_log(c, LOG_LVL_ERR, "message uid %" PRIu32 " unreadable: %s", s->st_uid, store_strerror(rc));
 		return rc;
 	}
 	/* Each input byte makes at most two output bytes (a stuffed dot). */
@@ -636,14 +675,14 @@ static int stream_body(struct conn *c)
 static int pop3_stream(struct conn *c)
 {
 	conn_set_timer(c, (int64_t)conn_env.cfg->pop3_timeout * 1000);  /* a slow download is not idle */
-	return S(c)->st_kind == ST_BODY ? stream_body(c) : stream_listing(c);
+	return pop3_of(c)->st_kind == ST_BODY ? stream_body(c) : stream_listing(c);
 }
 
 /* --- commit, timers, close ------------------------------------------ */
 
 static int pop3_commit(struct conn *c, struct store_batch *b)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 	uint32_t batch[64];
 	size_t n = 0;
 	uint32_t i;
@@ -664,14 +703,14 @@ static int pop3_commit(struct conn *c, struct store_batch *b)
 
 static void pop3_committed(struct conn *c, int err)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	if (err) {
-		log_err("conn %u: deleting messages of '%s' failed: %s", c->id, s->user, store_strerror(err));
+		conn_log(c, LOG_LVL_ERR, "deleting messages of '%s' failed: %s", s->user, store_strerror(err));
 		reply(c, "-ERR [SYS/TEMP] Could not delete the messages; they are kept\r\n");
 	} else {
-		log_info("conn %u %s: logout user '%s', %" PRIu32 " retrieved, %" PRIu32 " deleted", c->id,
-		         c->peer_str, s->user, s->nretr, s->ndeleted);
+		conn_log(c, LOG_LVL_INFO, "logout user '%s', %" PRIu32 " retrieved, %" PRIu32 " deleted", s->user,
+		         s->nretr, s->ndeleted);
 		reply(c, "+OK Bye: %" PRIu32 " messages deleted\r\n", s->ndeleted);
 	}
 	conn_close_after(c);
@@ -679,7 +718,7 @@ static void pop3_committed(struct conn *c, int err)
 
 static void pop3_timer(struct conn *c)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	if (c->flags & CONN_F_HOLD) {
 		/* The delayed answer to a failed login. */
@@ -698,7 +737,7 @@ static void pop3_timer(struct conn *c)
 
 static void pop3_close(struct conn *c)
 {
-	struct pop3_sess *s = S(c);
+	struct pop3_sess *s = pop3_of(c);
 
 	if (s->state == POP3_TRANS || s->state == POP3_UPDATE)
 		trans_del(c);
@@ -706,8 +745,18 @@ static void pop3_close(struct conn *c)
 	s->state = POP3_AUTH;
 }
 
+/* The signed-in user, or NULL before login. */
+static const char *pop3_user(const struct conn *c)
+{
+	const struct pop3_sess *s = pop3_of(c);
+
+	return s->user_id ? s->user : NULL;
+}
+
 const struct proto_ops pop3_ops = {
 	.name = "pop3",
+	.sess_size = sizeof(struct pop3_sess),
+	.busy = "-ERR [SYS/TEMP] Too many connections from your address\r\n",
 	.start = greeting,
 	.line = pop3_line,
 	.too_long = pop3_too_long,
@@ -716,4 +765,7 @@ const struct proto_ops pop3_ops = {
 	.committed = pop3_committed,
 	.timer = pop3_timer,
 	.close = pop3_close,
+	.user = pop3_user,
 };
+
+#endif

@@ -4,6 +4,9 @@
 #include <strings.h>
 
 #include "pop3.h"
+#include "sysconfig.h"
+
+#if CONFIG_POP3
 
 static const struct {
 	const char *name;
@@ -65,3 +68,5 @@ int pop3_parse(char *line, size_t len, struct pop3_parsed *out)
 		return -EINVAL;       /* "CMD  x": empty argument */
 	return 0;
 }
+
+#endif

@@ -17,21 +17,36 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "config.h"
+#include "commit.h"
 #include "conn.h"
+#include "imap.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
-#include "store.h"
+#include "pop3.h"
 #include "serve_status.h"
+#include "store.h"
+#include "sysconfig.h"
 #include "tls.h"
 
 #define EX_CONFIG 78
 #define EX_SOFTWARE 70
 
+/* The protocols of this build, by the config's protocol names: a
+ * listener's sessions speak the ops of its entry. */
+static const struct proto_ops *const protos[CFG_PROTO_N] = {
+#if CONFIG_POP3
+	[CFG_PROTO_POP3] = &pop3_ops,
+#endif
+#if CONFIG_IMAP
+	[CFG_PROTO_IMAP] = &imap_ops,
+#endif
+};
+
 struct listener {
 	struct loop_fd lfd;
 	struct cfg_listen cl;
+	const struct proto_ops *ops;      /* protos[cl.proto] */
 	int active;
 };
 
@@ -58,7 +73,7 @@ static void listener_cb(struct loop_fd *lf, short revents)
 {
 	struct listener *l = container_of(lf, struct listener, lfd);
 
-	conn_accept(lf->fd, &l->cl);
+	conn_accept(lf->fd, &l->cl, l->ops);
 }
 
 static void pause_listeners(int pause)
@@ -129,8 +144,7 @@ static int listeners_sync(const struct cfg *c)
 		for (i = 0; i < c->nlisten; i++)
 			keep |= same_listen(&l->cl, &c->listen[i]);
 		if (!keep) {
-			log_info("listener %s %s:%u closed", l->cl.proto == CFG_PROTO_POP3 ? "pop3" : "imap",
-			         l->cl.addr, l->cl.port);
+			log_info("listener %s %s:%u closed", l->ops->name, l->cl.addr, l->cl.port);
 			loop_fd_del(&l->lfd);
 			close(l->lfd.fd);
 			l->active = 0;
@@ -148,6 +162,12 @@ static int listeners_sync(const struct cfg *c)
 		}
 		if (have || !free_l)
 			continue;
+		if (!protos[cl->proto]) {
+			/* cfg_load refuses such a listener: this is a safety net. */
+			log_err("no protocol for listener on %s port %u in this build", cl->addr, cl->port);
+			failed++;
+			continue;
+		}
 		fd = listen_open(cl);
 		if (fd < 0) {
 			log_err("cannot listen on %s port %u: %s", cl->addr, cl->port, strerror(-fd));
@@ -155,6 +175,7 @@ static int listeners_sync(const struct cfg *c)
 			continue;
 		}
 		free_l->cl = *cl;
+		free_l->ops = protos[cl->proto];
 		free_l->lfd.fd = fd;
 		free_l->lfd.idx = -1;
 		free_l->lfd.events = POLLIN;
@@ -165,7 +186,7 @@ static int listeners_sync(const struct cfg *c)
 			continue;
 		}
 		free_l->active = 1;
-		log_info("listening: %s %s on %s port %u", cl->proto == CFG_PROTO_POP3 ? "pop3" : "imap",
+		log_info("listening: %s %s on %s port %u", free_l->ops->name,
 		         cl->tls == CFG_TLS_IMPLICIT ? "tls" : cl->tls == CFG_TLS_STARTTLS ? "starttls" : "plain",
 		         cl->addr, cl->port);
 	}
@@ -356,6 +377,16 @@ static void signal_cb(struct loop_fd *lf, short revents)
 		}
 }
 
+/* A mailbox changed outside the daemon: tell every protocol that cares. */
+static void protos_mbox_changed(uint32_t mbox)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_PROTO_N; i++)
+		if (protos[i] && protos[i]->mbox_changed)
+			protos[i]->mbox_changed(mbox);
+}
+
 static void notify_cb(struct loop_fd *lf, short revents)
 {
 	char kind;
@@ -366,9 +397,8 @@ static void notify_cb(struct loop_fd *lf, short revents)
 	while (n++ < 64 && (rc = notify_recv(lf->fd, &kind, &user, &mbox)) != -EAGAIN) {
 		if (rc == 0 && kind == 'R')
 			reload();
-		/* 'M' (mailbox changed) matters to IMAP sessions; POP3 works on a snapshot. */
 		if (rc == 0 && kind == 'M')
-			imap_notify_mbox(mbox);
+			protos_mbox_changed(mbox);
 	}
 }
 
@@ -452,6 +482,7 @@ int cmd_serve_main(int argc, char **argv)
 {
 	struct store_opts so;
 	char err[CFG_ERR_MAX];
+	size_t i, sess_size = 0;
 	int opt, foreground = 0, rc, nfd;
 
 	conf_path = cmd_default_conf();
@@ -506,11 +537,15 @@ int cmd_serve_main(int argc, char **argv)
 	conn_env.cfg = &cfg;
 	conn_env.pause_listeners = pause_listeners;
 	nfd = CONFIG_MAX_CONNS + CFG_MAX_LISTEN + 4;
-	if (loop_init((size_t)nfd) < 0 || conn_init(CONFIG_MAX_CONNS, CONFIG_TLS) < 0) {
+	for (i = 0; i < CFG_PROTO_N; i++)
+		if (protos[i] && protos[i]->sess_size > sess_size)
+			sess_size = protos[i]->sess_size;
+	if (loop_init((size_t)nfd) < 0 || conn_init(CONFIG_MAX_CONNS, CONFIG_TLS, sess_size) < 0) {
 		log_err("out of memory for %d connection slots", CONFIG_MAX_CONNS);
 		return EX_SOFTWARE;
 	}
-	loop_set_turn_end(conn_commit_run);
+	commit_init(conn_env.store);
+	loop_set_turn_end(commit_run);
 	if (setup_signals() < 0) {
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		return EX_SOFTWARE;
@@ -540,7 +575,9 @@ int cmd_serve_main(int argc, char **argv)
 	rc = loop_run();
 	log_info("shutting down%s", rc < 0 ? " after a poll error" : "");
 	conn_close_all();
-	imap_shutdown();
+	for (i = 0; i < CFG_PROTO_N; i++)
+		if (protos[i] && protos[i]->shutdown)
+			protos[i]->shutdown();
 	creds_release(1);
 	store_close(conn_env.store);
 	serve_status_stop();

@@ -33,21 +33,11 @@ struct user_walk {
 	uint64_t sig;
 };
 
-/* The signed-in user of a session (NULL before login) and its protocol. */
-static const char *conn_user(const struct conn *c)
-{
-	if (c->listen.proto == CFG_PROTO_POP3)
-		return c->p.pop3.user_id ? c->p.pop3.user : NULL;
-	if (CONFIG_IMAP && c->listen.proto == CFG_PROTO_IMAP)
-		return c->p.imap.user_id ? c->p.imap.user : NULL;
-	return NULL;
-}
-
 /* conn_foreach callback: one "user" line per signed-in session, and the change signature. */
 static void user_line(void *arg, const struct conn *c)
 {
 	struct user_walk *w = arg;
-	const char *name = conn_user(c);
+	const char *name = c->ops->user(c);
 	int k;
 
 	w->sig = w->sig * 1000003u + c->id * 2u + (name != NULL);
