@@ -113,7 +113,7 @@ struct store_msg {
 struct store;
 
 /* Open (creating if needed, mode 0660 files) the store in dir. */
-int store_open(struct store **out, const char *dir, const struct store_opts *opts);
+int store_open(const char *dir, const struct store_opts *opts, struct store **out);
 void store_close(struct store *st);
 const char *store_strerror(int err);
 /* Current and maximum map size in bytes, and bytes in use (for reports). */

@@ -26,7 +26,7 @@ static int walk(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t from,
 	rc = mdb_cursor_open(txn, st->msgs, &cur);
 	if (rc)
 		return store_err(rc);
-	store_msgkey(kb, mbox, from);
+	store_msgkey(mbox, from, kb);
 	k.mv_size = 8;
 	k.mv_data = kb;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -89,7 +89,7 @@ int store_batch_flags(struct store_batch *b, uint32_t mbox, uint32_t uid, int mo
 	rc = part_mbox(b, mbox, &mb, name);
 	if (rc)
 		return rc;
-	store_msgkey(kb, mbox, uid);
+	store_msgkey(mbox, uid, kb);
 	rc = mdb_get(b->txn, b->st->msgs, &k, &v);
 	if (rc)
 		return store_err(rc);
@@ -144,7 +144,7 @@ static int add_record(struct store_batch *b, struct store_mbox *dst, const char 
 	m->uid = dst->uidnext;
 	m->modseq = ++dst->highestmodseq;
 	store_msg_encode(m, rec);
-	store_msgkey(kb, dst->id, m->uid);
+	store_msgkey(dst->id, m->uid, kb);
 	rc = mdb_put(b->txn, b->st->msgs, &k, &v, MDB_NOOVERWRITE);
 	if (rc)
 		return store_err(rc);
@@ -168,7 +168,7 @@ int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t
 	rc = part_mbox(b, dst, &mb, dname);
 	if (rc)
 		return rc;
-	store_msgkey(kb, src, uid);
+	store_msgkey(src, uid, kb);
 	rc = mdb_get(b->txn, b->st->msgs, &k, &v);
 	if (rc)
 		return store_err(rc);

@@ -102,8 +102,8 @@ void store_msg_encode(const struct store_msg *m, unsigned char out[STORE_MSGREC_
 int store_msg_decode(const MDB_val *key, const MDB_val *v, struct store_msg *m);
 
 /* Key builders. */
-size_t store_mboxkey(unsigned char *out, uint32_t user, const char *name, size_t namelen);
-void store_msgkey(unsigned char out[8], uint32_t mbox, uint32_t uid);
+size_t store_mboxkey(uint32_t user, const char *name, size_t namelen, unsigned char *out);
+void store_msgkey(uint32_t mbox, uint32_t uid, unsigned char out[8]);
 
 /* Allocate the next id from a "meta" counter (starting at 1). */
 int store_meta_next(struct store *st, MDB_txn *txn, const char *key, uint64_t *id);

@@ -113,7 +113,7 @@ static int mbox_has_children(struct store *st, MDB_txn *txn, uint32_t user, cons
 	rc = mdb_cursor_open(txn, st->mboxes, &cur);
 	if (rc)
 		return store_err(rc);
-	kl = store_mboxkey(kb, user, name, n);
+	kl = store_mboxkey(user, name, n, kb);
 	kb[kl++] = '/';
 	k.mv_size = kl;
 	k.mv_data = kb;
@@ -200,7 +200,7 @@ static int mbox_purge(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t *m
 		rc = mdb_cursor_open(txn, st->msgs, &cur);
 		if (rc)
 			return store_err(rc);
-		store_msgkey(kb, mbox, 0);
+		store_msgkey(mbox, 0, kb);
 		k.mv_size = 8;
 		k.mv_data = kb;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -228,7 +228,7 @@ static int mbox_unlink(struct store *st, MDB_txn *txn, uint32_t user, const char
 	MDB_val k;
 	int rc;
 
-	k.mv_size = store_mboxkey(kb, user, name, strlen(name));
+	k.mv_size = store_mboxkey(user, name, strlen(name), kb);
 	k.mv_data = kb;
 	rc = mdb_del(txn, st->mboxes, &k, NULL);
 	if (rc)
@@ -241,7 +241,7 @@ static int mbox_unlink(struct store *st, MDB_txn *txn, uint32_t user, const char
 }
 
 /* "kw/" + mailbox id: the meta key of a mailbox's keyword names. */
-static void kw_key(unsigned char kb[7], uint32_t mbox)
+static void kw_key(uint32_t mbox, unsigned char kb[7])
 {
 	memcpy(kb, "kw/", 3);
 	store_put32(kb + 3, mbox);
@@ -269,7 +269,7 @@ static int delete_txn(struct store *st, MDB_txn *txn, void *arg)
 	if (rc == 0)
 		rc = mbox_unlink(st, txn, a->user, a->name, a->mb.id);
 	if (rc == 0) {
-		kw_key(kb, a->mb.id);
+		kw_key(a->mb.id, kb);
 		rc = mdb_del(txn, st->meta, &k, NULL);
 		rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
 	}
@@ -357,7 +357,7 @@ static int mbox_move(struct store *st, MDB_txn *txn, uint32_t user, const char *
 		rc = mbox_unlink(st, txn, user, name, mb.id);
 	if (rc)
 		return rc;
-	k.mv_size = store_mboxkey(kb, user, newname, strlen(newname));
+	k.mv_size = store_mboxkey(user, newname, strlen(newname), kb);
 	k.mv_data = kb;
 	if (mdb_get(txn, st->mboxes, &k, &v) == 0)
 		return STORE_EEXIST;
@@ -383,7 +383,7 @@ static int next_child(struct store *st, MDB_txn *txn, uint32_t user, const char 
 	rc = mdb_cursor_open(txn, st->mboxes, &cur);
 	if (rc)
 		return store_err(rc);
-	k.mv_size = store_mboxkey(kb, user, from, fl);
+	k.mv_size = store_mboxkey(user, from, fl, kb);
 	k.mv_data = kb;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0) {
@@ -456,7 +456,7 @@ int store_mbox_rename(struct store *st, uint32_t user, const char *from, const c
 }
 
 /* "sub/" u32 user name. */
-static size_t sub_key(unsigned char *kb, uint32_t user, const char *name)
+static size_t sub_key(uint32_t user, const char *name, unsigned char *kb)
 {
 	size_t n = strlen(name);
 
@@ -476,7 +476,7 @@ static int sub_txn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct sub_arg *a = arg;
 	unsigned char kb[SUB_KEY_MAX];
-	MDB_val k = { sub_key(kb, a->user, a->name), kb }, v = { 0, (void *)"" };
+	MDB_val k = { sub_key(a->user, a->name, kb), kb }, v = { 0, (void *)"" };
 	int rc;
 
 	if (a->on)
@@ -572,7 +572,7 @@ int store_kw_get(struct store *st, uint32_t mbox, char names[STORE_KW_MAX][STORE
 	int rc;
 
 	*n = 0;
-	kw_key(kb, mbox);
+	kw_key(mbox, kb);
 	rc = store_rbegin(st, &txn);
 	if (rc)
 		return rc;
@@ -596,7 +596,7 @@ int store_batch_kw_bits(struct store_batch *b, uint32_t mbox, const char (*want)
 	*bits = 0;
 	if (!b || !b->active)
 		return STORE_EINVAL;
-	kw_key(kb, mbox);
+	kw_key(mbox, kb);
 	rc = mdb_get(b->txn, b->st->meta, &k, &v);
 	if (rc == 0)
 		kw_decode(&v, names, &n);

@@ -57,7 +57,7 @@ int store_msg_scan(struct store *st, uint32_t mbox, uint32_t uid_below,
 			store_rend(st);
 			return store_err(rc);
 		}
-		store_msgkey(kb, mbox, next);
+		store_msgkey(mbox, next, kb);
 		k.mv_size = 8;
 		k.mv_data = kb;
 		n = 0;
@@ -107,7 +107,7 @@ int store_msg_get(struct store *st, uint32_t mbox, uint32_t uid, struct store_ms
 	MDB_txn *txn;
 	int rc;
 
-	store_msgkey(kb, mbox, uid);
+	store_msgkey(mbox, uid, kb);
 	rc = store_rbegin(st, &txn);
 	if (rc)
 		return rc;
@@ -128,7 +128,7 @@ int store_msg_read(struct store *st, uint32_t mbox, uint32_t uid, uint64_t off,
 	int rc;
 
 	*got = 0;
-	store_msgkey(kb, mbox, uid);
+	store_msgkey(mbox, uid, kb);
 	rc = store_rbegin(st, &txn);
 	if (rc)
 		return rc;
@@ -216,7 +216,7 @@ static int store_deliver_txn(struct store *st, MDB_txn *txn, void *arg)
 	m.internaldate = a->date;
 	m.modseq = ++mb.highestmodseq;
 	store_msg_encode(&m, rec);
-	store_msgkey(kb, mb.id, m.uid);
+	store_msgkey(mb.id, m.uid, kb);
 	v.mv_size = sizeof rec;
 	v.mv_data = rec;
 	rc = mdb_put(txn, st->msgs, &k, &v, MDB_NOOVERWRITE);

@@ -27,7 +27,7 @@ int store_name_check(const char *name)
 }
 
 /* Make a fresh verifier for pass: random salt, default iterations. */
-static int store_verifier(struct store_urec *r, const char *pass, size_t passlen)
+static int store_verifier(const char *pass, size_t passlen, struct store_urec *r)
 {
 	int rc;
 
@@ -95,7 +95,7 @@ int store_user_add(struct store *st, const char *name, const char *pass, size_t 
 	strcpy(r.u.name, name);        /* length checked above */
 	r.u.quota_bytes = quota_bytes;
 	r.u.quota_msgs = quota_msgs;
-	rc = store_verifier(&r, pass, passlen);     /* slow: outside the write txn */
+	rc = store_verifier(pass, passlen, &r);     /* slow: outside the write txn */
 	if (rc == 0)
 		rc = store_write(st, store_user_add_txn, &r);
 	memset(&r, 0, sizeof r);
@@ -115,7 +115,7 @@ static int store_mbox_purge(struct store *st, MDB_txn *txn, uint32_t mbox)
 	if (rc)
 		return store_err(rc);
 	for (;;) {
-		store_msgkey(kb, mbox, 0);
+		store_msgkey(mbox, 0, kb);
 		k.mv_size = 8;
 		k.mv_data = kb;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -246,7 +246,7 @@ int store_user_passwd(struct store *st, const char *name, const char *pass, size
 	if (store_name_check(name))
 		return STORE_ENOTFOUND;
 	memset(&v, 0, sizeof v);
-	rc = store_verifier(&v, pass, passlen);
+	rc = store_verifier(pass, passlen, &v);
 	if (rc == 0)
 		rc = store_write(st, store_user_upd_txn, &up);
 	memset(&v, 0, sizeof v);

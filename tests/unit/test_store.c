@@ -95,7 +95,7 @@ static void test_basic(const char *dir)
 
 	for (size_t i = 0; i < sizeof msg; i++)
 		msg[i] = (char)('a' + i % 26);
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (!st)
 		return;
 	struct stat sb;
@@ -242,7 +242,7 @@ static void test_basic(const char *dir)
 
 	/* reopen: everything persisted */
 	o.nosync = 0;
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (!st)
 		return;
 	usage_is(st, "bob", 10, 3, __LINE__);
@@ -260,7 +260,7 @@ static void test_growth(const char *dir)
 	int rc, stored = 0, problems = 0;
 
 	memset(msg, 'x', sizeof msg);
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (!st)
 		return;
 	CHECK_RC(store_mapinfo(st, &size0, &max, &used), 0);
@@ -296,7 +296,7 @@ static void test_growth(const char *dir)
 
 	/* a second open with a smaller initial size keeps working */
 	o.map_size = 64 << 10;
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (st) {
 		CHECK_RC(store_deliver(st, "dave", "INBOX", "x\r\n", 3, 0, &uid), 0);
 		store_close(st);
@@ -318,7 +318,7 @@ static void test_batch_full(const char *dir)
 	pid_t pid;
 
 	memset(msg, 'y', sizeof msg);
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (!st)
 		return;
 	CHECK_RC(store_user_add(st, "erin", "pw", 2, 0, 0), 0);
@@ -327,7 +327,7 @@ static void test_batch_full(const char *dir)
 	pid = fork();
 	if (pid == 0) {
 		struct store *cs;
-		int crc = store_open(&cs, dir, &o);
+		int crc = store_open(dir, &o, &cs);
 		for (int i = 0; crc == 0 && i < 20; i++)
 			crc = store_deliver(cs, "erin", "INBOX", msg, sizeof msg, 0, &uid);
 		store_close(cs);

@@ -42,7 +42,7 @@ int main(void)
 	o.map_size = 1 << 20;
 	o.map_max = 1 << 22;
 	o.nosync = 1;
-	CHECK(store_open(&st, dir, &o) == 0);
+	CHECK(store_open(dir, &o, &st) == 0);
 
 	/* admin password: none, first set, only_first refuses, check, replace */
 	CHECK(store_admin_isset(st) == 0);
@@ -101,7 +101,7 @@ int main(void)
 	store_close(st);
 	/* survives a reopen, read-only too */
 	o.readonly = 1;
-	CHECK(store_open(&st, dir, &o) == 0);
+	CHECK(store_open(dir, &o, &st) == 0);
 	CHECK(store_admin_check(st, "second-pass", 11) == 0);
 	CHECK(store_kv_get(st, "s/4", buf, sizeof buf, &len) == 0 && len == 2);
 	CHECK(store_kv_put(st, "s/5", "v", 1) != 0);

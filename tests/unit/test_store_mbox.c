@@ -68,7 +68,7 @@ int main(void)
 	uint64_t ms;
 	unsigned cnt;
 
-	if (!mkdtemp(dir) || store_open(&st, dir, &o) != 0) {
+	if (!mkdtemp(dir) || store_open(dir, &o, &st) != 0) {
 		printf("cannot open a store in %s\n", dir);
 		return 1;
 	}
