@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "store.h"
+#include "store_mbox.h"
 
 #define STORE_REC_VERSION 1
 #define STORE_FORMAT_VERSION 1
@@ -128,6 +129,20 @@ int store_blob_unref(struct store *st, MDB_txn *txn, uint64_t blob);
  * updates the mailbox and user counters.
  */
 int store_msg_remove(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t uid, uint64_t *size);
+
+/* --- store_msg.c: the walk that store_msg_walk and store_batch_walk share --- */
+
+/* Call cb for each record of mbox with uid >= from in txn, in UID order;
+ * a non-zero cb return stops the walk and is returned. */
+int store_msg_walk_txn(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t from,
+                       int (*cb)(void *arg, const struct store_msg *m), void *arg);
+
+/* --- store_mbox.c: keyword lists ("kw/" u32 mailbox -> NUL-separated names, in "meta") --- */
+
+/* The meta key of mbox's keyword list. */
+void store_kw_key(uint32_t mbox, unsigned char kb[7]);
+/* Decode a keyword list value into names; *n gets their number. */
+void store_kw_decode(const MDB_val *v, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n);
 
 /* --- store_mime.c: MIME records ("mime": u64 blob id -> mime.h record) --- */
 

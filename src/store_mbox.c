@@ -1,7 +1,8 @@
-/* store_mbox — mailbox tree: list, create, delete, rename, subscriptions. */
-#include <stdio.h>
+/*
+ * store_mbox — the mailbox tree: lookup, list, create, delete, rename, the
+ * \Recent marks, subscriptions, and the keyword names of each mailbox.
+ */
 #include <string.h>
-#include <strings.h>
 
 #include "store_int.h"
 #include "store_mbox.h"
@@ -241,7 +242,7 @@ static int mbox_unlink(struct store *st, MDB_txn *txn, uint32_t user, const char
 }
 
 /* "kw/" + mailbox id: the meta key of a mailbox's keyword names. */
-static void kw_key(uint32_t mbox, unsigned char kb[7])
+void store_kw_key(uint32_t mbox, unsigned char kb[7])
 {
 	memcpy(kb, "kw/", 3);
 	store_put32(kb + 3, mbox);
@@ -269,7 +270,7 @@ static int delete_txn(struct store *st, MDB_txn *txn, void *arg)
 	if (rc == 0)
 		rc = mbox_unlink(st, txn, a->user, a->name, a->mb.id);
 	if (rc == 0) {
-		kw_key(a->mb.id, kb);
+		store_kw_key(a->mb.id, kb);
 		rc = mdb_del(txn, st->meta, &k, NULL);
 		rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
 	}
@@ -533,6 +534,30 @@ int store_mbox_subs(struct store *st, uint32_t user, int (*cb)(void *arg, const 
 	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
+/* Copy mailbox (user, name) into out, \Noselect or not. */
+int store_mbox_get_any(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (!name)
+		return STORE_EINVAL;
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	rc = store_mrec_get(st, txn, user, name, out);
+	store_rend(st);
+	return rc;
+}
+
+/* Copy mailbox (user, name) into out; a \Noselect name is no mailbox. */
+int store_mbox_get(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
+{
+	int rc = store_mbox_get_any(st, user, name, out);
+
+	return rc == 0 && out->flags & STORE_MBOX_NOSELECT ? STORE_ENOTFOUND : rc;
+}
+
 int store_mbox_get_id(struct store *st, uint32_t id, struct store_mbox *out, char *name)
 {
 	MDB_txn *txn;
@@ -548,7 +573,7 @@ int store_mbox_get_id(struct store *st, uint32_t id, struct store_mbox *out, cha
 }
 
 /* Decode a keyword list value (NUL-separated names). */
-static void kw_decode(const MDB_val *v, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n)
+void store_kw_decode(const MDB_val *v, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n)
 {
 	const char *p = v->mv_data, *end = p + v->mv_size;
 
@@ -572,56 +597,13 @@ int store_kw_get(struct store *st, uint32_t mbox, char names[STORE_KW_MAX][STORE
 	int rc;
 
 	*n = 0;
-	kw_key(mbox, kb);
+	store_kw_key(mbox, kb);
 	rc = store_rbegin(st, &txn);
 	if (rc)
 		return rc;
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == 0)
-		kw_decode(&v, names, n);
+		store_kw_decode(&v, names, n);
 	store_rend(st);
 	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
-}
-
-int store_batch_kw_bits(struct store_batch *b, uint32_t mbox, const char (*want)[STORE_KW_LEN + 1],
-                        unsigned nwant, uint32_t *bits)
-{
-	char names[STORE_KW_MAX][STORE_KW_LEN + 1];
-	unsigned char kb[7], buf[STORE_KW_MAX * (STORE_KW_LEN + 1)];
-	MDB_val k = { sizeof kb, kb }, v;
-	unsigned n = 0, i, j, added = 0;
-	size_t len = 0;
-	int rc;
-
-	*bits = 0;
-	if (!b || !b->active)
-		return STORE_EINVAL;
-	kw_key(mbox, kb);
-	rc = mdb_get(b->txn, b->st->meta, &k, &v);
-	if (rc == 0)
-		kw_decode(&v, names, &n);
-	else if (rc != MDB_NOTFOUND)
-		return store_err(rc);
-	for (j = 0; j < nwant; j++) {
-		for (i = 0; i < n; i++)
-			if (!strcasecmp(names[i], want[j]))
-				break;
-		if (i == n) {
-			if (n == STORE_KW_MAX)
-				return STORE_EINVAL;
-			snprintf(names[n++], STORE_KW_LEN + 1, "%s", want[j]);
-			added = 1;
-		}
-		*bits |= 1u << (STORE_F_KW_SHIFT + i);
-	}
-	if (!added)
-		return 0;
-	for (i = 0; i < n; i++) {
-		size_t l = strlen(names[i]);
-		memcpy(buf + len, names[i], l + 1);
-		len += l + 1;
-	}
-	v.mv_size = len;
-	v.mv_data = buf;
-	return store_err(mdb_put(b->txn, b->st->meta, &k, &v, 0));
 }
