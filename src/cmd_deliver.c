@@ -192,7 +192,7 @@ int cmd_deliver_main(int argc, char **argv)
 		deliver_usage();
 		return EX_USAGE;
 	}
-	if (store_name_check(name) != 0) {
+	if (store_user_name_check(name) != 0) {
 		fprintf(stderr, "postnook deliver: no such user '%s'\n", name);
 		return EX_NOUSER;
 	}

@@ -235,7 +235,7 @@ static int user_run(struct store *st, const struct cfg *cfg, int argc, char **ar
 		user_usage();
 		return 2;
 	}
-	if (!strcmp(cmd, "add") && store_name_check(name) != 0) {
+	if (!strcmp(cmd, "add") && store_user_name_check(name) != 0) {
 		fprintf(stderr, "postnook user: bad user name '%s' (1..%d of a-z 0-9 . _ -, starting with a letter or digit)\n",
 		        name, STORE_NAME_MAX);
 		return 1;

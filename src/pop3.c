@@ -117,7 +117,7 @@ static int snapshot_take(struct pop3_sess *s)
 	s->mbox = mb.id;
 	s->uidvalidity = mb.uidvalidity;
 	s->total = 0;
-	rc = store_msg_scan(conn_env.store, mb.id, mb.uidnext, snap_add, &sn);
+	rc = store_msg_scan_below(conn_env.store, mb.id, mb.uidnext, snap_add, &sn);
 	if (rc == 0) {
 		s->deleted = calloc(s->nmsgs / 8 + 1, 1);
 		if (!s->deleted)

@@ -122,7 +122,7 @@ int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint6
 /* --- users ---------------------------------------------------------- */
 
 /* Validate a user name: 0 or STORE_EINVAL. */
-int store_name_check(const char *name);
+int store_user_name_check(const char *name);
 /* Create a user with an INBOX (UIDVALIDITY from the clock). quota 0 = none. */
 int store_user_add(struct store *st, const char *name, const char *pass, size_t passlen,
                    uint64_t quota_bytes, uint32_t quota_msgs);
@@ -148,8 +148,8 @@ int store_mbox_get(struct store *st, uint32_t user, const char *name, struct sto
 /* Any mailbox record by name, a \Noselect one included (flags tell). */
 int store_mbox_get_any(struct store *st, uint32_t user, const char *name, struct store_mbox *out);
 /* Walk a mailbox's messages in UID order with uid < uid_below (0 = all). */
-int store_msg_scan(struct store *st, uint32_t mbox, uint32_t uid_below,
-                   int (*cb)(void *arg, const struct store_msg *m), void *arg);
+int store_msg_scan_below(struct store *st, uint32_t mbox, uint32_t uid_below,
+                         int (*cb)(void *arg, const struct store_msg *m), void *arg);
 int store_msg_get(struct store *st, uint32_t mbox, uint32_t uid, struct store_msg *out);
 /*
  * Copy up to len bytes of message (mbox, uid) from offset off into buf;
@@ -202,7 +202,7 @@ int store_check(struct store *st, int fix, int (*report)(void *arg, const char *
 /* Set the admin password (PBKDF2 like users'); only_first=1 fails with STORE_EEXIST if one is set. */
 int store_admin_set(struct store *st, const char *pass, size_t passlen, int only_first);
 /* 0, STORE_EAUTH (wrong), STORE_ENOTFOUND (none set yet) or an error. */
-int store_admin_check(struct store *st, const char *pass, size_t passlen);
+int store_admin_auth(struct store *st, const char *pass, size_t passlen);
 /* 1 if an admin password is set, 0 if not, or an error. */
 int store_admin_isset(struct store *st);
 /* Small records under "cgi/KEY" in "meta" (sessions, sign-in failures): get, put (len 0 deletes), prune. */

@@ -66,8 +66,8 @@ void store_batch_abort(struct store_batch *b)
 
 /* --- the writes of a part ------------------------------------------- */
 
-int store_batch_walk(struct store_batch *b, uint32_t mbox, uint32_t from,
-                     int (*cb)(void *arg, const struct store_msg *m), void *arg)
+int store_batch_walk_from(struct store_batch *b, uint32_t mbox, uint32_t from,
+                          int (*cb)(void *arg, const struct store_msg *m), void *arg)
 {
 	if (!b || !b->active)
 		return STORE_EINVAL;

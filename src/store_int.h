@@ -130,7 +130,7 @@ int store_blob_unref(struct store *st, MDB_txn *txn, uint64_t blob);
  */
 int store_msg_remove(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t uid, uint64_t *size);
 
-/* --- store_msg.c: the walk that store_msg_walk and store_batch_walk share --- */
+/* --- store_msg.c: the walk that store_msg_walk_from and store_batch_walk_from share --- */
 
 /* Call cb for each record of mbox with uid >= from in txn, in UID order;
  * a non-zero cb return stops the walk and is returned. */

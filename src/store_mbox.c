@@ -495,7 +495,8 @@ int store_mbox_subscribe(struct store *st, uint32_t user, const char *name, int 
 	return store_write(st, sub_txn, &a);
 }
 
-int store_mbox_subs(struct store *st, uint32_t user, int (*cb)(void *arg, const char *name), void *arg)
+int store_mbox_list_subscribed(struct store *st, uint32_t user, int (*cb)(void *arg, const char *name),
+                               void *arg)
 {
 	unsigned char kb[8];
 	char name[STORE_MBOX_NAME_MAX + 1];

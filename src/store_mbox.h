@@ -56,7 +56,8 @@ int store_mbox_rename(struct store *st, uint32_t user, const char *from, const c
 /* Subscribe (on=1) or unsubscribe name (it need not exist). */
 int store_mbox_subscribe(struct store *st, uint32_t user, const char *name, int on);
 /* Call cb for each subscribed name of user, in name order. */
-int store_mbox_subs(struct store *st, uint32_t user, int (*cb)(void *arg, const char *name), void *arg);
+int store_mbox_list_subscribed(struct store *st, uint32_t user, int (*cb)(void *arg, const char *name),
+                               void *arg);
 /* Mailbox by id; name (STORE_MBOX_NAME_MAX + 1 bytes) may be NULL. */
 int store_mbox_get_id(struct store *st, uint32_t id, struct store_mbox *out, char *name);
 
@@ -68,14 +69,14 @@ int store_kw_get(struct store *st, uint32_t mbox, char names[STORE_KW_MAX][STORE
  * read txn; cb must not call the store. A non-zero cb return stops the walk
  * and is returned.
  */
-int store_msg_walk(struct store *st, uint32_t mbox, uint32_t from,
-                   int (*cb)(void *arg, const struct store_msg *m), void *arg);
+int store_msg_walk_from(struct store *st, uint32_t mbox, uint32_t from,
+                        int (*cb)(void *arg, const struct store_msg *m), void *arg);
 
 /* --- writes inside a group-commit part ---------------------------------- */
 
-/* store_msg_walk inside the batch (sees the batch's own writes). */
-int store_batch_walk(struct store_batch *b, uint32_t mbox, uint32_t from,
-                     int (*cb)(void *arg, const struct store_msg *m), void *arg);
+/* store_msg_walk_from inside the batch (sees the batch's own writes). */
+int store_batch_walk_from(struct store_batch *b, uint32_t mbox, uint32_t from,
+                          int (*cb)(void *arg, const struct store_msg *m), void *arg);
 
 enum { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_DEL };
 /*

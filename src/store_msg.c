@@ -5,7 +5,7 @@
 #include "store_int.h"
 #include "store_mbox.h"
 
-#define STORE_SCAN_CHUNK 64     /* records copied per read txn in store_msg_scan */
+#define STORE_SCAN_CHUNK 64     /* records copied per read txn in store_msg_scan_below */
 
 /*
  * Call cb for each message of mbox with uid < uid_below (0 = all) in UID
@@ -13,8 +13,8 @@
  * its own read txn, so cb may call other store functions; a message
  * expunged meanwhile may still be reported from the chunk in hand.
  */
-int store_msg_scan(struct store *st, uint32_t mbox, uint32_t uid_below,
-                   int (*cb)(void *arg, const struct store_msg *m), void *arg)
+int store_msg_scan_below(struct store *st, uint32_t mbox, uint32_t uid_below,
+                         int (*cb)(void *arg, const struct store_msg *m), void *arg)
 {
 	struct store_msg chunk[STORE_SCAN_CHUNK];
 	unsigned char kb[8];
@@ -76,7 +76,7 @@ int store_msg_scan(struct store *st, uint32_t mbox, uint32_t uid_below,
 	return 0;
 }
 
-/* Walk mbox's records from uid `from` in txn (store_msg_walk, store_batch_walk). */
+/* Walk mbox's records from uid `from` in txn (store_msg_walk_from, store_batch_walk_from). */
 int store_msg_walk_txn(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t from,
                        int (*cb)(void *arg, const struct store_msg *m), void *arg)
 {
@@ -109,8 +109,8 @@ int store_msg_walk_txn(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t f
 	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
-int store_msg_walk(struct store *st, uint32_t mbox, uint32_t from,
-                   int (*cb)(void *arg, const struct store_msg *m), void *arg)
+int store_msg_walk_from(struct store *st, uint32_t mbox, uint32_t from,
+                        int (*cb)(void *arg, const struct store_msg *m), void *arg)
 {
 	MDB_txn *txn;
 	int rc = store_rbegin(st, &txn);
@@ -270,7 +270,7 @@ int store_deliver(struct store *st, const char *user, const char *mbox_name,
 
 	if (!user || !mbox_name || (!msg && len))
 		return STORE_EINVAL;
-	if (store_name_check(user))
+	if (store_user_name_check(user))
 		return STORE_ENOTFOUND;
 	if ((uint64_t)len > (uint64_t)CONFIG_MAX_MESSAGE * 1024 * 1024)
 		return STORE_ETOOBIG;

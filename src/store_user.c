@@ -8,7 +8,7 @@
 /* The mailboxes every new user gets: store_mbox_defaults (store_mbox.c). */
 
 /* Validate a user name: 1..STORE_NAME_MAX of [a-z0-9._-], starting with [a-z0-9]. */
-int store_name_check(const char *name)
+int store_user_name_check(const char *name)
 {
 	size_t n;
 
@@ -88,7 +88,7 @@ int store_user_add(struct store *st, const char *name, const char *pass, size_t 
 	struct store_urec r;
 	int rc;
 
-	rc = store_name_check(name);
+	rc = store_user_name_check(name);
 	if (rc)
 		return rc;
 	memset(&r, 0, sizeof r);
@@ -201,7 +201,7 @@ static int store_user_del_txn(struct store *st, MDB_txn *txn, void *arg)
 /* Delete a user with all mailboxes and messages. 0 or STORE_ENOTFOUND, ... */
 int store_user_del(struct store *st, const char *name)
 {
-	if (store_name_check(name))
+	if (store_user_name_check(name))
 		return STORE_ENOTFOUND;
 	return store_write(st, store_user_del_txn, (void *)name);
 }
@@ -243,7 +243,7 @@ int store_user_passwd(struct store *st, const char *name, const char *pass, size
 	struct store_user_upd up = { name, &v, 0, 0 };
 	int rc;
 
-	if (store_name_check(name))
+	if (store_user_name_check(name))
 		return STORE_ENOTFOUND;
 	memset(&v, 0, sizeof v);
 	rc = store_verifier(pass, passlen, &v);
@@ -258,7 +258,7 @@ int store_user_set_quota(struct store *st, const char *name, uint64_t quota_byte
 {
 	struct store_user_upd up = { name, NULL, quota_bytes, quota_msgs };
 
-	if (store_name_check(name))
+	if (store_user_name_check(name))
 		return STORE_ENOTFOUND;
 	return store_write(st, store_user_upd_txn, &up);
 }
@@ -270,7 +270,7 @@ int store_user_get(struct store *st, const char *name, struct store_user *out)
 	MDB_txn *txn;
 	int rc;
 
-	if (store_name_check(name))
+	if (store_user_name_check(name))
 		return STORE_ENOTFOUND;
 	rc = store_rbegin(st, &txn);
 	if (rc)
@@ -347,7 +347,7 @@ int store_auth(struct store *st, const char *name, const char *pass, size_t pass
 	int rc, ok;
 
 	memset(&r, 0, sizeof r);
-	rc = store_name_check(name) ? STORE_ENOTFOUND : 0;
+	rc = store_user_name_check(name) ? STORE_ENOTFOUND : 0;
 	if (rc == 0) {
 		rc = store_rbegin(st, &txn);
 		if (rc)

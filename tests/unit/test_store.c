@@ -106,11 +106,11 @@ static void test_basic(const char *dir)
 	CHECK_RC(store_err(STORE_ECORRUPT), STORE_ECORRUPT);
 	CHECK_RC(store_err(ENOSPC), -ENOSPC);
 	CHECK(strcmp(store_strerror(STORE_EQUOTA), "quota exceeded") == 0);
-	CHECK_RC(store_name_check("alice"), 0);
-	CHECK_RC(store_name_check("Alice"), STORE_EINVAL);
-	CHECK_RC(store_name_check(".x"), STORE_EINVAL);
-	CHECK_RC(store_name_check(""), STORE_EINVAL);
-	CHECK_RC(store_name_check("a/b"), STORE_EINVAL);
+	CHECK_RC(store_user_name_check("alice"), 0);
+	CHECK_RC(store_user_name_check("Alice"), STORE_EINVAL);
+	CHECK_RC(store_user_name_check(".x"), STORE_EINVAL);
+	CHECK_RC(store_user_name_check(""), STORE_EINVAL);
+	CHECK_RC(store_user_name_check("a/b"), STORE_EINVAL);
 
 	CHECK_RC(store_user_add(st, "alice", "secret", 6, 25000, 0), 0);
 	CHECK_RC(store_user_add(st, "bob", "hunter2", 7, 0, 2), 0);
@@ -176,10 +176,10 @@ static void test_basic(const char *dir)
 		CHECK_RC(store_msg_read(st, mb.id, 99, 0, buf, sizeof buf, &got), STORE_ENOTFOUND);
 	}
 	n = 0;
-	CHECK_RC(store_msg_scan(st, mb.id, 0, scan_count, &n), 0);
+	CHECK_RC(store_msg_scan_below(st, mb.id, 0, scan_count, &n), 0);
 	CHECK(n == 3);
 	n = 0;
-	CHECK_RC(store_msg_scan(st, mb.id, 3, scan_count, &n), 0);
+	CHECK_RC(store_msg_scan_below(st, mb.id, 3, scan_count, &n), 0);
 	CHECK(n == 2);
 
 	/* batch: an aborted batch leaves nothing; run again with the first part only */
