@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "cgi.h"
+#include "store_admin.h"
 
 #if CONFIG_CGI
 

@@ -11,6 +11,7 @@
 #include "cgi.h"
 #include "notify.h"
 #include "serve_status.h"
+#include "store_user.h"
 
 #if CONFIG_CGI
 

@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "cmd.h"
 #include "store.h"
+#include "store_admin.h"
 
 #if CONFIG_CGI
 

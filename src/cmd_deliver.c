@@ -19,6 +19,9 @@
 #include "log.h"
 #include "notify.h"
 #include "store.h"
+#include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
 
 #define DELIVER_MAX ((size_t)CONFIG_MAX_MESSAGE * 1024 * 1024)
 #define DELIVER_CHUNK 65536

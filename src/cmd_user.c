@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "notify.h"
 #include "store.h"
+#include "store_user.h"
 
 #define USER_PASS_MAX 1024
 

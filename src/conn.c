@@ -13,6 +13,7 @@
 #include "conn_int.h"
 #include "log.h"
 #include "store.h"
+#include "store_batch.h"
 
 struct conn_env conn_env;
 

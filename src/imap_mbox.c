@@ -12,6 +12,8 @@
 #include "imap_int.h"
 #include "log.h"
 #include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
 
 #if CONFIG_IMAP
 

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "loop.h"
 #include "store_mbox.h"
+#include "store_msg.h"
 
 #if CONFIG_IMAP
 

@@ -20,7 +20,9 @@
 
 #include "imap_int.h"
 #include "log.h"
+#include "store_batch.h"
 #include "store_mbox.h"
+#include "store_user.h"
 
 #if CONFIG_IMAP
 

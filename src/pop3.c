@@ -11,6 +11,10 @@
 #include "pop3.h"
 #include "sasl.h"
 #include "store.h"
+#include "store_batch.h"
+#include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
 
 #define S(c) (&(c)->p.pop3)
 #define MAX_FAILURES 5          /* failed logins before the connection is closed */

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store.h"
+#include "store_batch.h"
 #include "store_int.h"
 
 #define STORE_MAXDBS 10

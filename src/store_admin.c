@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "store_admin.h"
 #include "store_int.h"
 
 #define ADMIN_KEY "admin"

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "store_batch.h"
 #include "store_int.h"
-#include "store_mbox.h"
 
 #define APPEND_CHUNK 65536      /* bytes read from the spool file per pread */
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_check.h"
 #include "store_int.h"
 
 struct store_chk {

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "store.h"
 #include "store_mbox.h"
+#include "store_user.h"
 
 #define STORE_REC_VERSION 1
 #define STORE_FORMAT_VERSION 1

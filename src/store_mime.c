@@ -16,6 +16,7 @@
 
 #include "mime.h"
 #include "store_int.h"
+#include "store_mime.h"
 
 /* Put blob's record, replacing any. */
 int store_mime_put(struct store *st, MDB_txn *txn, uint64_t blob, const void *rec, size_t len)

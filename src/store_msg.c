@@ -3,7 +3,8 @@
 
 #include "config.h"
 #include "store_int.h"
-#include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
 
 #define STORE_SCAN_CHUNK 64     /* records copied per read txn in store_msg_scan_below */
 

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "store_int.h"
 #include "store_mbox.h"
+#include "store_user.h"
 
 /* The mailboxes every new user gets: store_mbox_defaults (store_mbox.c). */
 

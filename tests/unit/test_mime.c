@@ -7,6 +7,12 @@
 
 #include "mime.h"
 #include "store.h"
+#include "store_batch.h"
+#include "store_check.h"
+#include "store_mbox.h"
+#include "store_mime.h"
+#include "store_msg.h"
+#include "store_user.h"
 #include "store_int.h"     /* white-box: look at the "mime" database */
 
 static int passed, failed;

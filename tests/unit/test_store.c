@@ -9,6 +9,11 @@
 #include <sys/wait.h>
 
 #include "store.h"
+#include "store_batch.h"
+#include "store_check.h"
+#include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
 #include "store_int.h"     /* white-box: damage counters for store_check */
 
 static int passed, failed;

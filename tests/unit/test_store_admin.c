@@ -6,6 +6,8 @@
 
 #include "config.h"
 #include "store.h"
+#include "store_admin.h"
+#include "store_user.h"
 
 static int passed, failed;
 

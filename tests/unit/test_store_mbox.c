@@ -7,8 +7,11 @@
 
 #include "imap.h"
 #include "store.h"
-#include "store_int.h"
+#include "store_batch.h"
 #include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
+#include "store_int.h"
 
 static int passed, failed;
 
