@@ -27,7 +27,21 @@
  *
  * Rules (the caveats, as LMDB's header states its own):
  * - Every function returns 0 or a negative error: -errno for system errors,
- *   or one of STORE_E* below. store_strerror() names them.
+ *   or one of STORE_E* below. store_strerror() names them. Each function's
+ *   comment lists the errors it returns itself; besides those, any call may
+ *   return "a common error":
+ *     STORE_EBUSY     LMDB's reader table is full, or other processes kept
+ *                     resizing the map while the call began
+ *     STORE_ECORRUPT  a record of the wrong size or version, or a damaged
+ *                     environment
+ *     STORE_EDB       any other LMDB error
+ *     -errno          a system error (-ENOMEM, -EIO, ...)
+ *   and a call that writes also:
+ *     STORE_EFULL     the map is at map_max and full, after the retries below
+ *     -ENOSPC         the disk cannot hold the grown map
+ *     -EROFS          the store was opened read-only
+ *     STORE_EBUSY     a group-commit batch is open (plain writes and
+ *                     store_check fail until store_batch_end)
  * - A function that writes commits and syncs before it returns 0: the caller
  *   may acknowledge the write to a client at once.
  * - Transactions never outlive a call, except the group-commit pair
@@ -62,7 +76,7 @@ enum {
 	STORE_EINVAL,            /* bad argument (name too long, bad characters, ...) */
 	STORE_ECORRUPT,          /* a record has the wrong size or version */
 	STORE_ETOOBIG,           /* message larger than the store accepts */
-	STORE_EDB,               /* any other LMDB error (logged with its text) */
+	STORE_EDB,               /* any other LMDB error */
 };
 
 /* Message flags (bit set). */
@@ -103,17 +117,33 @@ struct store_msg {
 
 struct store;
 
-/* Open (creating if needed, mode 0660 files) the store in dir. */
+/*
+ * Open the store in dir, creating it (directory mode 0750, files 0660)
+ * unless opts->readonly; *out gets the handle, NULL on failure. A
+ * writable open gives every blob a MIME record of the current version,
+ * once (see store_mime.h).
+ * Returns 0, STORE_EINVAL (dir NULL or empty, opts NULL), -ENOENT
+ * (read-only: no store in dir), STORE_ENOTFOUND (read-only: an LMDB
+ * environment without the store's databases), STORE_ECORRUPT (not an LMDB
+ * environment, or a format newer than this build), or a common error.
+ */
 int store_open(const char *dir, const struct store_opts *opts, struct store **out);
+/* Close the store, aborting a batch left open; NULL is fine. */
 void store_close(struct store *st);
+/* Name a store error or -errno (never NULL). */
 const char *store_strerror(int err);
-/* Current and maximum map size in bytes, and bytes in use (for reports). */
+/*
+ * Current and maximum map size in bytes, and bytes in use (for reports);
+ * each pointer may be NULL. Returns 0 or a common error.
+ */
 int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint64_t *used);
 /*
  * After a write (a batch, or store_write's txn) failed with STORE_EFULL and
  * was aborted: grow the map; at map_max, once per *tried (start at 0),
  * commit a tiny write so pages freed by the last commit become reusable.
- * 0: run the write again; else STORE_EFULL, -ENOSPC or another error.
+ * Returns 0 (run the write again), STORE_EFULL (at map_max, or this
+ * board's address space, with nothing more to reclaim), -ENOSPC (the disk
+ * cannot hold a larger map), or a common error.
  */
 int store_make_room(struct store *st, int *tried);
 

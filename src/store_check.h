@@ -8,7 +8,17 @@
 
 #include "store.h"
 
-/* Re-check every user's usage against their messages; fix=1 repairs. */
+/*
+ * Check the whole store in one txn: every user's usage and every
+ * mailbox's counters against its messages, blob reference counts against
+ * the messages sharing them, blobs nobody references, MIME records against
+ * the blobs. Each problem is one line to report (may be NULL; a non-zero
+ * return stops the check, which then fails). fix=1 repairs them all in
+ * one write txn, committed only when the check ran through (the map is not
+ * grown for it).
+ * Returns 0 (problems found or not), STORE_EBUSY (a batch is open),
+ * -ENOMEM, or a common error (with fix=1 STORE_EFULL: the map is full).
+ */
 int store_check(struct store *st, int fix, int (*report)(void *arg, const char *line), void *arg);
 
 #endif

@@ -43,44 +43,97 @@ enum {
 extern const char *const store_mbox_defaults[];
 extern const unsigned store_mbox_ndefaults;
 
-/* A selectable mailbox by name: STORE_ENOTFOUND also for a \Noselect name. */
+/*
+ * Copy the selectable mailbox (user, name) into *out.
+ * Returns 0, STORE_ENOTFOUND (no such mailbox, a \Noselect name, or a name
+ * empty or over STORE_MBOX_NAME_MAX), STORE_EINVAL (name NULL), or a
+ * common error.
+ */
 int store_mbox_get(struct store *st, uint32_t user, const char *name, struct store_mbox *out);
-/* Any mailbox record by name, a \Noselect one included (flags tell). */
+/*
+ * Copy any mailbox record (user, name) into *out, a \Noselect one included
+ * (its flags tell).
+ * Returns 0, STORE_ENOTFOUND (no such name, or one empty or over
+ * STORE_MBOX_NAME_MAX), STORE_EINVAL (name NULL), or a common error.
+ */
 int store_mbox_get_any(struct store *st, uint32_t user, const char *name, struct store_mbox *out);
-/* Mailbox by id; name (STORE_MBOX_NAME_MAX + 1 bytes) may be NULL. */
+/*
+ * Copy mailbox id's record into *out and its name into name
+ * (STORE_MBOX_NAME_MAX + 1 bytes; may be NULL).
+ * Returns 0, STORE_ENOTFOUND (no such id, a \Noselect mailbox, or an index
+ * entry that does not match its record), or a common error.
+ */
 int store_mbox_get_id(struct store *st, uint32_t id, struct store_mbox *out, char *name);
-/* Call cb for each mailbox of user in name order (a non-zero cb return stops and is returned). */
+/*
+ * Call cb for each mailbox record of user in name order, \Noselect ones
+ * included, in one read txn: cb must not call the store.
+ * Returns 0, cb's non-zero return (which stops the walk), or a common error.
+ */
 int store_mbox_list(struct store *st, uint32_t user,
                     int (*cb)(void *arg, const char *name, const struct store_mbox *mb), void *arg);
-/* Create name (and missing parents, as mailboxes). STORE_EEXIST if it
- * exists; a \Noselect name becomes a new mailbox (new id, UIDVALIDITY). */
+/*
+ * Create name, and its missing parents as mailboxes; *out (may be NULL)
+ * gets the record. A \Noselect name becomes a new mailbox (new id,
+ * UIDVALIDITY). The user is not looked up.
+ * Returns 0, STORE_EINVAL (name NULL, empty or over STORE_MBOX_NAME_MAX),
+ * STORE_EEXIST (a selectable mailbox has the name), STORE_EFULL (mailbox
+ * ids used up), or a common error.
+ */
 int store_mbox_create(struct store *st, uint32_t user, const char *name, struct store_mbox *out);
-/* Create the default mailboxes a user is missing. */
+/*
+ * Create the default mailboxes (store_mbox_defaults) a user is missing; a
+ * cheap read when none is. Returns 0, STORE_EFULL (mailbox ids used up),
+ * or a common error.
+ */
 int store_mbox_ensure_defaults(struct store *st, uint32_t user);
 /*
  * Delete name with its messages (not INBOX). RFC 3501 6.3.4: when name has
  * inferiors ("name/..."), the name stays as an empty \Noselect record with
  * a new id (*noselect = 1; it may be NULL); a \Noselect name with
- * inferiors cannot be deleted (STORE_EINVAL), one without is removed. When
- * the last inferior of a \Noselect name goes, the name stays (\Noselect,
- * without children) until it is deleted itself.
+ * inferiors cannot be deleted, one without is removed. When the last
+ * inferior of a \Noselect name goes, the name stays (\Noselect, without
+ * children) until it is deleted itself.
+ * Returns 0, STORE_EINVAL (name NULL or INBOX, or a \Noselect name with
+ * inferiors), STORE_ENOTFOUND (no such name), STORE_EFULL (mailbox ids
+ * used up, for the \Noselect record), or a common error.
  */
 int store_mbox_delete(struct store *st, uint32_t user, const char *name, int *noselect);
-/* Rename from and its children to to. INBOX: its messages move to a new
- * mailbox to and INBOX stays, empty. STORE_EEXIST, STORE_ENOTFOUND. */
+/*
+ * Rename from and its children to to (creating to's missing parents).
+ * INBOX: its messages move to a new mailbox to and INBOX stays, empty; its
+ * children are not renamed.
+ * Returns 0, STORE_EINVAL (a name NULL; to empty, over
+ * STORE_MBOX_NAME_MAX or INBOX; to inside from's own subtree; a child's
+ * new name too long), STORE_ENOTFOUND (no mailbox from), STORE_EEXIST (to,
+ * or a child's new name, exists), STORE_EFULL (mailbox ids used up), or a
+ * common error.
+ */
 int store_mbox_rename(struct store *st, uint32_t user, const char *from, const char *to);
 /*
  * Move the \Recent marks (store_mbox.recent_uid) of mailboxes mbox[i] up
  * to uid[i] (never down, never past UIDNEXT), in one transaction; mailboxes
  * gone meanwhile are skipped. The record's HIGHESTMODSEQ does not change.
+ * Returns 0, STORE_EINVAL (mbox or uid NULL with n > 0), or a common error.
  */
 int store_mbox_recent(struct store *st, const uint32_t *mbox, const uint32_t *uid, unsigned n);
-/* Subscribe (on=1) or unsubscribe name (it need not exist). */
+/*
+ * Subscribe (on=1) or unsubscribe name (it need not exist).
+ * Returns 0, STORE_EINVAL (name NULL, empty or over STORE_MBOX_NAME_MAX),
+ * or a common error.
+ */
 int store_mbox_subscribe(struct store *st, uint32_t user, const char *name, int on);
-/* Call cb for each subscribed name of user, in name order. */
+/*
+ * Call cb for each subscribed name of user in name order, in one read txn:
+ * cb must not call the store.
+ * Returns 0, cb's non-zero return (which stops the walk), or a common error.
+ */
 int store_mbox_list_subscribed(struct store *st, uint32_t user, int (*cb)(void *arg, const char *name),
                                void *arg);
-/* The keyword names of a mailbox: names[i] is keyword i; *n of them. */
+/*
+ * The keyword names of mailbox mbox: names[i] is keyword i, *n of them (0
+ * for a mailbox without keywords or without a record).
+ * Returns 0 or a common error.
+ */
 int store_kw_get(struct store *st, uint32_t mbox, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n);
 
 #endif

@@ -17,28 +17,44 @@
 
 #include "store.h"
 
-/* Walk a mailbox's messages in UID order with uid < uid_below (0 = all). */
+/*
+ * Call cb for each message of mbox with uid < uid_below (0 = all) in UID
+ * order. Records are copied out a chunk at a time, each chunk in its own
+ * read txn, so cb may call the store; a message expunged meanwhile may
+ * still be reported from the chunk in hand.
+ * Returns 0, cb's non-zero return (which stops the scan), or a common error.
+ */
 int store_msg_scan_below(struct store *st, uint32_t mbox, uint32_t uid_below,
                          int (*cb)(void *arg, const struct store_msg *m), void *arg);
 /*
- * Walk the message records of mbox with uid >= from in UID order in one
- * read txn; cb must not call the store. A non-zero cb return stops the walk
- * and is returned.
+ * Call cb for each message record of mbox with uid >= from in UID order,
+ * in one read txn: cb must not call the store.
+ * Returns 0, cb's non-zero return (which stops the walk), or a common error.
  */
 int store_msg_walk_from(struct store *st, uint32_t mbox, uint32_t from,
                         int (*cb)(void *arg, const struct store_msg *m), void *arg);
+/*
+ * Copy message (mbox, uid)'s record into *out.
+ * Returns 0, STORE_ENOTFOUND (no such message), or a common error.
+ */
 int store_msg_get(struct store *st, uint32_t mbox, uint32_t uid, struct store_msg *out);
 /*
  * Copy up to len bytes of message (mbox, uid) from offset off into buf;
- * *got is set to the bytes copied (0 at the end). STORE_ENOTFOUND if the
- * message was expunged meanwhile.
+ * *got is set to the bytes copied (0 at or past the end).
+ * Returns 0, STORE_ENOTFOUND (no such message: expunged meanwhile),
+ * STORE_ECORRUPT (the message's blob is missing), or a common error.
  */
 int store_msg_read(struct store *st, uint32_t mbox, uint32_t uid, uint64_t off,
                    void *buf, size_t len, size_t *got);
 /*
  * Store one message (CRLF line ends) in the user's mailbox, checking and
- * updating the quota, in one transaction. *uid gets the new UID.
- * STORE_EQUOTA when over quota, STORE_EFULL at map_max.
+ * updating the quota, in one transaction; *uid (may be NULL) gets the new
+ * UID.
+ * Returns 0, STORE_EINVAL (user or mbox_name NULL, msg NULL with len > 0),
+ * STORE_ENOTFOUND (no such user or mailbox, a \Noselect one, or a
+ * malformed user name), STORE_ETOOBIG (len over CONFIG_MAX_MESSAGE MiB),
+ * STORE_EQUOTA (over the user's quota), STORE_EFULL (the mailbox's UIDs or
+ * the user's message count used up, or the map full), or a common error.
  */
 int store_deliver(struct store *st, const char *user, const char *mbox_name,
                   const void *msg, size_t len, int64_t internaldate, uint32_t *uid);
