@@ -178,7 +178,7 @@ static int open_store(struct cgi_req *r)
 	so.map_size = r->cfg.map_size;
 	so.map_max = r->cfg.map_max;
 	so.nosync = !r->cfg.sync;
-	return store_open(&r->st, r->cfg.datadir, &so);
+	return store_open(r->cfg.datadir, &so, &r->st);
 }
 
 /* Route one request; fills r's response. */

@@ -14,6 +14,8 @@
 #include "config.h"
 #include "auth.h"
 #include "cgi.h"
+#include "store_admin.h"
+#include "store_user.h"
 
 #if CONFIG_CGI
 

@@ -12,6 +12,7 @@
 #include "cgi.h"
 #include "cmd.h"
 #include "serve_status.h"
+#include "store_user.h"
 
 #if CONFIG_CGI
 

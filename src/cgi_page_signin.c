@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "cgi.h"
+#include "store_admin.h"
 
 #if CONFIG_CGI
 
@@ -133,7 +134,7 @@ int cgi_page_signin(struct cgi_req *r)
 		signin_form(r, 0, msg);
 		return 0;
 	}
-	rc = store_admin_check(r->st, pw, strlen(pw));
+	rc = store_admin_auth(r->st, pw, strlen(pw));
 	if (rc == STORE_EAUTH) {
 		unsigned ms = cgi_signin_failed(r);
 		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };

@@ -11,6 +11,7 @@
 #include "cgi.h"
 #include "notify.h"
 #include "serve_status.h"
+#include "store_user.h"
 
 #if CONFIG_CGI
 
@@ -217,7 +218,7 @@ int cgi_page_users(struct cgi_req *r)
 	if (!strcmp(action, "add")) {
 		if (!name || !*name)
 			snprintf(e.name, sizeof e.name, "Enter a user name.");
-		else if (store_name_check(name))
+		else if (store_user_name_check(name))
 			snprintf(e.name, sizeof e.name, "Use 1 to %d lowercase letters, digits, dots, dashes or underscores, "
 			         "starting with a letter or digit.", STORE_NAME_MAX);
 		if (pl < USER_PASS_MIN || pl > USER_PASS_MAX)

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "auth.h"
 #include "cgi.h"
+#include "store_admin.h"
 
 #if CONFIG_CGI
 

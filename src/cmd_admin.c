@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "cmd.h"
 #include "store.h"
+#include "store_admin.h"
 
 #if CONFIG_CGI
 
@@ -132,7 +133,7 @@ int cmd_admin_main(int argc, char **argv)
 	opts.map_size = cfg.map_size;
 	opts.map_max = cfg.map_max;
 	opts.nosync = !cfg.sync;
-	rc = store_open(&st, cfg.datadir, &opts);
+	rc = store_open(cfg.datadir, &opts, &st);
 	if (rc) {
 		fprintf(stderr, "postnook admin: cannot open the store in %s: %s\n", cfg.datadir, store_strerror(rc));
 		return 1;

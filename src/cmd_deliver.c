@@ -19,6 +19,9 @@
 #include "log.h"
 #include "notify.h"
 #include "store.h"
+#include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
 
 #define DELIVER_MAX ((size_t)CONFIG_MAX_MESSAGE * 1024 * 1024)
 #define DELIVER_CHUNK 65536
@@ -192,7 +195,7 @@ int cmd_deliver_main(int argc, char **argv)
 		deliver_usage();
 		return EX_USAGE;
 	}
-	if (store_name_check(name) != 0) {
+	if (store_user_name_check(name) != 0) {
 		fprintf(stderr, "postnook deliver: no such user '%s'\n", name);
 		return EX_NOUSER;
 	}
@@ -222,7 +225,7 @@ int cmd_deliver_main(int argc, char **argv)
 	opts.map_size = cfg.map_size;
 	opts.map_max = cfg.map_max;
 	opts.nosync = !cfg.sync;
-	rc = store_open(&st, cfg.datadir, &opts);
+	rc = store_open(cfg.datadir, &opts, &st);
 	if (rc) {
 		fprintf(stderr, "postnook deliver: cannot open the store in %s: %s\n", cfg.datadir, store_strerror(rc));
 		log_err("cannot open the store in %s: %s", cfg.datadir, store_strerror(rc));

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "notify.h"
 #include "store.h"
+#include "store_user.h"
 
 #define USER_PASS_MAX 1024
 
@@ -235,7 +236,7 @@ static int user_run(struct store *st, const struct cfg *cfg, int argc, char **ar
 		user_usage();
 		return 2;
 	}
-	if (!strcmp(cmd, "add") && store_name_check(name) != 0) {
+	if (!strcmp(cmd, "add") && store_user_name_check(name) != 0) {
 		fprintf(stderr, "postnook user: bad user name '%s' (1..%d of a-z 0-9 . _ -, starting with a letter or digit)\n",
 		        name, STORE_NAME_MAX);
 		return 1;
@@ -309,7 +310,7 @@ int cmd_user_main(int argc, char **argv)
 	opts.map_size = cfg.map_size;
 	opts.map_max = cfg.map_max;
 	opts.nosync = !cfg.sync;
-	rc = store_open(&st, cfg.datadir, &opts);
+	rc = store_open(cfg.datadir, &opts, &st);
 	if (rc) {
 		fprintf(stderr, "postnook user: cannot open the store in %s: %s\n", cfg.datadir, store_strerror(rc));
 		return 1;

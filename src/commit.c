@@ -6,6 +6,7 @@
 #include "conn_int.h"
 #include "log.h"
 #include "store.h"
+#include "store_batch.h"
 
 /* conn.commit_rc while the session's part is still to be committed. */
 #define COMMIT_PENDING 1

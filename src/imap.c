@@ -21,6 +21,7 @@
 #include "sasl.h"
 #include "store.h"
 #include "store_mbox.h"
+#include "store_user.h"
 
 #if CONFIG_IMAP
 

@@ -15,7 +15,9 @@
 #include "imap_int.h"
 #include "log.h"
 #include "mime.h"
-#include "store_mbox.h"
+#include "store_batch.h"
+#include "store_mime.h"
+#include "store_msg.h"
 
 #if CONFIG_IMAP
 

@@ -4,7 +4,7 @@
 
 #include "conn.h"
 #include "imap.h"
-#include "store.h"
+#include "store_mbox.h"
 
 /* --- the session (conn_sess of an IMAP connection) --------------------- */
 

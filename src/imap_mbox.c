@@ -12,6 +12,8 @@
 #include "imap_int.h"
 #include "log.h"
 #include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
 
 #if CONFIG_IMAP
 
@@ -370,7 +372,7 @@ int imap_list_stream(struct conn *c)
 	win.pat = pat;
 	win.skip = j->cur;
 	win.lsub = j->flags;
-	rc = j->flags ? store_mbox_subs(conn_env.store, s->user_id, sub_cb, &win)
+	rc = j->flags ? store_mbox_list_subscribed(conn_env.store, s->user_id, sub_cb, &win)
 	              : store_mbox_list(conn_env.store, s->user_id, win_cb, &win);
 	if (rc < 0) {
 		imap_store_no(c, rc, j->flags ? "LSUB" : "LIST");
@@ -551,7 +553,7 @@ int imap_cmd_status(struct conn *c, struct imap_p *p)
 	if (want & 2) {
 		/* the messages no session has claimed; STATUS does not claim them */
 		uint32_t recent = 0;
-		store_msg_walk(conn_env.store, mb.id, imap_view_recent_mark(&mb), count_cb, &recent);
+		store_msg_walk_from(conn_env.store, mb.id, imap_view_recent_mark(&mb), count_cb, &recent);
 		n += (size_t)snprintf(out + n, sizeof out - n, " RECENT %" PRIu32, recent);
 	}
 	if (want & 4)
@@ -560,7 +562,7 @@ int imap_cmd_status(struct conn *c, struct imap_p *p)
 		n += (size_t)snprintf(out + n, sizeof out - n, " UIDVALIDITY %" PRIu32, mb.uidvalidity);
 	if (want & 16) {
 		struct unseen_arg a = { 0, 0 };
-		rc = store_msg_walk(conn_env.store, mb.id, 0, unseen_cb, &a);
+		rc = store_msg_walk_from(conn_env.store, mb.id, 0, unseen_cb, &a);
 		n += (size_t)snprintf(out + n, sizeof out - n, " UNSEEN %" PRIu32, a.unseen);
 	}
 	if (want & 32)
@@ -621,7 +623,7 @@ static int selectx(struct conn *c, struct imap_p *p, int ro)
 	}
 	s->state = IMAP_SELECTED;
 	s->readonly = (uint8_t)ro;
-	store_msg_walk(conn_env.store, mb.id, 0, first_unseen_cb, &ua);
+	store_msg_walk_from(conn_env.store, mb.id, 0, first_unseen_cb, &ua);
 	flag_list(c, mb.id, fl, sizeof fl, 0);
 	conn_printf(c, "* FLAGS (%s)\r\n", fl);
 	flag_list(c, mb.id, fl, sizeof fl, 1);

@@ -18,6 +18,8 @@
 #include "log.h"
 #include "mime.h"
 #include "store_mbox.h"
+#include "store_mime.h"
+#include "store_msg.h"
 
 #if CONFIG_IMAP
 

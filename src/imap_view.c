@@ -39,6 +39,7 @@
 #include "log.h"
 #include "loop.h"
 #include "store_mbox.h"
+#include "store_msg.h"
 
 #if CONFIG_IMAP
 
@@ -281,7 +282,7 @@ static int rescan(struct imap_view *v, uint64_t modseq)
 	struct rescan r = { v, 0, v->gen + 1, v->modseq, 0, 0 };
 	int rc;
 
-	rc = store_msg_walk(conn_env.store, v->mbox, 0, rescan_cb, &r);
+	rc = store_msg_walk_from(conn_env.store, v->mbox, 0, rescan_cb, &r);
 	if (rc < 0)
 		return rc;
 	tomb_until(&r, UINT32_MAX);

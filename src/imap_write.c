@@ -21,7 +21,9 @@
 #include "commit.h"
 #include "imap_int.h"
 #include "log.h"
+#include "store_batch.h"
 #include "store_mbox.h"
+#include "store_user.h"
 
 #if CONFIG_IMAP
 
@@ -314,7 +316,7 @@ static int commit_expunge(struct conn *c, struct store_batch *b, int uidset)
 	for (;;) {
 		uint32_t from = a.next;
 		a.n = 0;
-		rc = store_batch_walk(b, s->sv.v->mbox, from, exp_cb, &a);
+		rc = store_batch_walk_from(b, s->sv.v->mbox, from, exp_cb, &a);
 		if (rc < 0)
 			return rc;
 		if (a.n && (rc = store_batch_expunge(b, s->sv.v->mbox, a.uids, a.n)) < 0)

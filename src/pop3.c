@@ -12,6 +12,10 @@
 #include "pop3.h"
 #include "sasl.h"
 #include "store.h"
+#include "store_batch.h"
+#include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
 
 #if CONFIG_POP3
 
@@ -157,7 +161,7 @@ static int snapshot_take(struct pop3_sess *s)
 	s->mbox = mb.id;
 	s->uidvalidity = mb.uidvalidity;
 	s->total = 0;
-	rc = store_msg_scan(conn_env.store, mb.id, mb.uidnext, snap_add, &sn);
+	rc = store_msg_scan_below(conn_env.store, mb.id, mb.uidnext, snap_add, &sn);
 	if (rc == 0) {
 		s->deleted = calloc(s->nmsgs / 8 + 1, 1);
 		if (!s->deleted)

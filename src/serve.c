@@ -519,7 +519,7 @@ int cmd_serve_main(int argc, char **argv)
 	so.map_size = cfg.map_size;
 	so.map_max = cfg.map_max;
 	so.nosync = !cfg.sync;
-	rc = store_open(&conn_env.store, cfg.datadir, &so);
+	rc = store_open(cfg.datadir, &so, &conn_env.store);
 	if (rc < 0) {
 		log_err("cannot open the store in %s: %s", cfg.datadir, store_strerror(rc));
 		return 75;

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store.h"
+#include "store_batch.h"
 #include "store_int.h"
 
 #define STORE_MAXDBS 10
@@ -377,7 +379,7 @@ static int store_open_sized(struct store *st, const char *dir, uint64_t map_size
 }
 
 /* Open (creating if needed) the store in dir. 0 and *out set, or an error. */
-int store_open(struct store **out, const char *dir, const struct store_opts *opts)
+int store_open(const char *dir, const struct store_opts *opts, struct store **out)
 {
 	struct store *st;
 	MDB_txn *txn;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "store_admin.h"
 #include "store_int.h"
 
 #define ADMIN_KEY "admin"
@@ -86,7 +87,7 @@ int store_admin_isset(struct store *st)
 }
 
 /* Check the admin password: 0, STORE_EAUTH, STORE_ENOTFOUND (none set) or an error. */
-int store_admin_check(struct store *st, const char *pass, size_t passlen)
+int store_admin_auth(struct store *st, const char *pass, size_t passlen)
 {
 	unsigned char rec[ADMIN_REC_LEN], hash[AUTH_HASH_LEN];
 	uint32_t iter;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_check.h"
 #include "store_int.h"
 
 struct store_chk {
@@ -41,8 +42,8 @@ static int store_chk_say(struct store_chk *c, const char *fmt, ...)
 	return c->report ? c->report(c->arg, line) : 0;
 }
 
-/* Append to a growable array of fixed-size elements. */
-static int store_chk_push(void **arr, size_t *n, size_t *cap, size_t elem, const void *val)
+/* Append val (elem bytes) to a growable array of such elements. */
+static int store_chk_push(const void *val, size_t elem, void **arr, size_t *n, size_t *cap)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 256;
@@ -71,7 +72,7 @@ static int store_chk_mbox(struct store_chk *c, uint32_t mbox, uint32_t *count, u
 	rc = mdb_cursor_open(c->txn, c->st->msgs, &cur);
 	if (rc)
 		return store_err(rc);
-	store_msgkey(kb, mbox, 0);
+	store_msgkey(mbox, 0, kb);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8 || store_get32(k.mv_data) != mbox)
@@ -81,7 +82,7 @@ static int store_chk_mbox(struct store_chk *c, uint32_t mbox, uint32_t *count, u
 			break;
 		(*count)++;
 		*bytes += m.size;
-		rc = store_chk_push((void **)&c->blobs, &c->nblobs, &c->capblobs, sizeof m.blob, &m.blob);
+		rc = store_chk_push(&m.blob, sizeof m.blob, (void **)&c->blobs, &c->nblobs, &c->capblobs);
 		if (rc)
 			break;
 	}
@@ -122,7 +123,7 @@ static int store_chk_user(struct store_chk *c, const char *uname)
 		}
 		memcpy(nb, (char *)k.mv_data + 4, k.mv_size - 4);
 		nb[k.mv_size - 4] = '\0';
-		rc = store_chk_push((void **)&names, &n, &cap, sizeof nb, nb);
+		rc = store_chk_push(nb, sizeof nb, (void **)&names, &n, &cap);
 		if (rc)
 			break;
 	}
@@ -218,7 +219,7 @@ static int store_chk_blobs(struct store_chk *c)
 		rc = store_chk_say(c, "blob %llu: refcount %u, messages say %u", (unsigned long long)f.blob,
 		                   (unsigned)store_get32(v.mv_data), (unsigned)f.refs);
 		if (rc == 0)
-			rc = store_chk_push((void **)&fx, &nfx, &capfx, sizeof f, &f);
+			rc = store_chk_push(&f, sizeof f, (void **)&fx, &nfx, &capfx);
 		if (rc)
 			break;
 	}
@@ -240,7 +241,7 @@ static int store_chk_blobs(struct store_chk *c)
 			rc = store_chk_say(c, "blob %llu: no refcount, messages say %u",
 			                   (unsigned long long)f.blob, (unsigned)f.refs);
 			if (rc == 0)
-				rc = store_chk_push((void **)&fx, &nfx, &capfx, sizeof f, &f);
+				rc = store_chk_push(&f, sizeof f, (void **)&fx, &nfx, &capfx);
 		}
 	}
 	/* blobs nobody references and that have no refcount */
@@ -261,7 +262,7 @@ static int store_chk_blobs(struct store_chk *c)
 			rc = store_chk_say(c, "blob %llu: not referenced (%zu bytes)", (unsigned long long)f.blob,
 			                   v.mv_size);
 			if (rc == 0)
-				rc = store_chk_push((void **)&fx, &nfx, &capfx, sizeof f, &f);
+				rc = store_chk_push(&f, sizeof f, (void **)&fx, &nfx, &capfx);
 			if (rc)
 				break;
 		}
@@ -314,7 +315,7 @@ int store_check(struct store *st, int fix, int (*report)(void *arg, const char *
 			}
 			memcpy(nb, k.mv_data, k.mv_size);
 			nb[k.mv_size] = '\0';
-			rc = store_chk_push((void **)&users, &nusers, &capusers, sizeof nb, nb);
+			rc = store_chk_push(nb, sizeof nb, (void **)&users, &nusers, &capusers);
 			if (rc)
 				break;
 		}

@@ -13,6 +13,8 @@
 
 #include "auth.h"
 #include "store.h"
+#include "store_mbox.h"
+#include "store_user.h"
 
 #define STORE_REC_VERSION 1
 #define STORE_FORMAT_VERSION 1
@@ -102,8 +104,8 @@ void store_msg_encode(const struct store_msg *m, unsigned char out[STORE_MSGREC_
 int store_msg_decode(const MDB_val *key, const MDB_val *v, struct store_msg *m);
 
 /* Key builders. */
-size_t store_mboxkey(unsigned char *out, uint32_t user, const char *name, size_t namelen);
-void store_msgkey(unsigned char out[8], uint32_t mbox, uint32_t uid);
+size_t store_mboxkey(uint32_t user, const char *name, size_t namelen, unsigned char *out);
+void store_msgkey(uint32_t mbox, uint32_t uid, unsigned char out[8]);
 
 /* Allocate the next id from a "meta" counter (starting at 1). */
 int store_meta_next(struct store *st, MDB_txn *txn, const char *key, uint64_t *id);
@@ -128,6 +130,20 @@ int store_blob_unref(struct store *st, MDB_txn *txn, uint64_t blob);
  * updates the mailbox and user counters.
  */
 int store_msg_remove(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t uid, uint64_t *size);
+
+/* --- store_msg.c: the walk that store_msg_walk_from and store_batch_walk_from share --- */
+
+/* Call cb for each record of mbox with uid >= from in txn, in UID order;
+ * a non-zero cb return stops the walk and is returned. */
+int store_msg_walk_txn(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t from,
+                       int (*cb)(void *arg, const struct store_msg *m), void *arg);
+
+/* --- store_mbox.c: keyword lists ("kw/" u32 mailbox -> NUL-separated names, in "meta") --- */
+
+/* The meta key of mbox's keyword list. */
+void store_kw_key(uint32_t mbox, unsigned char kb[7]);
+/* Decode a keyword list value into names; *n gets their number. */
+void store_kw_decode(const MDB_val *v, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n);
 
 /* --- store_mime.c: MIME records ("mime": u64 blob id -> mime.h record) --- */
 

@@ -1,7 +1,8 @@
-/* store_mbox — mailbox tree: list, create, delete, rename, subscriptions. */
-#include <stdio.h>
+/*
+ * store_mbox — the mailbox tree: lookup, list, create, delete, rename, the
+ * \Recent marks, subscriptions, and the keyword names of each mailbox.
+ */
 #include <string.h>
-#include <strings.h>
 
 #include "store_int.h"
 #include "store_mbox.h"
@@ -113,7 +114,7 @@ static int mbox_has_children(struct store *st, MDB_txn *txn, uint32_t user, cons
 	rc = mdb_cursor_open(txn, st->mboxes, &cur);
 	if (rc)
 		return store_err(rc);
-	kl = store_mboxkey(kb, user, name, n);
+	kl = store_mboxkey(user, name, n, kb);
 	kb[kl++] = '/';
 	k.mv_size = kl;
 	k.mv_data = kb;
@@ -200,7 +201,7 @@ static int mbox_purge(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t *m
 		rc = mdb_cursor_open(txn, st->msgs, &cur);
 		if (rc)
 			return store_err(rc);
-		store_msgkey(kb, mbox, 0);
+		store_msgkey(mbox, 0, kb);
 		k.mv_size = 8;
 		k.mv_data = kb;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -228,7 +229,7 @@ static int mbox_unlink(struct store *st, MDB_txn *txn, uint32_t user, const char
 	MDB_val k;
 	int rc;
 
-	k.mv_size = store_mboxkey(kb, user, name, strlen(name));
+	k.mv_size = store_mboxkey(user, name, strlen(name), kb);
 	k.mv_data = kb;
 	rc = mdb_del(txn, st->mboxes, &k, NULL);
 	if (rc)
@@ -241,7 +242,7 @@ static int mbox_unlink(struct store *st, MDB_txn *txn, uint32_t user, const char
 }
 
 /* "kw/" + mailbox id: the meta key of a mailbox's keyword names. */
-static void kw_key(unsigned char kb[7], uint32_t mbox)
+void store_kw_key(uint32_t mbox, unsigned char kb[7])
 {
 	memcpy(kb, "kw/", 3);
 	store_put32(kb + 3, mbox);
@@ -269,7 +270,7 @@ static int delete_txn(struct store *st, MDB_txn *txn, void *arg)
 	if (rc == 0)
 		rc = mbox_unlink(st, txn, a->user, a->name, a->mb.id);
 	if (rc == 0) {
-		kw_key(kb, a->mb.id);
+		store_kw_key(a->mb.id, kb);
 		rc = mdb_del(txn, st->meta, &k, NULL);
 		rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
 	}
@@ -357,7 +358,7 @@ static int mbox_move(struct store *st, MDB_txn *txn, uint32_t user, const char *
 		rc = mbox_unlink(st, txn, user, name, mb.id);
 	if (rc)
 		return rc;
-	k.mv_size = store_mboxkey(kb, user, newname, strlen(newname));
+	k.mv_size = store_mboxkey(user, newname, strlen(newname), kb);
 	k.mv_data = kb;
 	if (mdb_get(txn, st->mboxes, &k, &v) == 0)
 		return STORE_EEXIST;
@@ -383,7 +384,7 @@ static int next_child(struct store *st, MDB_txn *txn, uint32_t user, const char 
 	rc = mdb_cursor_open(txn, st->mboxes, &cur);
 	if (rc)
 		return store_err(rc);
-	k.mv_size = store_mboxkey(kb, user, from, fl);
+	k.mv_size = store_mboxkey(user, from, fl, kb);
 	k.mv_data = kb;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0) {
@@ -456,7 +457,7 @@ int store_mbox_rename(struct store *st, uint32_t user, const char *from, const c
 }
 
 /* "sub/" u32 user name. */
-static size_t sub_key(unsigned char *kb, uint32_t user, const char *name)
+static size_t sub_key(uint32_t user, const char *name, unsigned char *kb)
 {
 	size_t n = strlen(name);
 
@@ -476,7 +477,7 @@ static int sub_txn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct sub_arg *a = arg;
 	unsigned char kb[SUB_KEY_MAX];
-	MDB_val k = { sub_key(kb, a->user, a->name), kb }, v = { 0, (void *)"" };
+	MDB_val k = { sub_key(a->user, a->name, kb), kb }, v = { 0, (void *)"" };
 	int rc;
 
 	if (a->on)
@@ -494,7 +495,8 @@ int store_mbox_subscribe(struct store *st, uint32_t user, const char *name, int 
 	return store_write(st, sub_txn, &a);
 }
 
-int store_mbox_subs(struct store *st, uint32_t user, int (*cb)(void *arg, const char *name), void *arg)
+int store_mbox_list_subscribed(struct store *st, uint32_t user, int (*cb)(void *arg, const char *name),
+                               void *arg)
 {
 	unsigned char kb[8];
 	char name[STORE_MBOX_NAME_MAX + 1];
@@ -533,6 +535,30 @@ int store_mbox_subs(struct store *st, uint32_t user, int (*cb)(void *arg, const 
 	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
+/* Copy mailbox (user, name) into out, \Noselect or not. */
+int store_mbox_get_any(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (!name)
+		return STORE_EINVAL;
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	rc = store_mrec_get(st, txn, user, name, out);
+	store_rend(st);
+	return rc;
+}
+
+/* Copy mailbox (user, name) into out; a \Noselect name is no mailbox. */
+int store_mbox_get(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
+{
+	int rc = store_mbox_get_any(st, user, name, out);
+
+	return rc == 0 && out->flags & STORE_MBOX_NOSELECT ? STORE_ENOTFOUND : rc;
+}
+
 int store_mbox_get_id(struct store *st, uint32_t id, struct store_mbox *out, char *name)
 {
 	MDB_txn *txn;
@@ -548,7 +574,7 @@ int store_mbox_get_id(struct store *st, uint32_t id, struct store_mbox *out, cha
 }
 
 /* Decode a keyword list value (NUL-separated names). */
-static void kw_decode(const MDB_val *v, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n)
+void store_kw_decode(const MDB_val *v, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n)
 {
 	const char *p = v->mv_data, *end = p + v->mv_size;
 
@@ -572,56 +598,13 @@ int store_kw_get(struct store *st, uint32_t mbox, char names[STORE_KW_MAX][STORE
 	int rc;
 
 	*n = 0;
-	kw_key(kb, mbox);
+	store_kw_key(mbox, kb);
 	rc = store_rbegin(st, &txn);
 	if (rc)
 		return rc;
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == 0)
-		kw_decode(&v, names, n);
+		store_kw_decode(&v, names, n);
 	store_rend(st);
 	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
-}
-
-int store_batch_kw_bits(struct store_batch *b, uint32_t mbox, const char (*want)[STORE_KW_LEN + 1],
-                        unsigned nwant, uint32_t *bits)
-{
-	char names[STORE_KW_MAX][STORE_KW_LEN + 1];
-	unsigned char kb[7], buf[STORE_KW_MAX * (STORE_KW_LEN + 1)];
-	MDB_val k = { sizeof kb, kb }, v;
-	unsigned n = 0, i, j, added = 0;
-	size_t len = 0;
-	int rc;
-
-	*bits = 0;
-	if (!b || !b->active)
-		return STORE_EINVAL;
-	kw_key(kb, mbox);
-	rc = mdb_get(b->txn, b->st->meta, &k, &v);
-	if (rc == 0)
-		kw_decode(&v, names, &n);
-	else if (rc != MDB_NOTFOUND)
-		return store_err(rc);
-	for (j = 0; j < nwant; j++) {
-		for (i = 0; i < n; i++)
-			if (!strcasecmp(names[i], want[j]))
-				break;
-		if (i == n) {
-			if (n == STORE_KW_MAX)
-				return STORE_EINVAL;
-			snprintf(names[n++], STORE_KW_LEN + 1, "%s", want[j]);
-			added = 1;
-		}
-		*bits |= 1u << (STORE_F_KW_SHIFT + i);
-	}
-	if (!added)
-		return 0;
-	for (i = 0; i < n; i++) {
-		size_t l = strlen(names[i]);
-		memcpy(buf + len, names[i], l + 1);
-		len += l + 1;
-	}
-	v.mv_size = len;
-	v.mv_data = buf;
-	return store_err(mdb_put(b->txn, b->st->meta, &k, &v, 0));
 }

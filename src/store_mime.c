@@ -16,6 +16,7 @@
 
 #include "mime.h"
 #include "store_int.h"
+#include "store_mime.h"
 
 /* Put blob's record, replacing any. */
 int store_mime_put(struct store *st, MDB_txn *txn, uint64_t blob, const void *rec, size_t len)
@@ -147,8 +148,8 @@ int store_mime_upgrade(struct store *st, unsigned *indexed)
 }
 
 /* Report one problem of store_mime_check. */
-static int store_mime_say(int (*report)(void *arg, const char *line), void *arg, unsigned *problems,
-                          const char *what, uint64_t blob)
+static int store_mime_say(int (*report)(void *arg, const char *line), void *arg, const char *what,
+                          uint64_t blob, unsigned *problems)
 {
 	char line[96];
 
@@ -179,7 +180,7 @@ int store_mime_check(struct store *st, MDB_txn *txn, int fix, int (*report)(void
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8 || mdb_get(txn, st->blobs, &k, &b) == 0)
 			continue;
-		rc = store_mime_say(report, arg, problems, "MIME record without its message", store_get64(k.mv_data));
+		rc = store_mime_say(report, arg, "MIME record without its message", store_get64(k.mv_data), problems);
 		if (rc == 0 && fix)
 			rc = mdb_cursor_del(cur, 0);
 		if (rc)
@@ -196,7 +197,7 @@ int store_mime_check(struct store *st, MDB_txn *txn, int fix, int (*report)(void
 		if (k.mv_size != 8 ||
 		    (mdb_get(txn, st->mime, &k, &v) == 0 && mime_rec_check(v.mv_data, v.mv_size, b.mv_size) == 0))
 			continue;
-		rc = store_mime_say(report, arg, problems, "no valid MIME record", store_get64(k.mv_data));
+		rc = store_mime_say(report, arg, "no valid MIME record", store_get64(k.mv_data), problems);
 		if (rc == 0 && fix)
 			rc = store_mime_index(st, txn, store_get64(k.mv_data));
 		if (rc)
@@ -226,7 +227,7 @@ static int store_mime_open(struct store *st, MDB_txn *txn, uint32_t mbox, uint32
 	struct store_msg m;
 	int rc;
 
-	store_msgkey(kb, mbox, uid);
+	store_msgkey(mbox, uid, kb);
 	rc = mdb_get(txn, st->msgs, &k, &v);
 	rc = rc ? store_err(rc) : store_msg_decode(&k, &v, &m);
 	if (rc)

@@ -1,34 +1,12 @@
-/* store_msg — mailboxes and messages: lookup, scan, streaming reads, delivery. */
+/* store_msg — messages: record lookup, scans and walks, streaming reads, delivery. */
 #include <string.h>
 
 #include "config.h"
 #include "store_int.h"
+#include "store_msg.h"
+#include "store_user.h"
 
-#define STORE_SCAN_CHUNK 64     /* records copied per read txn in store_msg_scan */
-
-/* Copy mailbox (user, name) into out, \Noselect or not. */
-int store_mbox_get_any(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if (!name)
-		return STORE_EINVAL;
-	rc = store_rbegin(st, &txn);
-	if (rc)
-		return rc;
-	rc = store_mrec_get(st, txn, user, name, out);
-	store_rend(st);
-	return rc;
-}
-
-/* Copy mailbox (user, name) into out; a \Noselect name is no mailbox. */
-int store_mbox_get(struct store *st, uint32_t user, const char *name, struct store_mbox *out)
-{
-	int rc = store_mbox_get_any(st, user, name, out);
-
-	return rc == 0 && out->flags & STORE_MBOX_NOSELECT ? STORE_ENOTFOUND : rc;
-}
+#define STORE_SCAN_CHUNK 64     /* records copied per read txn in store_msg_scan_below */
 
 /*
  * Call cb for each message of mbox with uid < uid_below (0 = all) in UID
@@ -36,8 +14,8 @@ int store_mbox_get(struct store *st, uint32_t user, const char *name, struct sto
  * its own read txn, so cb may call other store functions; a message
  * expunged meanwhile may still be reported from the chunk in hand.
  */
-int store_msg_scan(struct store *st, uint32_t mbox, uint32_t uid_below,
-                   int (*cb)(void *arg, const struct store_msg *m), void *arg)
+int store_msg_scan_below(struct store *st, uint32_t mbox, uint32_t uid_below,
+                         int (*cb)(void *arg, const struct store_msg *m), void *arg)
 {
 	struct store_msg chunk[STORE_SCAN_CHUNK];
 	unsigned char kb[8];
@@ -57,7 +35,7 @@ int store_msg_scan(struct store *st, uint32_t mbox, uint32_t uid_below,
 			store_rend(st);
 			return store_err(rc);
 		}
-		store_msgkey(kb, mbox, next);
+		store_msgkey(mbox, next, kb);
 		k.mv_size = 8;
 		k.mv_data = kb;
 		n = 0;
@@ -99,6 +77,52 @@ int store_msg_scan(struct store *st, uint32_t mbox, uint32_t uid_below,
 	return 0;
 }
 
+/* Walk mbox's records from uid `from` in txn (store_msg_walk_from, store_batch_walk_from). */
+int store_msg_walk_txn(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t from,
+                       int (*cb)(void *arg, const struct store_msg *m), void *arg)
+{
+	unsigned char kb[8];
+	struct store_msg m;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, cbrc = 0;
+
+	rc = mdb_cursor_open(txn, st->msgs, &cur);
+	if (rc)
+		return store_err(rc);
+	store_msgkey(mbox, from, kb);
+	k.mv_size = 8;
+	k.mv_data = kb;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0) {
+		if (k.mv_size != 8 || store_get32(k.mv_data) != mbox)
+			break;
+		rc = store_msg_decode(&k, &v, &m);
+		if (rc == 0)
+			rc = cbrc = cb(arg, &m);
+		if (rc)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc > 0 && cbrc)
+		return rc;      /* the callback's own stop value */
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int store_msg_walk_from(struct store *st, uint32_t mbox, uint32_t from,
+                        int (*cb)(void *arg, const struct store_msg *m), void *arg)
+{
+	MDB_txn *txn;
+	int rc = store_rbegin(st, &txn);
+
+	if (rc)
+		return rc;
+	rc = store_msg_walk_txn(st, txn, mbox, from, cb, arg);
+	store_rend(st);
+	return rc;
+}
+
 /* Copy message (mbox, uid)'s record into out. */
 int store_msg_get(struct store *st, uint32_t mbox, uint32_t uid, struct store_msg *out)
 {
@@ -107,7 +131,7 @@ int store_msg_get(struct store *st, uint32_t mbox, uint32_t uid, struct store_ms
 	MDB_txn *txn;
 	int rc;
 
-	store_msgkey(kb, mbox, uid);
+	store_msgkey(mbox, uid, kb);
 	rc = store_rbegin(st, &txn);
 	if (rc)
 		return rc;
@@ -128,7 +152,7 @@ int store_msg_read(struct store *st, uint32_t mbox, uint32_t uid, uint64_t off,
 	int rc;
 
 	*got = 0;
-	store_msgkey(kb, mbox, uid);
+	store_msgkey(mbox, uid, kb);
 	rc = store_rbegin(st, &txn);
 	if (rc)
 		return rc;
@@ -216,7 +240,7 @@ static int store_deliver_txn(struct store *st, MDB_txn *txn, void *arg)
 	m.internaldate = a->date;
 	m.modseq = ++mb.highestmodseq;
 	store_msg_encode(&m, rec);
-	store_msgkey(kb, mb.id, m.uid);
+	store_msgkey(mb.id, m.uid, kb);
 	v.mv_size = sizeof rec;
 	v.mv_data = rec;
 	rc = mdb_put(txn, st->msgs, &k, &v, MDB_NOOVERWRITE);
@@ -247,7 +271,7 @@ int store_deliver(struct store *st, const char *user, const char *mbox_name,
 
 	if (!user || !mbox_name || (!msg && len))
 		return STORE_EINVAL;
-	if (store_name_check(user))
+	if (store_user_name_check(user))
 		return STORE_ENOTFOUND;
 	if ((uint64_t)len > (uint64_t)CONFIG_MAX_MESSAGE * 1024 * 1024)
 		return STORE_ETOOBIG;

@@ -116,7 +116,7 @@ int store_msg_decode(const MDB_val *key, const MDB_val *v, struct store_msg *m)
 }
 
 /* Build the "mboxes" key (user, name); returns its length. out holds STORE_MBOXKEY_MAX. */
-size_t store_mboxkey(unsigned char *out, uint32_t user, const char *name, size_t namelen)
+size_t store_mboxkey(uint32_t user, const char *name, size_t namelen, unsigned char *out)
 {
 	store_put32(out, user);
 	memcpy(out + 4, name, namelen);
@@ -124,7 +124,7 @@ size_t store_mboxkey(unsigned char *out, uint32_t user, const char *name, size_t
 }
 
 /* Build the "msgs" key (mbox, uid). */
-void store_msgkey(unsigned char out[8], uint32_t mbox, uint32_t uid)
+void store_msgkey(uint32_t mbox, uint32_t uid, unsigned char out[8])
 {
 	store_put32(out, mbox);
 	store_put32(out + 4, uid);
@@ -229,7 +229,7 @@ int store_mrec_get(struct store *st, MDB_txn *txn, uint32_t user, const char *na
 
 	if (n == 0 || n > STORE_MBOX_NAME_MAX)
 		return STORE_ENOTFOUND;
-	k.mv_size = store_mboxkey(kb, user, name, n);
+	k.mv_size = store_mboxkey(user, name, n, kb);
 	k.mv_data = kb;
 	rc = mdb_get(txn, st->mboxes, &k, &v);
 	if (rc)
@@ -270,7 +270,7 @@ int store_mrec_put(struct store *st, MDB_txn *txn, const struct store_mbox *m, c
 
 	if (n == 0 || n > STORE_MBOX_NAME_MAX)
 		return STORE_EINVAL;
-	k.mv_size = store_mboxkey(kb, m->user, name, n);
+	k.mv_size = store_mboxkey(m->user, name, n, kb);
 	k.mv_data = kb;
 	store_mbox_encode(m, buf);
 	return store_err(mdb_put(txn, st->mboxes, &k, &v, 0));
@@ -311,7 +311,7 @@ int store_mrec_create(struct store *st, MDB_txn *txn, uint32_t user, const char 
 	out->uidvalidity = (uint32_t)now;
 	out->uidnext = 1;
 	out->recent_uid = 1;
-	k.mv_size = store_mboxkey(kb, user, name, n);
+	k.mv_size = store_mboxkey(user, name, n, kb);
 	k.mv_data = kb;
 	v.mv_size = sizeof buf;
 	v.mv_data = buf;
@@ -368,7 +368,7 @@ int store_msg_remove(struct store *st, MDB_txn *txn, uint32_t mbox, uint32_t uid
 	struct store_msg m;
 	int rc;
 
-	store_msgkey(kb, mbox, uid);
+	store_msgkey(mbox, uid, kb);
 	rc = mdb_get(txn, st->msgs, &k, &v);
 	if (rc)
 		return store_err(rc);

@@ -4,11 +4,12 @@
 #include "config.h"
 #include "store_int.h"
 #include "store_mbox.h"
+#include "store_user.h"
 
 /* The mailboxes every new user gets: store_mbox_defaults (store_mbox.c). */
 
 /* Validate a user name: 1..STORE_NAME_MAX of [a-z0-9._-], starting with [a-z0-9]. */
-int store_name_check(const char *name)
+int store_user_name_check(const char *name)
 {
 	size_t n;
 
@@ -27,7 +28,7 @@ int store_name_check(const char *name)
 }
 
 /* Make a fresh verifier for pass: random salt, default iterations. */
-static int store_verifier(struct store_urec *r, const char *pass, size_t passlen)
+static int store_verifier(const char *pass, size_t passlen, struct store_urec *r)
 {
 	int rc;
 
@@ -88,14 +89,14 @@ int store_user_add(struct store *st, const char *name, const char *pass, size_t 
 	struct store_urec r;
 	int rc;
 
-	rc = store_name_check(name);
+	rc = store_user_name_check(name);
 	if (rc)
 		return rc;
 	memset(&r, 0, sizeof r);
 	strcpy(r.u.name, name);        /* length checked above */
 	r.u.quota_bytes = quota_bytes;
 	r.u.quota_msgs = quota_msgs;
-	rc = store_verifier(&r, pass, passlen);     /* slow: outside the write txn */
+	rc = store_verifier(pass, passlen, &r);     /* slow: outside the write txn */
 	if (rc == 0)
 		rc = store_write(st, store_user_add_txn, &r);
 	memset(&r, 0, sizeof r);
@@ -115,7 +116,7 @@ static int store_mbox_purge(struct store *st, MDB_txn *txn, uint32_t mbox)
 	if (rc)
 		return store_err(rc);
 	for (;;) {
-		store_msgkey(kb, mbox, 0);
+		store_msgkey(mbox, 0, kb);
 		k.mv_size = 8;
 		k.mv_data = kb;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -201,7 +202,7 @@ static int store_user_del_txn(struct store *st, MDB_txn *txn, void *arg)
 /* Delete a user with all mailboxes and messages. 0 or STORE_ENOTFOUND, ... */
 int store_user_del(struct store *st, const char *name)
 {
-	if (store_name_check(name))
+	if (store_user_name_check(name))
 		return STORE_ENOTFOUND;
 	return store_write(st, store_user_del_txn, (void *)name);
 }
@@ -243,10 +244,10 @@ int store_user_passwd(struct store *st, const char *name, const char *pass, size
 	struct store_user_upd up = { name, &v, 0, 0 };
 	int rc;
 
-	if (store_name_check(name))
+	if (store_user_name_check(name))
 		return STORE_ENOTFOUND;
 	memset(&v, 0, sizeof v);
-	rc = store_verifier(&v, pass, passlen);
+	rc = store_verifier(pass, passlen, &v);
 	if (rc == 0)
 		rc = store_write(st, store_user_upd_txn, &up);
 	memset(&v, 0, sizeof v);
@@ -258,7 +259,7 @@ int store_user_set_quota(struct store *st, const char *name, uint64_t quota_byte
 {
 	struct store_user_upd up = { name, NULL, quota_bytes, quota_msgs };
 
-	if (store_name_check(name))
+	if (store_user_name_check(name))
 		return STORE_ENOTFOUND;
 	return store_write(st, store_user_upd_txn, &up);
 }
@@ -270,7 +271,7 @@ int store_user_get(struct store *st, const char *name, struct store_user *out)
 	MDB_txn *txn;
 	int rc;
 
-	if (store_name_check(name))
+	if (store_user_name_check(name))
 		return STORE_ENOTFOUND;
 	rc = store_rbegin(st, &txn);
 	if (rc)
@@ -347,7 +348,7 @@ int store_auth(struct store *st, const char *name, const char *pass, size_t pass
 	int rc, ok;
 
 	memset(&r, 0, sizeof r);
-	rc = store_name_check(name) ? STORE_ENOTFOUND : 0;
+	rc = store_user_name_check(name) ? STORE_ENOTFOUND : 0;
 	if (rc == 0) {
 		rc = store_rbegin(st, &txn);
 		if (rc)

@@ -7,6 +7,12 @@
 
 #include "mime.h"
 #include "store.h"
+#include "store_batch.h"
+#include "store_check.h"
+#include "store_mbox.h"
+#include "store_mime.h"
+#include "store_msg.h"
+#include "store_user.h"
 #include "store_int.h"     /* white-box: look at the "mime" database */
 
 static int passed, failed;
@@ -635,7 +641,7 @@ static void test_store(const char *dir)
 	MDB_val k = { 8, kb }, v;
 	MDB_txn *txn;
 
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (!st)
 		return;
 	CHECK_RC(store_user_add(st, "alice", "pw", 2, 0, 0), 0);
@@ -736,7 +742,7 @@ static void test_store(const char *dir)
 
 	/* read-only open of the same store sees the records */
 	o.readonly = 1;
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (st) {
 		CHECK_RC(store_msg_get(st, mb.id, 1, &m), 0);
 		CHECK_RC(store_mime_fetch(st, mb.id, 1, MIME_R_ENVELOPE, 0, out, sizeof out, &n, &total), 0);

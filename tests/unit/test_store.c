@@ -9,6 +9,11 @@
 #include <sys/wait.h>
 
 #include "store.h"
+#include "store_batch.h"
+#include "store_check.h"
+#include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
 #include "store_int.h"     /* white-box: damage counters for store_check */
 
 static int passed, failed;
@@ -95,7 +100,7 @@ static void test_basic(const char *dir)
 
 	for (size_t i = 0; i < sizeof msg; i++)
 		msg[i] = (char)('a' + i % 26);
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (!st)
 		return;
 	struct stat sb;
@@ -106,11 +111,11 @@ static void test_basic(const char *dir)
 	CHECK_RC(store_err(STORE_ECORRUPT), STORE_ECORRUPT);
 	CHECK_RC(store_err(ENOSPC), -ENOSPC);
 	CHECK(strcmp(store_strerror(STORE_EQUOTA), "quota exceeded") == 0);
-	CHECK_RC(store_name_check("alice"), 0);
-	CHECK_RC(store_name_check("Alice"), STORE_EINVAL);
-	CHECK_RC(store_name_check(".x"), STORE_EINVAL);
-	CHECK_RC(store_name_check(""), STORE_EINVAL);
-	CHECK_RC(store_name_check("a/b"), STORE_EINVAL);
+	CHECK_RC(store_user_name_check("alice"), 0);
+	CHECK_RC(store_user_name_check("Alice"), STORE_EINVAL);
+	CHECK_RC(store_user_name_check(".x"), STORE_EINVAL);
+	CHECK_RC(store_user_name_check(""), STORE_EINVAL);
+	CHECK_RC(store_user_name_check("a/b"), STORE_EINVAL);
 
 	CHECK_RC(store_user_add(st, "alice", "secret", 6, 25000, 0), 0);
 	CHECK_RC(store_user_add(st, "bob", "hunter2", 7, 0, 2), 0);
@@ -176,10 +181,10 @@ static void test_basic(const char *dir)
 		CHECK_RC(store_msg_read(st, mb.id, 99, 0, buf, sizeof buf, &got), STORE_ENOTFOUND);
 	}
 	n = 0;
-	CHECK_RC(store_msg_scan(st, mb.id, 0, scan_count, &n), 0);
+	CHECK_RC(store_msg_scan_below(st, mb.id, 0, scan_count, &n), 0);
 	CHECK(n == 3);
 	n = 0;
-	CHECK_RC(store_msg_scan(st, mb.id, 3, scan_count, &n), 0);
+	CHECK_RC(store_msg_scan_below(st, mb.id, 3, scan_count, &n), 0);
 	CHECK(n == 2);
 
 	/* batch: an aborted batch leaves nothing; run again with the first part only */
@@ -242,7 +247,7 @@ static void test_basic(const char *dir)
 
 	/* reopen: everything persisted */
 	o.nosync = 0;
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (!st)
 		return;
 	usage_is(st, "bob", 10, 3, __LINE__);
@@ -260,7 +265,7 @@ static void test_growth(const char *dir)
 	int rc, stored = 0, problems = 0;
 
 	memset(msg, 'x', sizeof msg);
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (!st)
 		return;
 	CHECK_RC(store_mapinfo(st, &size0, &max, &used), 0);
@@ -296,7 +301,7 @@ static void test_growth(const char *dir)
 
 	/* a second open with a smaller initial size keeps working */
 	o.map_size = 64 << 10;
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (st) {
 		CHECK_RC(store_deliver(st, "dave", "INBOX", "x\r\n", 3, 0, &uid), 0);
 		store_close(st);
@@ -318,7 +323,7 @@ static void test_batch_full(const char *dir)
 	pid_t pid;
 
 	memset(msg, 'y', sizeof msg);
-	CHECK_RC(store_open(&st, dir, &o), 0);
+	CHECK_RC(store_open(dir, &o, &st), 0);
 	if (!st)
 		return;
 	CHECK_RC(store_user_add(st, "erin", "pw", 2, 0, 0), 0);
@@ -327,7 +332,7 @@ static void test_batch_full(const char *dir)
 	pid = fork();
 	if (pid == 0) {
 		struct store *cs;
-		int crc = store_open(&cs, dir, &o);
+		int crc = store_open(dir, &o, &cs);
 		for (int i = 0; crc == 0 && i < 20; i++)
 			crc = store_deliver(cs, "erin", "INBOX", msg, sizeof msg, 0, &uid);
 		store_close(cs);

@@ -6,6 +6,8 @@
 
 #include "config.h"
 #include "store.h"
+#include "store_admin.h"
+#include "store_user.h"
 
 static int passed, failed;
 
@@ -42,22 +44,22 @@ int main(void)
 	o.map_size = 1 << 20;
 	o.map_max = 1 << 22;
 	o.nosync = 1;
-	CHECK(store_open(&st, dir, &o) == 0);
+	CHECK(store_open(dir, &o, &st) == 0);
 
 	/* admin password: none, first set, only_first refuses, check, replace */
 	CHECK(store_admin_isset(st) == 0);
-	CHECK(store_admin_check(st, "x", 1) == STORE_ENOTFOUND);
+	CHECK(store_admin_auth(st, "x", 1) == STORE_ENOTFOUND);
 	CHECK(store_admin_set(st, "", 0, 1) == STORE_EINVAL);
 	CHECK(store_admin_set(st, "first-pass", 10, 1) == 0);
 	CHECK(store_admin_isset(st) == 1);
 	CHECK(store_admin_set(st, "second-pass", 11, 1) == STORE_EEXIST);
-	CHECK(store_admin_check(st, "first-pass", 10) == 0);
-	CHECK(store_admin_check(st, "first-pasS", 10) == STORE_EAUTH);
-	CHECK(store_admin_check(st, "first-pass", 9) == STORE_EAUTH);
-	CHECK(store_admin_check(st, "", 0) == STORE_EAUTH);
+	CHECK(store_admin_auth(st, "first-pass", 10) == 0);
+	CHECK(store_admin_auth(st, "first-pasS", 10) == STORE_EAUTH);
+	CHECK(store_admin_auth(st, "first-pass", 9) == STORE_EAUTH);
+	CHECK(store_admin_auth(st, "", 0) == STORE_EAUTH);
 	CHECK(store_admin_set(st, "second-pass", 11, 0) == 0);
-	CHECK(store_admin_check(st, "first-pass", 10) == STORE_EAUTH);
-	CHECK(store_admin_check(st, "second-pass", 11) == 0);
+	CHECK(store_admin_auth(st, "first-pass", 10) == STORE_EAUTH);
+	CHECK(store_admin_auth(st, "second-pass", 11) == 0);
 	/* the admin is not a user, and a user named admin is not the admin */
 	{
 		struct store_user u;
@@ -101,8 +103,8 @@ int main(void)
 	store_close(st);
 	/* survives a reopen, read-only too */
 	o.readonly = 1;
-	CHECK(store_open(&st, dir, &o) == 0);
-	CHECK(store_admin_check(st, "second-pass", 11) == 0);
+	CHECK(store_open(dir, &o, &st) == 0);
+	CHECK(store_admin_auth(st, "second-pass", 11) == 0);
 	CHECK(store_kv_get(st, "s/4", buf, sizeof buf, &len) == 0 && len == 2);
 	CHECK(store_kv_put(st, "s/5", "v", 1) != 0);
 	store_close(st);

@@ -7,8 +7,11 @@
 
 #include "imap.h"
 #include "store.h"
-#include "store_int.h"
+#include "store_batch.h"
 #include "store_mbox.h"
+#include "store_msg.h"
+#include "store_user.h"
+#include "store_int.h"
 
 static int passed, failed;
 
@@ -68,7 +71,7 @@ int main(void)
 	uint64_t ms;
 	unsigned cnt;
 
-	if (!mkdtemp(dir) || store_open(&st, dir, &o) != 0) {
+	if (!mkdtemp(dir) || store_open(dir, &o, &st) != 0) {
 		printf("cannot open a store in %s\n", dir);
 		return 1;
 	}
@@ -97,7 +100,7 @@ int main(void)
 	CHECK(store_mbox_subscribe(st, u.id, "Z", 0) == 0);
 	n.len = 0;
 	n.buf[0] = '\0';
-	store_mbox_subs(st, u.id, collect_sub, &n);
+	store_mbox_list_subscribed(st, u.id, collect_sub, &n);
 	CHECK(!strcmp(n.buf, "INBOX,"));
 
 	/* messages: deliver, flags and keywords, copy sharing the blob */
@@ -140,7 +143,7 @@ int main(void)
 	CHECK(store_mbox_delete(st, u.id, "Trash", NULL) == 0);
 	CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 2);
 	cnt = 0;
-	CHECK(store_msg_walk(st, mb.id, 0, count_msgs, &cnt) == 0 && cnt == 2);
+	CHECK(store_msg_walk_from(st, mb.id, 0, count_msgs, &cnt) == 0 && cnt == 2);
 	/* INBOX rename: messages move, INBOX stays empty */
 	CHECK(store_mbox_rename(st, u.id, "INBOX", "Old") == 0);
 	CHECK(store_mbox_get(st, u.id, "INBOX", &mb) == 0 && mb.count == 0);
@@ -159,7 +162,7 @@ int main(void)
 		CHECK(store_mbox_delete(st, u.id, "P", &ns) == 0 && ns == 1);
 		CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 3);
 		cnt = 0;
-		CHECK(store_msg_walk(st, p0.id, 0, count_msgs, &cnt) == 0 && cnt == 0);
+		CHECK(store_msg_walk_from(st, p0.id, 0, count_msgs, &cnt) == 0 && cnt == 0);
 		CHECK(store_mbox_get(st, u.id, "P", &p1) == STORE_ENOTFOUND);
 		CHECK(store_mbox_get_any(st, u.id, "P", &p1) == 0 && p1.flags == STORE_MBOX_NOSELECT);
 		CHECK(p1.id != p0.id && p1.uidvalidity != p0.uidvalidity && p1.count == 0);
