@@ -117,8 +117,8 @@ struct cgi_req {
 int cgi_error(struct cgi_req *r, int status, const char *title, const char *msg);
 /* Respond 303 See Other to SCRIPT_NAME + path. Returns 0. */
 int cgi_redirect(struct cgi_req *r, const char *path);
-/* 1 if the form's csrf field matches the session's token (constant time). */
-int cgi_csrf_ok(const struct cgi_req *r);
+/* Is IMAP part of this build (the config parser accepts an imap listener)? */
+int cgi_imap_built(void);
 
 /* --- cgi_html.c: page shell -------------------------------------------- */
 
@@ -139,6 +139,8 @@ void cgi_bar(struct cgi_req *r, uint64_t used, uint64_t total, const char *label
 
 /* Look the session cookie up; sets r->signed_in and r->csrf. 0 or a store error. */
 int cgi_session_load(struct cgi_req *r);
+/* 1 if the form's csrf field matches the session's token (constant time). */
+int cgi_csrf_ok(const struct cgi_req *r);
 /* Start a session after a good sign-in: store record + Set-Cookie. 0 or an error. */
 int cgi_session_create(struct cgi_req *r);
 /* Sign out: delete the record, expire the cookie. */
@@ -218,8 +220,5 @@ int cgi_page_device(struct cgi_req *r);
 int cgi_page_autoconfig(struct cgi_req *r);
 /* Apple .mobileconfig for one user (signed in). */
 int cgi_page_mobileconfig(struct cgi_req *r);
-
-/* Is IMAP part of this build (the config parser accepts an imap listener)? */
-int cgi_imap_built(void);
 
 #endif
