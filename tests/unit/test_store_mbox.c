@@ -9,20 +9,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "store_mbox.h"
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
+#include "check.h"
 
 struct names {
 	char buf[2048];
@@ -242,6 +229,5 @@ int main(void)
 		if (system(cmd) != 0)
 			printf("could not remove %s\n", dir);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_done();
 }
