@@ -118,7 +118,7 @@ $(BUILD)/postnook: $(OBJS) $(BOARD_PREREQS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 	ln -sf postnook $(BUILD)/postnook.cgi
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIBOBJS)
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(LIBOBJS)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS)
 

@@ -9,7 +9,8 @@
  *
  * Files: cgi_parse.c (form/query/cookie parsers), cgi_html.c (escaper,
  * page shell, stylesheet), cgi_session.c (sessions, CSRF, sign-in delays),
- * cgi_conf.c (atomic config rewrite + reload), cgi_page_*.c (pages).
+ * cgi_conf.c (atomic config rewrite + reload), cgi_cert.c (certificate
+ * facts), cgi_page_*.c (pages).
  */
 #ifndef POSTNOOK_CGI_H
 #define POSTNOOK_CGI_H
@@ -85,6 +86,8 @@ void cgi_esc(struct cgi_buf *b, const char *s);
 size_t cgi_html_escape(char *dst, size_t cap, const char *src);
 /* "512 bytes", "1.2 KB", "34 MB", "2.0 GB" (binary units, as people say them). */
 void cgi_fmt_size(uint64_t v, char *out, size_t cap);
+/* "2026-11-23 19:40" in local time. */
+void cgi_fmt_time(int64_t t, char *out, size_t cap);
 
 /* --- the request (cgi.c) ---------------------------------------------- */
 
@@ -114,8 +117,8 @@ struct cgi_req {
 int cgi_error(struct cgi_req *r, int status, const char *title, const char *msg);
 /* Respond 303 See Other to SCRIPT_NAME + path. Returns 0. */
 int cgi_redirect(struct cgi_req *r, const char *path);
-/* 1 if the form's csrf field matches the session's token (constant time). */
-int cgi_csrf_ok(const struct cgi_req *r);
+/* Is IMAP part of this build (the config parser accepts an imap listener)? */
+int cgi_imap_built(void);
 
 /* --- cgi_html.c: page shell -------------------------------------------- */
 
@@ -136,6 +139,8 @@ void cgi_bar(struct cgi_req *r, uint64_t used, uint64_t total, const char *label
 
 /* Look the session cookie up; sets r->signed_in and r->csrf. 0 or a store error. */
 int cgi_session_load(struct cgi_req *r);
+/* 1 if the form's csrf field matches the session's token (constant time). */
+int cgi_csrf_ok(const struct cgi_req *r);
 /* Start a session after a good sign-in: store record + Set-Cookie. 0 or an error. */
 int cgi_session_create(struct cgi_req *r);
 /* Sign out: delete the record, expire the cookie. */
@@ -178,6 +183,30 @@ void cgi_reload_notice(struct cgi_req *r, const char *what, const struct cgi_rel
 /* Is a daemon running? pid from the status file or pidfile, checked with kill(pid, 0). */
 long cgi_daemon_pid(const struct cgi_req *r);
 
+/* --- cgi_cert.c: certificate facts ------------------------------------- */
+
+/* A certificate described: the one in use (configured, else the self-made one in datadir). */
+struct cgi_cert {
+	int loaded;                     /* 1 if the certificate file could be read */
+	int from_daemon;                /* not readable here: fingerprint as the daemon reports it */
+	char cert_path[CFG_PATH_MAX + 16], key_path[CFG_PATH_MAX + 16];
+	int self_made;                  /* the one postnook made (datadir/cert.pem) */
+	char fingerprint[96];           /* "AB:CD:..." SHA-256 of the leaf */
+	int64_t not_before, not_after;  /* Unix time */
+	char keydesc[48];               /* "ECDSA P-256", "RSA 2048-bit" */
+	char subject[128];              /* the leaf's CN when printable */
+	char err[160];                  /* why it did not load */
+};
+/*
+ * Describe the certificate in use (configured, else DATADIR/cert.pem) from
+ * its file; when that cannot be read but a daemon runs, its fingerprint as
+ * the daemon reports it. 0, -errno, -ENOTSUP (no TLS in this build) or a
+ * tls error, with out->err saying why.
+ */
+int cgi_cert_info(const struct cgi_req *r, struct cgi_cert *out);
+/* Check a certificate and key pair (the key must match) and describe the certificate. 0 or a tls error. */
+int cgi_cert_load(const char *cert, const char *key, struct cgi_cert *out);
+
 /* --- pages --------------------------------------------------------------- */
 
 int cgi_page_signin(struct cgi_req *r);
@@ -191,24 +220,5 @@ int cgi_page_device(struct cgi_req *r);
 int cgi_page_autoconfig(struct cgi_req *r);
 /* Apple .mobileconfig for one user (signed in). */
 int cgi_page_mobileconfig(struct cgi_req *r);
-
-/* The certificate in use (configured, else the self-made one in datadir). */
-struct cgi_cert {
-	int loaded;                     /* 1 if the certificate file could be read */
-	int from_daemon;                /* not readable here: fingerprint as the daemon reports it */
-	char cert_path[CFG_PATH_MAX + 16], key_path[CFG_PATH_MAX + 16];
-	int self_made;                  /* the one postnook made (datadir/cert.pem) */
-	char fingerprint[96];           /* "AB:CD:..." SHA-256 of the leaf */
-	int64_t not_before, not_after;  /* Unix time */
-	char keydesc[48];               /* "ECDSA P-256", "RSA 2048-bit" */
-	char subject[128];              /* the leaf's CN when printable */
-	char err[160];                  /* why it did not load */
-};
-int cgi_cert_info(const struct cgi_req *r, struct cgi_cert *out);
-/* "2026-11-23 19:40" in local time. */
-void cgi_fmt_time(int64_t t, char *out, size_t cap);
-
-/* Is IMAP part of this build (the config parser accepts an imap listener)? */
-int cgi_imap_built(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "cgi.h"
@@ -132,6 +133,16 @@ void cgi_fmt_size(uint64_t v, char *out, size_t cap)
 		snprintf(out, cap, "%.1f %s", d, units[u]);
 	else
 		snprintf(out, cap, "%.0f %s", d, units[u]);
+}
+
+/* "2026-11-23 19:40" in local time ("?" if it cannot be shown). */
+void cgi_fmt_time(int64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!localtime_r(&tt, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, cap, "?");
 }
 
 /* The whole stylesheet: small, inline, no external resource. */

@@ -19,15 +19,6 @@
 static const char *const proto_names[] = { "POP3", "IMAP" };
 static const char *const mode_names[] = { "no encryption", "STARTTLS", "SSL/TLS" };
 
-void cgi_fmt_time(int64_t t, char *out, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!localtime_r(&tt, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M", &tm))
-		snprintf(out, cap, "?");
-}
-
 /* "3 days 4 h", "2 h 5 min", "42 s". */
 static void fmt_uptime(int64_t s, char *out, size_t cap)
 {

@@ -8,8 +8,11 @@
 #ifndef POSTNOOK_CMD_H
 #define POSTNOOK_CMD_H
 
+#include <stddef.h>
+
 #define CMD_DEFAULT_CONF "/etc/postnook/postnook.conf"
 #define POSTNOOK_VERSION "0.1"
+#define CMD_PASS_MAX 1024           /* a password read by cmd_password_read, with its NUL */
 
 int cmd_serve_main(int argc, char **argv);
 int cmd_deliver_main(int argc, char **argv);
@@ -20,5 +23,14 @@ int cmd_admin_main(int argc, char **argv);
 int cgi_main(int argc, char **argv);
 /* The config path to use when -c was not given. */
 const char *cmd_default_conf(void);
+/*
+ * A new password into buf (cap bytes with the NUL, at most CMD_PASS_MAX are
+ * used): stdin's first line (a CR before the newline dropped), or on a
+ * terminal prompt (no echo), then "Repeat password: " must give the same.
+ * Returns the length (0 for an empty line: the caller decides), or -1 after
+ * printing "postnook FACE: " and why (the two differ; nothing on stdin, or
+ * too long) and wiping buf.
+ */
+int cmd_password_read(const char *face, const char *prompt, char *buf, size_t cap);
 
 #endif

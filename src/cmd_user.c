@@ -3,19 +3,14 @@
  * and quotas. Passwords come from stdin (first line) or, on a terminal, a
  * prompt without echo; never from argv.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include "cfg.h"
 #include "cmd.h"
 #include "notify.h"
 #include "store.h"
 #include "store_user.h"
-
-#define USER_PASS_MAX 1024
 
 static void user_usage(void)
 {
@@ -37,81 +32,6 @@ static int user_parse_quota(const char *s, uint64_t *out)
 		return 0;
 	}
 	return cfg_parse_size(s, out);
-}
-
-/* Read one line from fd into buf (newline stripped). Length, or -1 (too long / error / EOF before any byte). */
-static int user_read_line(int fd, char *buf, size_t cap)
-{
-	size_t n = 0;
-	char c;
-
-	for (;;) {
-		ssize_t r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return n > 0 ? (int)n : -1;
-		if (c == '\n')
-			break;
-		if (n + 1 >= cap)
-			return -1;
-		buf[n++] = c;
-	}
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	return (int)n;
-}
-
-/* Prompt on the terminal without echo. Length or -1. */
-static int user_prompt(const char *prompt, char *buf, size_t cap)
-{
-	struct termios old, quiet;
-	int n, restored;
-
-	fputs(prompt, stderr);
-	fflush(stderr);
-	if (tcgetattr(STDIN_FILENO, &old) < 0)
-		return -1;
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	quiet.c_lflag |= ICANON;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
-		return -1;
-	n = user_read_line(STDIN_FILENO, buf, cap);
-	restored = tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-	fputc('\n', stderr);
-	return restored < 0 ? -1 : n;
-}
-
-/* Get a new password into buf: stdin's first line, or twice at a prompt. Length or -1 (message printed). */
-static int user_get_password(char *buf, size_t cap)
-{
-	char again[USER_PASS_MAX];
-	int n;
-
-	if (isatty(STDIN_FILENO)) {
-		n = user_prompt("New password: ", buf, cap);
-		if (n > 0) {
-			int m = user_prompt("Repeat password: ", again, sizeof again);
-			if (m != n || memcmp(buf, again, (size_t)n) != 0) {
-				memset(again, 0, sizeof again);
-				fprintf(stderr, "postnook user: passwords do not match\n");
-				return -1;
-			}
-			memset(again, 0, sizeof again);
-		}
-	} else {
-		n = user_read_line(STDIN_FILENO, buf, cap);
-	}
-	if (n <= 0) {
-		fprintf(stderr, "postnook user: %s\n",
-		        n == 0 ? "empty password refused" : "no password on stdin (or longer than 1023 bytes)");
-		return -1;
-	}
-	return n;
 }
 
 /* Format a byte count like 512, 1.2K, 34M, 2.0G. */
@@ -183,7 +103,7 @@ static int user_opt_maxmsgs(int argc, char **argv, int *i, uint32_t *out, int *g
 static int user_run(struct store *st, const struct cfg *cfg, int argc, char **argv)
 {
 	const char *cmd = argv[0], *name = argc > 1 ? argv[1] : NULL;
-	char pass[USER_PASS_MAX];
+	char pass[CMD_PASS_MAX];
 	struct store_user u;
 	uint64_t qbytes = 0;
 	uint32_t qmsgs = 0;
@@ -245,8 +165,10 @@ static int user_run(struct store *st, const struct cfg *cfg, int argc, char **ar
 	if (!strcmp(cmd, "add") || !strcmp(cmd, "passwd")) {
 		if (!strcmp(cmd, "passwd") && (rc = store_user_get(st, name, &u)) != 0)
 			goto done;
-		n = user_get_password(pass, sizeof pass);
-		if (n < 0)
+		n = cmd_password_read("user", "New password: ", pass, sizeof pass);
+		if (n == 0)
+			fprintf(stderr, "postnook user: empty password refused\n");
+		if (n <= 0)
 			return 1;
 		if (!strcmp(cmd, "add"))
 			rc = store_user_add(st, name, pass, (size_t)n, qbytes, qmsgs);

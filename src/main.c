@@ -19,7 +19,8 @@ static const struct {
 #endif
 };
 
-static int usage(FILE *f)
+/* The faces and what they do, on f: 0 when asked for (stdout), else 64 (EX_USAGE). */
+static int main_usage(FILE *f)
 {
 	size_t i;
 
@@ -41,16 +42,16 @@ int main(int argc, char **argv)
 		return cgi_main(argc, argv);
 #endif
 	if (argc < 2)
-		return usage(stderr);
+		return main_usage(stderr);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("postnook %s\n", POSTNOOK_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
-		return usage(stdout);
+		return main_usage(stdout);
 	for (i = 0; i < sizeof faces / sizeof faces[0]; i++)
 		if (!strcmp(argv[1], faces[i].name))
 			return faces[i].main(argc - 1, argv + 1);
 	fprintf(stderr, "postnook: unknown command '%s'\n", argv[1]);
-	return usage(stderr);
+	return main_usage(stderr);
 }

@@ -5,18 +5,7 @@
 
 #include "auth.h"
 #include "config.h"
-
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
+#include "check.h"
 
 static int hexval(char c)
 {
@@ -89,21 +78,21 @@ int main(void)
 
 		snprintf(name, sizeof name, "vector %zu (c=%u dkLen=%d)", i, (unsigned)v->c, n);
 		memset(got, 0xAA, sizeof got);
-		check(n > 0 && auth_pbkdf2_sha256(v->pass, v->passlen, v->salt, v->saltlen, v->c, got,
-		                                  (size_t)n) == 0 &&
-		              memcmp(got, want, (size_t)n) == 0 && (n == 64 || got[n] == 0xAA),
-		      name);
+		CHECK_MSG(n > 0 && auth_pbkdf2_sha256(v->pass, v->passlen, v->salt, v->saltlen, v->c, got,
+		                                      (size_t)n) == 0 &&
+		                  memcmp(got, want, (size_t)n) == 0 && (n == 64 || got[n] == 0xAA),
+		          name);
 	}
-	check(auth_pbkdf2_sha256("x", 1, "y", 1, 0, got, 32) < 0, "iterations 0 refused");
-	check(auth_pbkdf2_sha256("", 0, "", 0, 1, got, 32) == 0, "empty password and salt");
+	CHECK_MSG(auth_pbkdf2_sha256("x", 1, "y", 1, 0, got, 32) < 0, "iterations 0 refused");
+	CHECK_MSG(auth_pbkdf2_sha256("", 0, "", 0, 1, got, 32) == 0, "empty password and salt");
 
-	check(auth_equal("abcd", "abcd", 4) == 1, "equal");
-	check(auth_equal("abcd", "abce", 4) == 0, "last byte differs");
-	check(auth_equal("\x00", "\x80", 1) == 0, "high bit differs");
-	check(auth_equal("", "", 0) == 1, "empty equal");
+	CHECK_MSG(auth_equal("abcd", "abcd", 4) == 1, "equal");
+	CHECK_MSG(auth_equal("abcd", "abce", 4) == 0, "last byte differs");
+	CHECK_MSG(auth_equal("\x00", "\x80", 1) == 0, "high bit differs");
+	CHECK_MSG(auth_equal("", "", 0) == 1, "empty equal");
 
 	unsigned char r1[16], r2[16];
-	check(auth_random(r1, sizeof r1) == 0 && auth_random(r2, sizeof r2) == 0 &&
+	CHECK_MSG(auth_random(r1, sizeof r1) == 0 && auth_random(r2, sizeof r2) == 0 &&
 	          memcmp(r1, r2, sizeof r1) != 0, "auth_random gives fresh bytes");
 
 	double t0 = now_ms();
@@ -116,6 +105,5 @@ int main(void)
 	auth_pbkdf2_sha256("correct horse", 13, r1, sizeof r1, CONFIG_PBKDF2_ITERATIONS, got, 32);
 	printf("CONFIG_PBKDF2_ITERATIONS=%d: %.2f ms per check\n", CONFIG_PBKDF2_ITERATIONS, now_ms() - t0);
 
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

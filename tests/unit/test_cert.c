@@ -21,13 +21,7 @@
 #include "config.h"
 #include "tls.h"
 #include "tls_der.h"
-
-static int passed, failed;
-
-#define CHECK(cond) do { \
-	if (cond) { passed++; } \
-	else { failed++; fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
-} while (0)
+#include "check.h"
 
 /* Compare the writer's output with an expected byte string. */
 static int der_is(struct tls_der *w, const char *hex)
@@ -662,6 +656,5 @@ int main(int argc, char **argv)
 	test_der_times();
 	test_selfsigned();
 	test_creds();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

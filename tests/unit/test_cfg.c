@@ -6,23 +6,10 @@
 
 #include "config.h"
 #include "cfg.h"
+#include "check.h"
 
 #define STR(x) #x
 #define XSTR(x) STR(x)
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
 
 static struct cfg c;
 static char err[CFG_ERR_MAX];
@@ -393,6 +380,5 @@ int main(void)
 	test_listen();
 	test_numbers();
 	test_load();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed > 0 ? 1 : 0;
+	return check_done();
 }

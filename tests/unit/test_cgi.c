@@ -6,20 +6,7 @@
 
 #include "config.h"
 #include "cgi.h"
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
+#include "check.h"
 
 #if CONFIG_CGI
 
@@ -183,8 +170,7 @@ int main(void)
 	test_size();
 	test_port();
 	test_escape();
-	printf("test_cgi: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }
 
 #else

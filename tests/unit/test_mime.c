@@ -14,42 +14,7 @@
 #include "store_msg.h"
 #include "store_user.h"
 #include "store_int.h"     /* white-box: look at the "mime" database */
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-#define CHECK_RC(expr, want) check_rc((expr), (want), #expr, __LINE__)
-#define CHECK_STR(got, want) check_str((got), (want), __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
-
-static void check_rc(int rc, int want, const char *what, int line)
-{
-	if (rc == want) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s = %d, want %d\n", line, what, rc, want);
-	}
-}
-
-static void check_str(const char *got, const char *want, int line)
-{
-	if (strcmp(got, want) == 0) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d:\n  got  %s\n  want %s\n", line, got, want);
-	}
-}
+#include "check.h"
 
 static unsigned char rec[MIME_REC_MAX];
 static size_t reclen;
@@ -169,9 +134,9 @@ static void test_simple(void)
 		static const char *const bad[] = { "0", "1.", ".1", "MIME", "1x", "HEADER.FIELDS", "HEADER.FIELDS ()",
 		                                   "TEXT.1", "01", "1..2", "HEADER.FIELDS (a", "BODY" };
 		for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-			check(mime_section_check(good[i], strlen(good[i])) == 0, good[i], __LINE__);
+			CHECK_MSG(mime_section_check(good[i], strlen(good[i])) == 0, good[i]);
 		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-			check(mime_section_check(bad[i], strlen(bad[i])) == -EINVAL, bad[i], __LINE__);
+			CHECK_MSG(mime_section_check(bad[i], strlen(bad[i])) == -EINVAL, bad[i]);
 	}
 	CHECK(search(msg_simple, MIME_IN_HEADER, "subject", "NOON MEET") == 1);
 	CHECK(search(msg_simple, MIME_IN_HEADER, "subject", "noon  meet") == 0);
@@ -783,6 +748,5 @@ int main(void)
 	test_store(sub);
 	rmtree(sub);
 	rmdir(dir);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

@@ -12,20 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "notify.h"
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
+#include "check.h"
 
 static char dir[] = "/tmp/test_notify_XXXXXX";
 static char sock[100];
@@ -173,6 +160,5 @@ int main(void)
 {
 	test_notify();
 	test_log();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed > 0 ? 1 : 0;
+	return check_done();
 }

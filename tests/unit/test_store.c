@@ -15,32 +15,7 @@
 #include "store_msg.h"
 #include "store_user.h"
 #include "store_int.h"     /* white-box: damage counters for store_check */
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-#define CHECK_RC(expr, want) check_rc((expr), (want), #expr, __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
-
-static void check_rc(int rc, int want, const char *what, int line)
-{
-	if (rc == want) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s = %d (%s), want %d (%s)\n", line, what, rc, store_strerror(rc), want,
-		       store_strerror(want));
-	}
-}
+#include "check.h"
 
 static int count_report(void *arg, const char *line)
 {
@@ -55,7 +30,7 @@ static void usage_is(struct store *st, const char *name, uint64_t bytes, uint32_
 	struct store_user u;
 	int rc = store_user_get(st, name, &u);
 
-	check(rc == 0 && u.used_bytes == bytes && u.used_msgs == msgs, "usage", line);
+	check_at(rc == 0 && u.used_bytes == bytes && u.used_msgs == msgs, __FILE__, line, "usage");
 	if (rc == 0 && (u.used_bytes != bytes || u.used_msgs != msgs))
 		printf("  %s: used %llu/%u, want %llu/%u\n", name, (unsigned long long)u.used_bytes,
 		       (unsigned)u.used_msgs, (unsigned long long)bytes, (unsigned)msgs);
@@ -425,6 +400,5 @@ int main(void)
 	rmtree(sub2);
 	rmtree(sub3);
 	rmdir(dir);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

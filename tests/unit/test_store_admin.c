@@ -8,20 +8,7 @@
 #include "store.h"
 #include "store_admin.h"
 #include "store_user.h"
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
+#include "check.h"
 
 /* Drop records whose first byte is 'x'. */
 static int drop_x(void *arg, const void *val, size_t len)
@@ -112,6 +99,5 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		printf("could not remove %s\n", dir);
-	printf("test_store_admin: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

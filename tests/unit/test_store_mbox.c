@@ -12,20 +12,7 @@
 #include "store_msg.h"
 #include "store_user.h"
 #include "store_int.h"
-
-static int passed, failed;
-
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		printf("FAIL line %d: %s\n", line, what);
-	}
-}
+#include "check.h"
 
 struct names {
 	char buf[2048];
@@ -245,6 +232,5 @@ int main(void)
 		if (system(cmd) != 0)
 			printf("could not remove %s\n", dir);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_done();
 }
