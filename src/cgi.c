@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cgi.h"
 #include "cmd.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cgi.h"
 #include "serve_status.h"
 #include "tls.h"

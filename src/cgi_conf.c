@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cgi.h"
 #include "notify.h"
 #include "serve_status.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cgi.h"
 #include "cmd.h"
 

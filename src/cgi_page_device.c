@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "auth.h"
 #include "cgi.h"
 #include "store_admin.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cgi.h"
 #include "cmd.h"
 #include "serve_status.h"

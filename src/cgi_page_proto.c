@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cgi.h"
 
 #if CONFIG_CGI

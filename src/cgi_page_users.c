@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cgi.h"
 #include "notify.h"
 #include "serve_status.h"

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cgi.h"
 
 #if CONFIG_CGI

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <bearssl.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "auth.h"
 #include "cgi.h"
 #include "store_admin.h"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cfg.h"
 #include "cmd.h"
 #include "store.h"

@@ -15,7 +15,7 @@
 
 #include "cfg.h"
 #include "cmd.h"
-#include "config.h"
+#include "sysconfig.h"
 #include "log.h"
 #include "notify.h"
 #include "store.h"
@@ -23,7 +23,7 @@
 #include "store_msg.h"
 #include "store_user.h"
 
-#define DELIVER_MAX ((size_t)CONFIG_MAX_MESSAGE * 1024 * 1024)
+#define DELIVER_MAX ((size_t)SYS_MESSAGE_MAX)
 #define DELIVER_CHUNK 65536
 
 /* The message being built: CRLF-normalised bytes and the parser state. */

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "sysconfig.h"
 
 /* --- limits (each answered with BAD or NO, never a crash) ---------------- */
 

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "log.h"
 
 #define LOG_LINE_MAX 1024

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "config.h"
+#include "sysconfig.h"
 
 static const struct {
 	const char *name;

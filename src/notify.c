@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "log.h"
 #include "notify.h"
 

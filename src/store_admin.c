@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "store_admin.h"
 #include "store_int.h"
 

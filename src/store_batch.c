@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "store_batch.h"
 #include "store_int.h"
 
@@ -301,7 +301,7 @@ int store_batch_append_fd(struct store_batch *b, uint32_t mbox, int fd, uint64_t
 	uint64_t blob, off = 0;
 	int rc;
 
-	if (size > (uint64_t)CONFIG_MAX_MESSAGE * 1024 * 1024 || (size_t)size != size)
+	if (size > SYS_MESSAGE_MAX || (size_t)size != size)
 		return STORE_ETOOBIG;
 	rc = part_mbox(b, mbox, &mb, dname);
 	if (rc == 0)

@@ -1,7 +1,7 @@
 /* store_msg — messages: record lookup, scans and walks, streaming reads, delivery. */
 #include <string.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "store_int.h"
 #include "store_msg.h"
 #include "store_user.h"
@@ -273,7 +273,7 @@ int store_deliver(struct store *st, const char *user, const char *mbox_name,
 		return STORE_EINVAL;
 	if (store_user_name_check(user))
 		return STORE_ENOTFOUND;
-	if ((uint64_t)len > (uint64_t)CONFIG_MAX_MESSAGE * 1024 * 1024)
+	if ((uint64_t)len > SYS_MESSAGE_MAX)
 		return STORE_ETOOBIG;
 	rc = store_write(st, store_deliver_txn, &a);
 	if (rc == 0 && uid)

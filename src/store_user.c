@@ -1,7 +1,7 @@
 /* store_user — accounts: add, delete, password, quota, lookup, list, authenticate. */
 #include <string.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "store_int.h"
 #include "store_mbox.h"
 #include "store_user.h"

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "auth.h"
 #include "tls.h"
 #include "tls_der.h"

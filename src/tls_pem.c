@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "tls.h"
 
 #define PEM_FILE_MAX (64 * 1024)   /* a chain of four 4096-bit certificates is about 10 KiB */

@@ -5,7 +5,7 @@
  */
 #include <errno.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "tls.h"
 
 /*

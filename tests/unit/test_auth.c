@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "auth.h"
-#include "config.h"
+#include "sysconfig.h"
 #include "check.h"
 
 static int hexval(char c)

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "tls.h"
 #include "tls_der.h"
 #include "check.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cfg.h"
 #include "check.h"
 

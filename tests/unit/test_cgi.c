@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "cgi.h"
 #include "check.h"
 

@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "log.h"
 #include "notify.h"
 #include "check.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "sysconfig.h"
 #include "store.h"
 #include "store_admin.h"
 #include "store_user.h"
