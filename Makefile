@@ -73,7 +73,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all deps test-deps run check check-host check-boards unit pytest check-san fuzz fuzz-short bench menuconfig defconfig clean size firmware
+.PHONY: all deps test-deps run check check-host check-boards check-configs unit pytest check-san fuzz fuzz-short bench menuconfig defconfig clean size firmware
 
 all: $(BUILD)/postnook
 
@@ -148,6 +148,7 @@ check-host:
 	@$(MAKE) --no-print-directory test-deps
 	$(MAKE) WERROR=1 all unit
 	$(MAKE) pytest
+	$(MAKE) check-configs
 	$(MAKE) SAN=1 all unit
 	POSTNOOK_SAN=1 $(MAKE) SAN=1 pytest
 	$(MAKE) fuzz FUZZ_SECONDS=10
@@ -163,6 +164,19 @@ check-boards:
 	$(MAKE) -j2 BOARD=openwrt-mipsel DEFCONFIG=board/openwrt-mipsel/minimal.defconfig WERROR=1 all
 	$(MAKE) BOARD=openwrt-mipsel DEFCONFIG=board/openwrt-mipsel/minimal.defconfig size
 	$(MAKE) -j2 BOARD=nas-arm64 WERROR=1 all firmware
+
+# Kconfig's promises (tests/configs/): a build without POP3 builds, passes
+# its unit tests and serves IMAP; a build with no protocol at all does not
+# compile, and says why (src/sysconfig.h).
+check-configs:
+	$(MAKE) -j2 DEFCONFIG=tests/configs/imap-only.defconfig WERROR=1 all unit
+	POSTNOOK_IMAP_ONLY_BIN=$(CURDIR)/build-host-imap-only/postnook $(PY) -m pytest -q -p no:cacheprovider tests/test_build_imap_only.py
+	@mkdir -p build-host-no-protocol
+	@if $(MAKE) DEFCONFIG=tests/configs/no-protocol.defconfig all >build-host-no-protocol/make.log 2>&1; then \
+	  echo "check-configs: a build with no protocol compiled; src/sysconfig.h should refuse it"; exit 1; fi
+	@grep -q 'no protocol: a daemon needs CONFIG_IMAP or CONFIG_POP3' build-host-no-protocol/make.log || \
+	  { echo "check-configs: the no-protocol build failed without sysconfig.h's message:"; tail -n 20 build-host-no-protocol/make.log; exit 1; }
+	@echo "check-configs: the no-protocol build fails as it should: $$(grep -m1 -o 'error: #error.*' build-host-no-protocol/make.log)"
 
 # libFuzzer: one binary per fuzz/fuzz_*.c, linked with the server's objects.
 FUZZ_BUILD := build-fuzz
