@@ -301,22 +301,20 @@ static int sasl_plain(struct conn *c, const char *b64, size_t len)
 {
 	unsigned char msg[768];
 	const char *name, *pw;
-	size_t n, pwlen;
+	size_t pwlen;
 	int rc;
 
 	imap_of(c)->sub = IMAP_SUB_NONE;
-	if (len == 1 && b64[0] == '*') {
+	rc = sasl_plain_response(b64, len, msg, sizeof msg, &name, &pw, &pwlen);
+	if (rc == -ECANCELED) {
 		imap_done(c, "BAD Authentication cancelled");
-		return 0;
-	}
-	if (len == 1 && b64[0] == '=')
-		len = 0;
-	if (sasl_b64_decode(b64, len, msg, sizeof msg - 1, &n) < 0 ||
-	    sasl_plain_split(msg, n, &name, &pw, &pwlen) < 0) {
+		rc = 0;
+	} else if (rc < 0) {
 		imap_done(c, "BAD Malformed SASL PLAIN response");
-		return 0;
+		rc = 0;
+	} else {
+		rc = login(c, name, pw, pwlen);
 	}
-	rc = login(c, name, pw, pwlen);
 	memset(msg, 0, sizeof msg);
 	return rc;
 }

@@ -306,21 +306,22 @@ static int sasl_plain(struct conn *c, const char *b64, size_t len)
 {
 	unsigned char msg[768];
 	const char *name, *pw;
-	size_t n, pwlen;
+	size_t pwlen;
+	int rc;
 
 	pop3_of(c)->state = POP3_AUTH;
-	if (len == 1 && b64[0] == '*') {
+	rc = sasl_plain_response(b64, len, msg, sizeof msg, &name, &pw, &pwlen);
+	if (rc == -ECANCELED) {
 		reply(c, "-ERR Authentication cancelled\r\n");
-		return 0;
-	}
-	if (len == 1 && b64[0] == '=')
-		len = 0;
-	if (sasl_b64_decode(b64, len, msg, sizeof msg - 1, &n) < 0 ||
-	    sasl_plain_split(msg, n, &name, &pw, &pwlen) < 0) {
+		rc = 0;
+	} else if (rc < 0) {
 		reply(c, "-ERR Malformed SASL PLAIN response\r\n");
-		return 0;
+		rc = 0;
+	} else {
+		rc = login(c, name, pw, pwlen);
 	}
-	return login(c, name, pw, pwlen);
+	memset(msg, 0, sizeof msg);
+	return rc;
 }
 
 static int pop3_cmd_auth(struct conn *c, struct pop3_parsed *p)
