@@ -17,7 +17,7 @@
 #include "conn.h"
 #include "imap_int.h"
 #include "log.h"
-#include "login_delay.h"
+#include "login.h"
 #include "sasl.h"
 #include "store.h"
 #include "store_mbox.h"
@@ -225,37 +225,29 @@ static int cmd_starttls(struct conn *c, struct imap_p *p)
 /* Refuse a password on a connection the policy does not allow. 1 if refused. */
 static int plain_refused(struct conn *c)
 {
-	if (conn_plain_ok(c, conn_env.cfg->plaintext))
-		return 0;
-	if (c->lst->tls == CFG_TLS_STARTTLS && conn_env.creds)
+	int rc = login_plain_check(c);
+
+	if (rc == LOGIN_ESTARTTLS)
 		imap_done(c, "NO [PRIVACYREQUIRED] Passwords are not accepted before encryption: use STARTTLS first");
-	else
+	else if (rc < 0)
 		imap_done(c, "NO [PRIVACYREQUIRED] Passwords are not accepted on this unencrypted port: use the TLS port");
-	return 1;
+	return rc < 0;
 }
 
-/* Check a name and password; answers now (success) or after a delay (failure). */
+/* Check a name and password; answers now (signed in, store error) or after a delay (failure). */
 static int login(struct conn *c, const char *name, const char *pass, size_t passlen)
 {
 	struct imap_sess *s = imap_of(c);
 	struct store_user u;
 	int rc;
 
-	rc = store_auth(conn_env.store, name, pass, passlen, &u);
-	if (rc == STORE_EAUTH || rc == STORE_EINVAL) {
-		int64_t d = login_delay_fail(&c->peer, loop_now());
-		s->failures++;
-		conn_log(c, LOG_LVL_INFO, "login failed for user '%.64s'", name);
-		conn_hold(c, 1);
-		conn_set_timer(c, d);
-		return 0;
-	}
+	rc = login_check(c, name, pass, passlen, &s->failures, &u);
+	if (rc == STORE_EAUTH)
+		return 0;               /* imap_timer answers once the delay is over */
 	if (rc < 0) {
-		conn_log(c, LOG_LVL_ERR, "store error at login: %s", store_strerror(rc));
 		imap_done(c, "NO [UNAVAILABLE] The mail store is not available; try again later");
 		return 0;
 	}
-	login_delay_ok(&c->peer);
 	rc = store_mbox_ensure_defaults(conn_env.store, u.id);
 	if (rc < 0)
 		conn_log(c, LOG_LVL_WARN, "cannot create the default mailboxes of '%s': %s", u.name,
@@ -663,11 +655,9 @@ static void imap_timer(struct conn *c)
 	}
 	if (c->flags & CONN_F_HOLD && !(c->flags & CONN_F_COMMIT)) {
 		/* The delayed answer to a failed login. */
-		conn_hold(c, 0);
 		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
-		if (s->failures >= IMAP_MAX_FAILURES)
-			s->state = IMAP_LOGOUT;
-		conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
+		if (login_resume(c, s->failures) == LOGIN_ETOOMANY)
+			s->state = IMAP_LOGOUT;     /* closes after the answer */
 		return;
 	}
 	if (s->sub == IMAP_SUB_IDLE) {
