@@ -265,7 +265,7 @@ static int login(struct conn *c, const char *name, const char *pass, size_t pass
 	return 0;
 }
 
-static int cmd_login(struct conn *c, struct imap_p *p)
+static int imap_cmd_login(struct conn *c, struct imap_p *p)
 {
 	struct imap_str us, ps;
 	char name[STORE_NAME_MAX + 2], pass[512];
@@ -311,7 +311,7 @@ static int sasl_plain(struct conn *c, const char *b64, size_t len)
 	return rc;
 }
 
-static int cmd_authenticate(struct conn *c, struct imap_p *p)
+static int imap_cmd_authenticate(struct conn *c, struct imap_p *p)
 {
 	struct imap_str mech, ir = { NULL, 0, 0 };
 
@@ -447,8 +447,8 @@ static const struct imap_cmd_def {
 	{ "LOGOUT", IN_ANY, 0, cmd_logout },
 	{ "ID", IN_ANY, 0, cmd_id },
 	{ "STARTTLS", IN_NOTAUTH, 0, cmd_starttls },
-	{ "LOGIN", IN_NOTAUTH, 0, cmd_login },
-	{ "AUTHENTICATE", IN_NOTAUTH, 0, cmd_authenticate },
+	{ "LOGIN", IN_NOTAUTH, 0, imap_cmd_login },
+	{ "AUTHENTICATE", IN_NOTAUTH, 0, imap_cmd_authenticate },
 	{ "ENABLE", IN_LOGGED, 0, cmd_enable },
 	{ "NAMESPACE", IN_LOGGED, 0, cmd_namespace },
 	{ "IDLE", IN_LOGGED, 0, cmd_idle },
