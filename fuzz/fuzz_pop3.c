@@ -1,4 +1,4 @@
-/* fuzz_pop3 — arbitrary bytes, split into lines, into the POP3 command parser and SASL PLAIN decoder. */
+/* fuzz_pop3 — arbitrary bytes, split into lines, into the POP3 command parser and the SASL PLAIN response decoder. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len <= POP3_LINE_MAX - 2) {
 			struct pop3_parsed p;
 			const char *u, *pw;
-			size_t n, pwlen;
+			size_t pwlen;
 			memcpy(line, data + start, len);
 			line[len] = '\0';
-			if (sasl_b64_decode(line, len, dec, sizeof dec - 1, &n) == 0)
-				sasl_plain_split(dec, n, &u, &pw, &pwlen);
+			sasl_plain_response(line, len, dec, sizeof dec, &u, &pw, &pwlen);
 			pop3_parse(line, len, &p);
 		}
 		start = i + 1;

@@ -17,7 +17,7 @@
 #include "conn.h"
 #include "imap_int.h"
 #include "log.h"
-#include "login_delay.h"
+#include "login.h"
 #include "sasl.h"
 #include "store.h"
 #include "store_mbox.h"
@@ -225,37 +225,29 @@ static int cmd_starttls(struct conn *c, struct imap_p *p)
 /* Refuse a password on a connection the policy does not allow. 1 if refused. */
 static int plain_refused(struct conn *c)
 {
-	if (conn_plain_ok(c, conn_env.cfg->plaintext))
-		return 0;
-	if (c->lst->tls == CFG_TLS_STARTTLS && conn_env.creds)
+	int rc = login_plain_check(c);
+
+	if (rc == LOGIN_ESTARTTLS)
 		imap_done(c, "NO [PRIVACYREQUIRED] Passwords are not accepted before encryption: use STARTTLS first");
-	else
+	else if (rc < 0)
 		imap_done(c, "NO [PRIVACYREQUIRED] Passwords are not accepted on this unencrypted port: use the TLS port");
-	return 1;
+	return rc < 0;
 }
 
-/* Check a name and password; answers now (success) or after a delay (failure). */
+/* Check a name and password; answers now (signed in, store error) or after a delay (failure). */
 static int login(struct conn *c, const char *name, const char *pass, size_t passlen)
 {
 	struct imap_sess *s = imap_of(c);
 	struct store_user u;
 	int rc;
 
-	rc = store_auth(conn_env.store, name, pass, passlen, &u);
-	if (rc == STORE_EAUTH || rc == STORE_EINVAL) {
-		int64_t d = login_delay_fail(&c->peer, loop_now());
-		s->failures++;
-		conn_log(c, LOG_LVL_INFO, "login failed for user '%.64s'", name);
-		conn_hold(c, 1);
-		conn_set_timer(c, d);
-		return 0;
-	}
+	rc = login_check(c, name, pass, passlen, &s->failures, &u);
+	if (rc == STORE_EAUTH)
+		return 0;               /* imap_timer answers once the delay is over */
 	if (rc < 0) {
-		conn_log(c, LOG_LVL_ERR, "store error at login: %s", store_strerror(rc));
 		imap_done(c, "NO [UNAVAILABLE] The mail store is not available; try again later");
 		return 0;
 	}
-	login_delay_ok(&c->peer);
 	rc = store_mbox_ensure_defaults(conn_env.store, u.id);
 	if (rc < 0)
 		conn_log(c, LOG_LVL_WARN, "cannot create the default mailboxes of '%s': %s", u.name,
@@ -273,7 +265,7 @@ static int login(struct conn *c, const char *name, const char *pass, size_t pass
 	return 0;
 }
 
-static int cmd_login(struct conn *c, struct imap_p *p)
+static int imap_cmd_login(struct conn *c, struct imap_p *p)
 {
 	struct imap_str us, ps;
 	char name[STORE_NAME_MAX + 2], pass[512];
@@ -301,27 +293,25 @@ static int sasl_plain(struct conn *c, const char *b64, size_t len)
 {
 	unsigned char msg[768];
 	const char *name, *pw;
-	size_t n, pwlen;
+	size_t pwlen;
 	int rc;
 
 	imap_of(c)->sub = IMAP_SUB_NONE;
-	if (len == 1 && b64[0] == '*') {
+	rc = sasl_plain_response(b64, len, msg, sizeof msg, &name, &pw, &pwlen);
+	if (rc == -ECANCELED) {
 		imap_done(c, "BAD Authentication cancelled");
-		return 0;
-	}
-	if (len == 1 && b64[0] == '=')
-		len = 0;
-	if (sasl_b64_decode(b64, len, msg, sizeof msg - 1, &n) < 0 ||
-	    sasl_plain_split(msg, n, &name, &pw, &pwlen) < 0) {
+		rc = 0;
+	} else if (rc < 0) {
 		imap_done(c, "BAD Malformed SASL PLAIN response");
-		return 0;
+		rc = 0;
+	} else {
+		rc = login(c, name, pw, pwlen);
 	}
-	rc = login(c, name, pw, pwlen);
 	memset(msg, 0, sizeof msg);
 	return rc;
 }
 
-static int cmd_authenticate(struct conn *c, struct imap_p *p)
+static int imap_cmd_authenticate(struct conn *c, struct imap_p *p)
 {
 	struct imap_str mech, ir = { NULL, 0, 0 };
 
@@ -457,8 +447,8 @@ static const struct imap_cmd_def {
 	{ "LOGOUT", IN_ANY, 0, cmd_logout },
 	{ "ID", IN_ANY, 0, cmd_id },
 	{ "STARTTLS", IN_NOTAUTH, 0, cmd_starttls },
-	{ "LOGIN", IN_NOTAUTH, 0, cmd_login },
-	{ "AUTHENTICATE", IN_NOTAUTH, 0, cmd_authenticate },
+	{ "LOGIN", IN_NOTAUTH, 0, imap_cmd_login },
+	{ "AUTHENTICATE", IN_NOTAUTH, 0, imap_cmd_authenticate },
 	{ "ENABLE", IN_LOGGED, 0, cmd_enable },
 	{ "NAMESPACE", IN_LOGGED, 0, cmd_namespace },
 	{ "IDLE", IN_LOGGED, 0, cmd_idle },
@@ -665,11 +655,9 @@ static void imap_timer(struct conn *c)
 	}
 	if (c->flags & CONN_F_HOLD && !(c->flags & CONN_F_COMMIT)) {
 		/* The delayed answer to a failed login. */
-		conn_hold(c, 0);
 		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
-		if (s->failures >= IMAP_MAX_FAILURES)
-			s->state = IMAP_LOGOUT;
-		conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
+		if (login_resume(c, s->failures) == LOGIN_ETOOMANY)
+			s->state = IMAP_LOGOUT;     /* closes after the answer */
 		return;
 	}
 	if (s->sub == IMAP_SUB_IDLE) {

@@ -56,8 +56,6 @@
  * new mail in between splits them; past this many the oldest range stops
  * being \Recent in the session (8 bytes each per session). */
 #define IMAP_RECENT_RANGES 4
-/* Failed logins before the connection is closed. */
-#define IMAP_MAX_FAILURES 5
 /* Autologout: RFC 3501 asks for at least 30 minutes. */
 #define IMAP_TIMEOUT_S 1800
 /* IDLE keepalive interval (NAT boxes drop silent connections). */

@@ -8,7 +8,7 @@
 #include "commit.h"
 #include "conn.h"
 #include "log.h"
-#include "login_delay.h"
+#include "login.h"
 #include "pop3.h"
 #include "sasl.h"
 #include "store.h"
@@ -18,8 +18,6 @@
 #include "store_user.h"
 
 #if CONFIG_POP3
-
-#define MAX_FAILURES 5          /* failed logins before the connection is closed */
 
 enum pop3_state {
 	POP3_AUTH,          /* AUTHORIZATION: before login */
@@ -215,13 +213,13 @@ static int pop3_cmd_capa(struct conn *c, struct pop3_parsed *p)
 /* Refuse a password on a connection the policy does not allow. 1 if refused. */
 static int plain_refused(struct conn *c)
 {
-	if (conn_plain_ok(c, conn_env.cfg->plaintext))
-		return 0;
-	if (c->lst->tls == CFG_TLS_STARTTLS && conn_env.creds)
+	int rc = login_plain_check(c);
+
+	if (rc == LOGIN_ESTARTTLS)
 		reply(c, "-ERR [AUTH] Passwords are not accepted before encryption: use STLS first\r\n");
-	else
+	else if (rc < 0)
 		reply(c, "-ERR [AUTH] Passwords are not accepted on this unencrypted port: use the TLS port\r\n");
-	return 1;
+	return rc < 0;
 }
 
 static int pop3_cmd_user(struct conn *c, struct pop3_parsed *p)
@@ -239,35 +237,29 @@ static int pop3_cmd_user(struct conn *c, struct pop3_parsed *p)
 	return 0;
 }
 
-/* Check a user name and password; answers now (success) or after a delay (failure). */
+/*
+ * Check a user name and password (in AUTHORIZATION state); answers now
+ * (signed in, refused) or after a delay (failure). Signed in, the session
+ * moves to TRANSACTION with its maildrop snapshot.
+ */
 static int login(struct conn *c, const char *name, const char *pass, size_t passlen)
 {
 	struct pop3_sess *s = pop3_of(c);
 	struct store_user u;
 	int rc;
 
-	rc = store_auth(conn_env.store, name, pass, passlen, &u);
-	if (rc == STORE_EAUTH || rc == STORE_EINVAL) {
-		int64_t d = login_delay_fail(&c->peer, loop_now());
-		s->failures++;
-		conn_log(c, LOG_LVL_INFO, "login failed for user '%.64s'", name);
-		s->state = POP3_AUTH;
-		s->user[0] = '\0';
-		conn_hold(c, 1);
-		conn_set_timer(c, d);
+	rc = login_check(c, name, pass, passlen, &s->failures, &u);
+	if (rc == STORE_EAUTH) {
+		s->user[0] = '\0';      /* PASS needs a new USER; pop3_timer answers */
 		return 0;
 	}
 	if (rc < 0) {
-		conn_log(c, LOG_LVL_ERR, "store error at login: %s", store_strerror(rc));
 		reply(c, "-ERR [SYS/TEMP] The mail store is not available; try again later\r\n");
-		s->state = POP3_AUTH;
 		return 0;
 	}
-	login_delay_ok(&c->peer);
 	if (in_use(u.id)) {
 		conn_log(c, LOG_LVL_INFO, "user '%s' refused: maildrop in use", u.name);
 		reply(c, "-ERR [IN-USE] Your mailbox is open in another POP3 session\r\n");
-		s->state = POP3_AUTH;
 		return 0;
 	}
 	s->user_id = u.id;
@@ -279,7 +271,6 @@ static int login(struct conn *c, const char *name, const char *pass, size_t pass
 		snapshot_free(s);
 		conn_log(c, LOG_LVL_ERR, "cannot open maildrop of '%s': %s", u.name, store_strerror(rc));
 		reply(c, "-ERR [SYS/TEMP] Cannot open your mailbox now; try again later\r\n");
-		s->state = POP3_AUTH;
 		return 0;
 	}
 	s->state = POP3_TRANS;
@@ -306,21 +297,22 @@ static int sasl_plain(struct conn *c, const char *b64, size_t len)
 {
 	unsigned char msg[768];
 	const char *name, *pw;
-	size_t n, pwlen;
+	size_t pwlen;
+	int rc;
 
 	pop3_of(c)->state = POP3_AUTH;
-	if (len == 1 && b64[0] == '*') {
+	rc = sasl_plain_response(b64, len, msg, sizeof msg, &name, &pw, &pwlen);
+	if (rc == -ECANCELED) {
 		reply(c, "-ERR Authentication cancelled\r\n");
-		return 0;
-	}
-	if (len == 1 && b64[0] == '=')
-		len = 0;
-	if (sasl_b64_decode(b64, len, msg, sizeof msg - 1, &n) < 0 ||
-	    sasl_plain_split(msg, n, &name, &pw, &pwlen) < 0) {
+		rc = 0;
+	} else if (rc < 0) {
 		reply(c, "-ERR Malformed SASL PLAIN response\r\n");
-		return 0;
+		rc = 0;
+	} else {
+		rc = login(c, name, pw, pwlen);
 	}
-	return login(c, name, pw, pwlen);
+	memset(msg, 0, sizeof msg);
+	return rc;
 }
 
 static int pop3_cmd_auth(struct conn *c, struct pop3_parsed *p)
@@ -726,12 +718,9 @@ static void pop3_timer(struct conn *c)
 
 	if (c->flags & CONN_F_HOLD) {
 		/* The delayed answer to a failed login. */
-		conn_hold(c, 0);
 		reply(c, "-ERR [AUTH] Invalid user name or password\r\n");
-		if (s->failures >= MAX_FAILURES)
+		if (login_resume(c, s->failures) == LOGIN_ETOOMANY)
 			conn_close_after(c);
-		else
-			conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
 		return;
 	}
 	reply(c, "-ERR Idle for too long; closing\r\n");

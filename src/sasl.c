@@ -99,3 +99,22 @@ int sasl_plain_split(unsigned char *msg, size_t len, const char **user, const ch
 	msg[len] = 0;   /* caller's buffer has room for the terminator */
 	return 0;
 }
+
+/* A PLAIN response line: cancelled, empty, or base64 of the PLAIN message (sasl.h). */
+int sasl_plain_response(const char *line, size_t len, unsigned char *msg, size_t cap,
+                        const char **user, const char **pass, size_t *passlen)
+{
+	size_t n;
+	int rc;
+
+	if (len == 1 && line[0] == '*')
+		return -ECANCELED;
+	if (len == 1 && line[0] == '=')
+		len = 0;
+	if (cap == 0)
+		return -ENOSPC;
+	rc = sasl_b64_decode(line, len, msg, cap - 1, &n);
+	if (rc == 0)
+		rc = sasl_plain_split(msg, n, user, pass, passlen);
+	return rc;
+}

@@ -15,5 +15,15 @@ size_t sasl_b64_encode(const unsigned char *in, size_t len, char *out);
  */
 int sasl_plain_split(unsigned char *msg, size_t len, const char **user, const char **pass,
                      size_t *passlen);
+/*
+ * A client's SASL PLAIN response line (AUTHENTICATE/AUTH continuation or
+ * initial response): "*" cancels (RFC 4422), "=" is an empty response
+ * (RFC 4959, 5034), anything else is base64, decoded into msg (cap bytes,
+ * one kept for the terminator) and split by sasl_plain_split; *user and
+ * *pass then point into msg, which the caller wipes after use.
+ * 0, -ECANCELED ("*"), or -EINVAL / -ENOSPC (malformed, or longer than msg).
+ */
+int sasl_plain_response(const char *line, size_t len, unsigned char *msg, size_t cap,
+                        const char **user, const char **pass, size_t *passlen);
 
 #endif

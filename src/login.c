@@ -1,0 +1,49 @@
+/* login — the login sequence of IMAP and POP3 (login.h): policy, check, delay. */
+#include <stdint.h>
+
+#include "conn.h"
+#include "login.h"
+#include "login_delay.h"
+#include "store_user.h"
+
+/* The plaintext_auth policy for c, and what the client must do when it refuses. */
+int login_plain_check(const struct conn *c)
+{
+	if (conn_plain_ok(c, conn_env.cfg->plaintext))
+		return 0;
+	if (c->lst->tls == CFG_TLS_STARTTLS && conn_env.creds)
+		return LOGIN_ESTARTTLS;
+	return LOGIN_ETLSPORT;
+}
+
+/* store_auth, then the failed-login delay and count, or the delay forgotten. */
+int login_check(struct conn *c, const char *name, const char *pass, size_t passlen,
+                unsigned *failures, struct store_user *u)
+{
+	int rc = store_auth(conn_env.store, name, pass, passlen, u);
+
+	if (rc == STORE_EAUTH || rc == STORE_EINVAL) {
+		int64_t d = login_delay_fail(&c->peer, loop_now());
+		(*failures)++;
+		conn_log(c, LOG_LVL_INFO, "login failed for user '%.64s'", name);
+		conn_hold(c, 1);
+		conn_set_timer(c, d);
+		return STORE_EAUTH;
+	}
+	if (rc < 0) {
+		conn_log(c, LOG_LVL_ERR, "store error at login: %s", store_strerror(rc));
+		return rc;
+	}
+	login_delay_ok(&c->peer);
+	return 0;
+}
+
+/* Release a connection held for a failed login; say whether it has failed too often. */
+int login_resume(struct conn *c, unsigned failures)
+{
+	conn_hold(c, 0);
+	if (failures >= LOGIN_MAX_FAILURES)
+		return LOGIN_ETOOMANY;
+	conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
+	return 0;
+}
