@@ -159,14 +159,15 @@ static void respond(struct cgi_req *r, int head_only)
 		write_all(r->out.p, r->out.len);
 }
 
-/* Is IMAP built in? Ask the config parser, the one authority on listeners. */
-int cgi_imap_built(void)
+/* Is protocol p built in? Ask the config parser, the one authority on listeners. */
+int cgi_proto_built(enum cfg_proto p)
 {
-	static const char probe[] = "listen = imap tls 127.0.0.1:993\n";
+	static const char imap[] = "listen = imap tls 127.0.0.1:993\n", pop3[] = "listen = pop3 tls 127.0.0.1:995\n";
+	const char *probe = p == CFG_PROTO_IMAP ? imap : pop3;
 	struct cfg c;
 	char err[CFG_ERR_MAX];
 
-	return cfg_parse(&c, "probe", probe, sizeof probe - 1, err, sizeof err) == 0;
+	return cfg_parse(&c, "probe", probe, strlen(probe), err, sizeof err) == 0;
 }
 
 /* Open the store the way the daemon does (read-write: sessions live there). */

@@ -117,8 +117,8 @@ struct cgi_req {
 int cgi_error(struct cgi_req *r, int status, const char *title, const char *msg);
 /* Respond 303 See Other to SCRIPT_NAME + path. Returns 0. */
 int cgi_redirect(struct cgi_req *r, const char *path);
-/* Is IMAP part of this build (the config parser accepts an imap listener)? */
-int cgi_imap_built(void);
+/* Is protocol p part of this build (the config parser accepts its listener)? */
+int cgi_proto_built(enum cfg_proto p);
 
 /* --- cgi_html.c: page shell -------------------------------------------- */
 

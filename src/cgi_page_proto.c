@@ -116,7 +116,7 @@ static void state_from_cfg(const struct cfg *c, struct proto_state *s)
 }
 
 /* Presets: which rows are on and their ports; addresses stay as chosen. */
-static int apply_preset(struct proto_state *s, const char *name, int imap)
+static int apply_preset(struct proto_state *s, const char *name, const int built[CFG_PROTO_N])
 {
 	static const struct {
 		const char *name;
@@ -135,14 +135,14 @@ static int apply_preset(struct proto_state *s, const char *name, int imap)
 	if (p == sizeof presets / sizeof presets[0])
 		return -1;
 	for (k = 0; k < NROWS; k++) {
-		s->row[k].on = presets[p].on[k] && (imap || rows[k].proto != CFG_PROTO_IMAP);
+		s->row[k].on = presets[p].on[k] && built[rows[k].proto];
 		snprintf(s->row[k].port, sizeof s->row[k].port, "%u", rows[k].port);
 	}
 	return 0;
 }
 
 /* Read the submitted form into s (values kept verbatim for redisplay). */
-static void state_from_form(const struct cgi_req *r, struct proto_state *s, int imap)
+static void state_from_form(const struct cgi_req *r, struct proto_state *s, const int built[CFG_PROTO_N])
 {
 	char name[16];
 	size_t k;
@@ -151,7 +151,7 @@ static void state_from_form(const struct cgi_req *r, struct proto_state *s, int 
 
 	for (k = 0; k < NROWS; k++) {
 		struct row_state *row = &s->row[k];
-		if (rows[k].proto == CFG_PROTO_IMAP && !imap)
+		if (!built[rows[k].proto])
 			continue;               /* keep the saved state */
 		snprintf(name, sizeof name, "on%zu", k);
 		row->on = cgi_form_get(&r->form, name) != NULL;
@@ -239,7 +239,7 @@ static void listen_line(struct cgi_buf *b, enum cfg_proto p, enum cfg_tls t, con
 }
 
 /* The form. */
-static void proto_render(struct cgi_req *r, const struct proto_state *s, int imap)
+static void proto_render(struct cgi_req *r, const struct proto_state *s, const int built[CFG_PROTO_N])
 {
 	static const char *const plain_text[4] = {
 		"Never — passwords only over encrypted connections (safest)",
@@ -259,16 +259,20 @@ static void proto_render(struct cgi_req *r, const struct proto_state *s, int ima
 	           "<p class=\"small\">Fill in the usual ports; nothing is saved until you press Save.</p><div class=\"acts\">"
 	           "<button class=\"sec\" name=\"preset\" value=\"standard\">Standard (993, 143, 995, 110)</button>"
 	           "<button class=\"sec\" name=\"preset\" value=\"tls\">SSL/TLS only (993, 995)</button>");
-	if (imap)
+	if (built[CFG_PROTO_IMAP])
 		cgi_put(b, "<button class=\"sec\" name=\"preset\" value=\"imap\">IMAP only</button>");
-	cgi_put(b, "<button class=\"sec\" name=\"preset\" value=\"pop3\">POP3 only</button></div></section>");
+	if (built[CFG_PROTO_POP3])
+		cgi_put(b, "<button class=\"sec\" name=\"preset\" value=\"pop3\">POP3 only</button>");
+	cgi_put(b, "</div></section>");
 
 	cgi_put(b, "<section class=\"card\" aria-labelledby=\"h-lis\"><h2 id=\"h-lis\">Protocols</h2>");
-	if (!imap)
+	if (!built[CFG_PROTO_IMAP])
 		cgi_put(b, "<p class=\"note info\">IMAP is not part of this build of postnook; only POP3 can be turned on.</p>");
+	if (!built[CFG_PROTO_POP3])
+		cgi_put(b, "<p class=\"note info\">POP3 is not part of this build of postnook; only IMAP can be turned on.</p>");
 	for (k = 0; k < NROWS; k++) {
 		const struct row_state *row = &s->row[k];
-		int dis = rows[k].proto == CFG_PROTO_IMAP && !imap, known = 0;
+		int dis = !built[rows[k].proto], known = 0;
 		if (k == 4)
 			cgi_put(b, "<h3>Without encryption</h3>");
 		cgi_printf(b, "<div class=\"proto\"><label class=\"chk\" for=\"on%zu\"><input type=\"checkbox\" id=\"on%zu\" "
@@ -343,17 +347,19 @@ int cgi_page_proto(struct cgi_req *r)
 	uint16_t ports[NROWS] = { 0 };
 	char canon[NROWS][64], lines[4096], err[CFG_ERR_MAX];
 	const char *preset = cgi_form_get(&r->form, "preset");
-	int imap = cgi_imap_built(), saved = 0;
+	int built[CFG_PROTO_N] = { 0 }, saved = 0;
 	struct cgi_reload rl;
 	struct cgi_buf lb;
 	size_t k, i;
 
+	built[CFG_PROTO_POP3] = cgi_proto_built(CFG_PROTO_POP3);
+	built[CFG_PROTO_IMAP] = cgi_proto_built(CFG_PROTO_IMAP);
 	state_from_cfg(&r->cfg, &s);
 	err[0] = '\0';
 	if (!strcmp(r->method, "POST")) {
-		state_from_form(r, &s, imap);
+		state_from_form(r, &s, built);
 		if (preset) {
-			if (apply_preset(&s, preset, imap) < 0)
+			if (apply_preset(&s, preset, built) < 0)
 				snprintf(err, sizeof err, "unknown preset");
 		} else {
 			state_check(&s, ports, canon);
@@ -390,7 +396,7 @@ int cgi_page_proto(struct cgi_req *r)
 		snprintf(msg, sizeof msg, "Nothing was saved: %s", err);
 		cgi_notice(r, "err", msg);
 	}
-	proto_render(r, &s, imap);
+	proto_render(r, &s, built);
 	cgi_page_end(r);
 	return 0;
 }

@@ -5,6 +5,7 @@ refusal text comes from the listener's protocol, not from the connection
 layer). Run by `make check-configs`, which sets POSTNOOK_IMAP_ONLY_BIN;
 skipped otherwise."""
 import os
+import re
 import subprocess
 
 import pytest
@@ -48,3 +49,22 @@ def test_busy_refusal_in_imap_words(imap_only, make_server):
     assert second.readline() == b"* BYE [UNAVAILABLE] Too many connections from your address"
     second.close()
     first.close()
+
+
+def test_web_page_offers_no_pop3(imap_only, make_server, monkeypatch):
+    import test_cgi_direct as web
+    cgi_path = os.path.join(os.path.dirname(IMAP_ONLY), "postnook.cgi")
+    monkeypatch.setattr(web, "CGI", cgi_path)
+    srv = make_server(listeners=(), imap=("plain",), start=True)
+    ck, csrf = web.sign_in(srv)
+    st, head, page = web.cgi(srv, "/protocols", cookie=ck)
+    assert st == 200
+    assert "POP3 is not part of this build" in page
+    assert 'value="pop3">POP3 only' not in page and 'value="imap">IMAP only' in page
+    # The POP3 rows (2, 3, 5) are disabled; the "Standard" preset turns on IMAP's only.
+    for k in (2, 3, 5):
+        assert re.search(r'id="on%d" name="on%d" value="1"[^>]* disabled' % (k, k), page)
+    st, head, page = web.cgi(srv, "/protocols", "POST", {"csrf": csrf, "preset": "standard"}, cookie=ck)
+    assert st == 200
+    assert re.search(r'id="on0" name="on0" value="1" checked', page)
+    assert not re.search(r'id="on2" name="on2" value="1" checked', page)
