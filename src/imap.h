@@ -50,7 +50,9 @@
 /* Flag changes remembered per shared view for other sessions; a session
  * that falls further behind is sent the flags of all its messages. */
 #define IMAP_FLAG_RING 256
-/* A write that met a full map is retried this often (the map doubles each time). */
+/* A write that found the store busy (STORE_EBUSY, e.g. its readers table
+ * full) is run again this often, a moment apart, before NO [UNAVAILABLE].
+ * (A full map is grown by the group commit itself.) */
 #define IMAP_COMMIT_RETRIES 16
 /* Views of mailboxes no session has selected any more, kept so that the
  * next SELECT need not read the mailbox again (8 bytes per message each). */

@@ -270,7 +270,7 @@ static void wake(struct imap_view *v)
 	for (c = v->sessions; c; c = next) {
 		next = imap_of(c)->sv.next;
 		if (imap_of(c)->sub == IMAP_SUB_IDLE && !(c->flags & CONN_F_STREAMING) && imap_updates_pending(c)) {
-			imap_job_start(c, JOB_UPDATES);
+			imap_job_start(c, NULL);
 			conn_kick(c);
 		}
 	}
