@@ -63,12 +63,11 @@
 #define IMAP_RECENT_RANGES 4
 /* Failed logins before the connection is closed. */
 #define IMAP_MAX_FAILURES 5
-/* Autologout: RFC 3501 asks for at least 30 minutes. */
-#define IMAP_TIMEOUT_S 1800
+/* The autologout and how often views with IDLE sessions look at the store
+ * for outside changes are runtime settings: the config keys imap_timeout
+ * and imap_idle_poll (cfg.h). */
 /* IDLE keepalive interval (NAT boxes drop silent connections). */
 #define IMAP_IDLE_KEEPALIVE_S 110
-/* How often views with IDLE sessions look at the store for outside changes. */
-#define IMAP_IDLE_POLL_MS 500
 /* \Recent marks claimed by sessions are written at most this late (one
  * transaction for all mailboxes); a crash before loses only the claim, so
  * the messages are \Recent once more, which RFC 3501 allows. */

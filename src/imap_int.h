@@ -184,11 +184,14 @@ static inline struct imap_sess *imap_of(const struct conn *c)
 	return conn_sess(c);
 }
 
-/* The autologout in ms. */
+/* The autologout (config imap_timeout) in ms. */
 static inline int64_t imap_timeout_ms(void)
 {
-	return (int64_t)IMAP_TIMEOUT_S * 1000;
+	return (int64_t)conn_env.cfg->imap_timeout * 1000;
 }
+/* The same in seconds, under its old name for login() in imap.c until the
+ * LOGIN rewrite uses imap_timeout_ms(); not a constant any more. */
+#define IMAP_TIMEOUT_S (conn_env.cfg->imap_timeout)
 
 /* The APPENDLIMIT in bytes (the store's message limit). */
 static inline uint64_t imap_appendlimit(void)
