@@ -41,7 +41,7 @@
 /* BODY[...] sections in one FETCH. */
 #define IMAP_FETCH_SECT_MAX 16
 /* Keywords per mailbox (they live in the message flags' upper bits: the
- * store's STORE_KW_MAX). */
+ * store's STORE_KW_MAX); an APPEND naming more is answered NO [LIMIT]. */
 #define IMAP_KEYWORDS_MAX 24
 /* Bytes of a keyword name (the store's STORE_KW_LEN); a longer one is BAD. */
 #define IMAP_KEYWORD_LEN 64

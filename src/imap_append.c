@@ -32,6 +32,9 @@
 
 #if CONFIG_IMAP
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 /* One keyword name in the spool file (and in the commit). */
 typedef char kw_name[IMAP_KEYWORD_LEN + 1];
 
@@ -89,8 +92,9 @@ int imap_check_append(struct imap_p *p, struct imap_append_args *a)
 	}
 	if (!imap_p_eol(p))
 		return imap_p_fail(p, "Unexpected APPEND arguments");
+	/* Keywords past the store's limit would be lost: refuse them whole. */
 	if (a->nkw > IMAP_KEYWORDS_MAX)
-		a->nkw = IMAP_KEYWORDS_MAX;     /* the store takes no more: the rest are dropped, as before */
+		return imap_p_no(p, "[LIMIT] APPEND: too many keywords (the limit is " STR(IMAP_KEYWORDS_MAX) ")");
 	for (unsigned i = 0; i < a->nkw; i++) {
 		memcpy(a->kw[i], kw[i].s, kw[i].len);
 		a->kw[i][kw[i].len] = '\0';
