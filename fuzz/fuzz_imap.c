@@ -3,13 +3,15 @@
  * inline) into the IMAP grammar: tag, command name, then every argument
  * form (atoms, flags, quoted strings, literals, nested lists, sequence
  * sets walked with imap_set_next), the literal-announcement check and the
- * mailbox-name check.
+ * mailbox-name check; then the same arguments through the check half of
+ * every command that has one (STORE, COPY/MOVE, FETCH, SEARCH, SELECT/
+ * EXAMINE, APPEND), which run without a store or a session.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "imap.h"
+#include "imap_int.h"
 
 /* Walk the arguments generically, as the command handlers do. */
 static void walk(struct imap_p *p)
@@ -51,6 +53,38 @@ static void walk(struct imap_p *p)
 	}
 }
 
+/* The arguments [s, end) through every check half. A check that passes
+ * must leave its results inside the arguments (or in its own buffers). */
+static void checks(const char *s, const char *end)
+{
+	struct imap_p p;
+	struct imap_store_args st;
+	struct imap_copy_args cp;
+	struct imap_fetch_args fe;
+	struct imap_search_args se;
+	struct imap_append_args ap;
+	char name[IMAP_MBOX_NAME_MAX + 1];
+	size_t len = (size_t)(end - s);
+
+	imap_p_init(&p, s, len);
+	if (imap_check_store(&p, &st) == 0 && (st.fl < s || st.fl_end > end || st.fl > st.fl_end))
+		abort();
+	imap_p_init(&p, s, len);
+	if (imap_check_copy(&p, &cp) == 0 && (cp.set.s < s || cp.set.s + cp.set.len > end))
+		abort();
+	imap_p_init(&p, s, len);
+	if (imap_check_fetch(&p, &fe) == 0 && fe.items > fe.items_end)
+		abort();
+	imap_p_init(&p, s, len);
+	if (imap_check_search(&p, &se) == 0 && (se.keys < s || se.keys_end > end || se.keys > se.keys_end))
+		abort();
+	imap_p_init(&p, s, len);
+	imap_check_select(&p, name);
+	imap_p_init(&p, s, len);
+	if (imap_check_append(&p, &ap) == 0 && ap.nkw > IMAP_KEYWORDS_MAX)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct imap_p p;
@@ -68,8 +102,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	copy[size] = '\0';
 	imap_literal_tail(copy, size, &n, &plus);
 	imap_p_init(&p, copy, size);
-	if (imap_p_tag(&p, &tag) == 0 && imap_p_sp(&p) == 0 && imap_p_atom(&p, &name) == 0)
+	if (imap_p_tag(&p, &tag) == 0 && imap_p_sp(&p) == 0 && imap_p_atom(&p, &name) == 0) {
+		const char *args = p.p;
 		walk(&p);
+		checks(args, copy + size);
+	}
 	free(copy);
 	return 0;
 }

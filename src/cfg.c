@@ -376,6 +376,19 @@ static int cfg_set_pop3_timeout(struct cfg_parser *p, const char *v)
 	return cfg_set_num(p, &p->c.pop3_timeout, "pop3_timeout", v, 600, 86400);
 }
 
+/* RFC 3501 5.4: an autologout timer of at least 30 minutes. */
+static int cfg_set_imap_timeout(struct cfg_parser *p, const char *v)
+{
+	return cfg_set_num(p, &p->c.imap_timeout, "imap_timeout", v, 1800, 86400);
+}
+
+/* How often views with IDLE sessions look for changes made by other
+ * processes (those that send no notify datagram): latency against wakeups. */
+static int cfg_set_imap_idle_poll(struct cfg_parser *p, const char *v)
+{
+	return cfg_set_num(p, &p->c.imap_idle_poll, "imap_idle_poll", v, 100, 10000);
+}
+
 static int cfg_set_login_timeout(struct cfg_parser *p, const char *v)
 {
 	return cfg_set_num(p, &p->c.login_timeout, "login_timeout", v, 10, 600);
@@ -446,7 +459,7 @@ static int cfg_set_admin_setup(struct cfg_parser *p, const char *v)
 
 enum {
 	K_DATADIR, K_HOSTNAME, K_USER, K_CERT, K_KEY, K_PIDFILE, K_LOG, K_LISTEN, K_PLAINTEXT,
-	K_MAXCONN, K_MAXPERIP, K_POP3TO, K_LOGINTO, K_SYNC, K_MAPSIZE, K_MAPMAX, K_QUOTA, K_ADMINSETUP, K_COUNT
+	K_MAXCONN, K_MAXPERIP, K_POP3TO, K_IMAPTO, K_IMAPPOLL, K_LOGINTO, K_SYNC, K_MAPSIZE, K_MAPMAX, K_QUOTA, K_ADMINSETUP, K_COUNT
 };
 
 static const struct cfg_key cfg_keys[K_COUNT] = {
@@ -462,6 +475,8 @@ static const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_MAXCONN] = { "max_connections", cfg_set_max_connections, 0 },
 	[K_MAXPERIP] = { "max_per_ip", cfg_set_max_per_ip, 0 },
 	[K_POP3TO] = { "pop3_timeout", cfg_set_pop3_timeout, 0 },
+	[K_IMAPTO] = { "imap_timeout", cfg_set_imap_timeout, 0 },
+	[K_IMAPPOLL] = { "imap_idle_poll", cfg_set_imap_idle_poll, 0 },
 	[K_LOGINTO] = { "login_timeout", cfg_set_login_timeout, 0 },
 	[K_SYNC] = { "sync", cfg_set_sync, 0 },
 	[K_MAPSIZE] = { "map_size", cfg_set_map_size, 0 },
@@ -497,6 +512,8 @@ void cfg_defaults(struct cfg *c)
 	c->max_connections = SYS_DEFAULT_MAX_CONNECTIONS;
 	c->max_per_ip = 32;
 	c->pop3_timeout = 600;
+	c->imap_timeout = 1800;
+	c->imap_idle_poll = 500;
 	c->login_timeout = 60;
 	c->sync = 1;
 	c->map_size = 64 * MIB;

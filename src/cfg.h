@@ -43,6 +43,8 @@ struct cfg {
 	unsigned max_connections;       /* 1..CONFIG_MAX_CONNS, default min(256, CONFIG_MAX_CONNS) */
 	unsigned max_per_ip;            /* 1..max_connections, default 32 */
 	unsigned pop3_timeout;          /* seconds, 600..86400, default 600 */
+	unsigned imap_timeout;          /* seconds, 1800..86400, default 1800 (IMAP autologout) */
+	unsigned imap_idle_poll;        /* ms, 100..10000, default 500 (views with IDLE sessions look at the store) */
 	unsigned login_timeout;         /* seconds before login, 10..600, default 60 */
 	int sync;                       /* sync = full (1) | off (0; tests only) */
 	uint64_t map_size;              /* map_size = 64M */

@@ -1,12 +1,12 @@
 /*
- * imap — IMAP sessions: command assembly (literals), the command table,
- * the session commands (CAPABILITY ... AUTHENTICATE, IDLE), the reply
- * phases (a command's output, untagged updates, tagged completion),
- * timers and close.
+ * imap — the IMAP dispatcher: the protocol's proto_ops (greeting, command
+ * lines, timers, close), the assembly of a command with its literals in
+ * the input buffer, the command table and the session commands
+ * (CAPABILITY ... AUTHENTICATE, ID, ENABLE, NAMESPACE, IDLE). The other
+ * commands are in the handler files; replies go out through imap_reply.c.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +28,6 @@
 #define CAPS_COMMON "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE " \
                     "CHILDREN SPECIAL-USE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE"
 
-uint64_t imap_appendlimit(void)
-{
-	return SYS_MESSAGE_MAX;
-}
-
 /* The capability list for this session's state, into buf. */
 static void caps(struct conn *c, char *buf, size_t cap)
 {
@@ -47,141 +42,21 @@ static void caps(struct conn *c, char *buf, size_t cap)
 		snprintf(buf, cap, CAPS_COMMON " APPENDLIMIT=%" PRIu64, imap_appendlimit());
 }
 
-/* --- reply phases ----------------------------------------------------- */
-
-void imap_job_start(struct conn *c, int kind)
-{
-	struct imap_sess *s = imap_of(c);
-
-	s->job.kind = (uint8_t)kind;
-	s->job.phase = 0;
-	c->flags |= CONN_F_STREAMING;
-}
-
-void imap_done(struct conn *c, const char *fmt, ...)
-{
-	struct imap_sess *s = imap_of(c);
-	size_t n;
-	va_list ap;
-
-	n = (size_t)snprintf(s->done, sizeof s->done, "%s ", s->tag);
-	if (n >= sizeof s->done)
-		n = 0;
-	va_start(ap, fmt);
-	vsnprintf(s->done + n, sizeof s->done - n - 2, fmt, ap);
-	va_end(ap);
-	strcat(s->done, "\r\n");
-	if (s->job.kind == JOB_NONE)
-		imap_job_start(c, JOB_UPDATES);
-}
-
-void imap_bad(struct conn *c, const struct imap_p *p)
-{
-	imap_of(c)->no_expunge = 1;
-	imap_done(c, "BAD %s", p->msg ? p->msg : "Syntax error");
-}
-
-void imap_store_no(struct conn *c, int err, const char *what)
-{
-	switch (err) {
-	case STORE_ENOTFOUND:
-		imap_done(c, "NO [NONEXISTENT] %s: no such mailbox", what);
-		break;
-	case STORE_EEXIST:
-		imap_done(c, "NO [ALREADYEXISTS] %s: mailbox already exists", what);
-		break;
-	case STORE_EQUOTA:
-		imap_done(c, "NO [OVERQUOTA] %s: quota exceeded", what);
-		break;
-	case STORE_ETOOBIG:
-		imap_done(c, "NO [TOOBIG] %s: message too large", what);
-		break;
-	case STORE_EINVAL:
-		imap_done(c, "NO [CANNOT] %s: not possible", what);
-		break;
-	case STORE_EBUSY:
-		imap_done(c, "NO [UNAVAILABLE] %s: the store is busy; try again", what);
-		break;
-	default:
-		conn_log(c, LOG_LVL_ERR, "%s: %s", what, store_strerror(err));
-		imap_done(c, "NO [SERVERBUG] %s: %s", what, store_strerror(err));
-	}
-}
-
-/* The tagged reply. 1 when written. */
-static int tagged_stream(struct conn *c)
-{
-	struct imap_sess *s = imap_of(c);
-
-	if (conn_printf(c, "%s", s->done) < 0)
-		return 0;
-	s->job.kind = JOB_NONE;
-	s->no_expunge = 0;
-	if (s->state == IMAP_LOGOUT)
-		conn_close_after(c);
-	return 1;
-}
-
-static int imap_stream(struct conn *c)
-{
-	struct imap_sess *s = imap_of(c);
-	int rc;
-
-	conn_set_timer(c, (int64_t)IMAP_TIMEOUT_S * 1000);
-	for (int rounds = 0; rounds < 8; rounds++) {
-		switch (s->job.kind) {
-		case JOB_FETCH:
-			rc = imap_fetch_stream(c);
-			break;
-		case JOB_SEARCH:
-			rc = imap_search_stream(c);
-			break;
-		case JOB_LIST:
-			rc = imap_list_stream(c);
-			break;
-		case JOB_UPDATES:
-			rc = imap_updates_stream(c);
-			if (rc == 1 && s->sub == IMAP_SUB_IDLE && !s->idle_done) {
-				s->job.kind = JOB_NONE;    /* IDLE goes on */
-				return 1;
-			}
-			if (rc == 1) {
-				s->job.kind = JOB_TAGGED;
-				continue;
-			}
-			return rc;
-		case JOB_TAGGED:
-			if (s->idle_done) {
-				s->idle_done = 0;
-				s->sub = IMAP_SUB_NONE;
-			}
-			return tagged_stream(c);
-		default:
-			return 1;
-		}
-		if (rc != 1)
-			return rc;
-		s->job.kind = JOB_UPDATES;
-		s->job.phase = 0;
-	}
-	return 0;
-}
-
 /* --- NOT AUTHENTICATED -------------------------------------------------- */
 
-static void greeting(struct conn *c)
+static void imap_start(struct conn *c)
 {
 	struct imap_sess *s = imap_of(c);
 	char cap[512];
 
 	s->state = IMAP_NOTAUTH;
-	s->app_fd = -1;
+	s->spool.fd = -1;
 	caps(c, cap, sizeof cap);
 	conn_printf(c, "* OK [CAPABILITY %s] postnook IMAP4rev1 ready\r\n", cap);
 	conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
 }
 
-static int cmd_capability(struct conn *c, struct imap_p *p)
+static int imap_cmd_capability(struct conn *c, struct imap_p *p)
 {
 	char cap[512];
 
@@ -191,13 +66,13 @@ static int cmd_capability(struct conn *c, struct imap_p *p)
 	return 0;
 }
 
-static int cmd_noop(struct conn *c, struct imap_p *p)
+static int imap_cmd_noop(struct conn *c, struct imap_p *p)
 {
 	imap_done(c, "OK NOOP completed");
 	return 0;
 }
 
-static int cmd_logout(struct conn *c, struct imap_p *p)
+static int imap_cmd_logout(struct conn *c, struct imap_p *p)
 {
 	struct imap_sess *s = imap_of(c);
 
@@ -210,7 +85,7 @@ static int cmd_logout(struct conn *c, struct imap_p *p)
 	return 0;
 }
 
-static int cmd_starttls(struct conn *c, struct imap_p *p)
+static int imap_cmd_starttls(struct conn *c, struct imap_p *p)
 {
 	struct imap_sess *s = imap_of(c);
 
@@ -261,7 +136,7 @@ static int login(struct conn *c, const char *name, const char *pass, size_t pass
 		caps(c, cap, sizeof cap);
 		imap_done(c, "OK [CAPABILITY %s] Logged in", cap);
 	}
-	conn_set_timer(c, (int64_t)IMAP_TIMEOUT_S * 1000);
+	conn_set_timer(c, imap_timeout_ms());
 	return 0;
 }
 
@@ -344,7 +219,7 @@ static int imap_cmd_authenticate(struct conn *c, struct imap_p *p)
 
 /* --- any state ---------------------------------------------------------- */
 
-static int cmd_id(struct conn *c, struct imap_p *p)
+static int imap_cmd_id(struct conn *c, struct imap_p *p)
 {
 	struct imap_str k, v;
 
@@ -373,7 +248,7 @@ bad:
 	return 0;
 }
 
-static int cmd_enable(struct conn *c, struct imap_p *p)
+static int imap_cmd_enable(struct conn *c, struct imap_p *p)
 {
 	struct imap_str a;
 
@@ -389,26 +264,25 @@ static int cmd_enable(struct conn *c, struct imap_p *p)
 	return 0;
 }
 
-static int cmd_namespace(struct conn *c, struct imap_p *p)
+static int imap_cmd_namespace(struct conn *c, struct imap_p *p)
 {
 	conn_printf(c, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
 	imap_done(c, "OK NAMESPACE completed");
 	return 0;
 }
 
-static int cmd_idle(struct conn *c, struct imap_p *p)
+static int imap_cmd_idle(struct conn *c, struct imap_p *p)
 {
 	struct imap_sess *s = imap_of(c);
 
 	s->sub = IMAP_SUB_IDLE;
 	s->idle_done = 0;
-	s->idle_since = loop_now();
 	conn_printf(c, "+ idling\r\n");
 	if (s->state == IMAP_SELECTED) {
 		imap_view_idle(c, 1);
 		imap_view_sync(s->sv.v);
 		if (imap_updates_pending(c))
-			imap_job_start(c, JOB_UPDATES);
+			imap_job_start(c, NULL);
 	}
 	conn_set_timer(c, (int64_t)IMAP_IDLE_KEEPALIVE_S * 1000);
 	return 0;
@@ -427,14 +301,21 @@ static int idle_line(struct conn *c, const char *line, size_t len)
 		imap_done(c, "OK IDLE terminated");
 	else
 		imap_done(c, "BAD Expected DONE");
-	conn_set_timer(c, (int64_t)IMAP_TIMEOUT_S * 1000);
+	conn_set_timer(c, imap_timeout_ms());
 	return 0;
 }
 
 /* --- the command table -------------------------------------------------- */
 
 enum { IN_NOTAUTH = 1, IN_AUTH = 2, IN_SELECTED = 4, IN_ANY = 7, IN_LOGGED = 6 };
-enum { CF_UID = 1 };        /* valid after UID */
+enum {
+	CF_UID = 1,             /* valid after UID */
+	/* The last argument is a message literal that the handler takes in raw
+	 * mode (conn_expect_raw) instead of the connection reading it into the
+	 * line: the handler sees the line up to the literal, whose size is in
+	 * s->lit. The command is only known with that literal. */
+	CF_LITERAL = 2,
+};
 
 static const struct imap_cmd_def {
 	const char *name;
@@ -442,16 +323,16 @@ static const struct imap_cmd_def {
 	uint8_t flags;
 	int (*fn)(struct conn *c, struct imap_p *p);
 } cmds[] = {
-	{ "CAPABILITY", IN_ANY, 0, cmd_capability },
-	{ "NOOP", IN_ANY, 0, cmd_noop },
-	{ "LOGOUT", IN_ANY, 0, cmd_logout },
-	{ "ID", IN_ANY, 0, cmd_id },
-	{ "STARTTLS", IN_NOTAUTH, 0, cmd_starttls },
+	{ "CAPABILITY", IN_ANY, 0, imap_cmd_capability },
+	{ "NOOP", IN_ANY, 0, imap_cmd_noop },
+	{ "LOGOUT", IN_ANY, 0, imap_cmd_logout },
+	{ "ID", IN_ANY, 0, imap_cmd_id },
+	{ "STARTTLS", IN_NOTAUTH, 0, imap_cmd_starttls },
 	{ "LOGIN", IN_NOTAUTH, 0, imap_cmd_login },
 	{ "AUTHENTICATE", IN_NOTAUTH, 0, imap_cmd_authenticate },
-	{ "ENABLE", IN_LOGGED, 0, cmd_enable },
-	{ "NAMESPACE", IN_LOGGED, 0, cmd_namespace },
-	{ "IDLE", IN_LOGGED, 0, cmd_idle },
+	{ "ENABLE", IN_LOGGED, 0, imap_cmd_enable },
+	{ "NAMESPACE", IN_LOGGED, 0, imap_cmd_namespace },
+	{ "IDLE", IN_LOGGED, 0, imap_cmd_idle },
 	{ "SELECT", IN_LOGGED, 0, imap_cmd_select },
 	{ "EXAMINE", IN_LOGGED, 0, imap_cmd_examine },
 	{ "CREATE", IN_LOGGED, 0, imap_cmd_create },
@@ -464,6 +345,7 @@ static const struct imap_cmd_def {
 	{ "STATUS", IN_LOGGED, 0, imap_cmd_status },
 	{ "GETQUOTA", IN_LOGGED, 0, imap_cmd_getquota },
 	{ "GETQUOTAROOT", IN_LOGGED, 0, imap_cmd_getquotaroot },
+	{ "APPEND", IN_LOGGED, CF_LITERAL, imap_cmd_append },
 	{ "CHECK", IN_SELECTED, 0, imap_cmd_check },
 	{ "CLOSE", IN_SELECTED, 0, imap_cmd_close },
 	{ "UNSELECT", IN_SELECTED, 0, imap_cmd_unselect },
@@ -475,82 +357,112 @@ static const struct imap_cmd_def {
 	{ "MOVE", IN_SELECTED, CF_UID, imap_cmd_move },
 };
 
-/* One assembled command: tag, name, state check, handler. */
-static int dispatch(struct conn *c, char *line, size_t len)
+/* The head of a command line, parsed once each time the line is handed over. */
+struct head {
+	struct imap_p p;                /* after the name (or at the error) */
+	struct imap_str tag;
+	int tag_ok;                     /* a valid tag of at most IMAP_TAG_MAX bytes */
+	int name_ok;                    /* the name (after UID, if any) parsed */
+	int uid;                        /* a UID command */
+	const struct imap_cmd_def *def; /* NULL: unknown, or not a UID command */
+};
+
+static void head_parse(struct head *h, const char *line, size_t len)
+{
+	struct imap_str name;
+	size_t i;
+
+	memset(h, 0, sizeof *h);
+	imap_p_init(&h->p, line, len);
+	if (imap_p_tag(&h->p, &h->tag) || h->tag.len > IMAP_TAG_MAX)
+		return;
+	h->tag_ok = 1;
+	if (imap_p_sp(&h->p) || imap_p_atom(&h->p, &name)) {
+		imap_p_fail(&h->p, "Missing command");
+		return;
+	}
+	if (imap_str_is(&name, "UID")) {
+		h->uid = 1;
+		if (imap_p_sp(&h->p) || imap_p_atom(&h->p, &name))
+			return;
+	}
+	h->name_ok = 1;
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (imap_str_is(&name, cmds[i].name)) {
+			if (!h->uid || cmds[i].flags & CF_UID)
+				h->def = &cmds[i];
+			break;
+		}
+}
+
+static void tag_set(struct imap_sess *s, const struct head *h)
+{
+	memcpy(s->tag, h->tag.s, h->tag.len);
+	s->tag[h->tag.len] = '\0';
+}
+
+/* One assembled command: state check, handler. literal: a CF_LITERAL
+ * command's message literal follows (h->p ends before it). */
+static int dispatch(struct conn *c, struct head *h, int literal)
 {
 	struct imap_sess *s = imap_of(c);
-	struct imap_p p;
-	struct imap_str tag, name;
-	int in, uid = 0;
-	size_t i;
+	const struct imap_cmd_def *def = h->def;
+	int in;
 
 	memset(&s->job, 0, sizeof s->job);
 	s->no_expunge = 0;
-	imap_p_init(&p, line, len);
-	if (imap_p_tag(&p, &tag) || tag.len > IMAP_TAG_MAX) {
-		conn_printf(c, "* BAD %s\r\n", tag.len > IMAP_TAG_MAX && !p.err ? "Tag too long" : "Invalid tag");
+	if (!h->tag_ok) {
+		conn_printf(c, "* BAD %s\r\n", h->tag.len > IMAP_TAG_MAX && !h->p.err ? "Tag too long" : "Invalid tag");
 		return 0;
 	}
-	memcpy(s->tag, tag.s, tag.len);
-	s->tag[tag.len] = '\0';
-	if (imap_p_sp(&p) || imap_p_atom(&p, &name)) {
-		imap_p_fail(&p, "Missing command");
-		imap_bad(c, &p);
+	tag_set(s, h);
+	if (!h->name_ok) {
+		imap_bad(c, &h->p);
 		return 0;
 	}
-	if (imap_str_is(&name, "UID")) {
-		uid = 1;
-		if (imap_p_sp(&p) || imap_p_atom(&p, &name)) {
-			imap_bad(c, &p);
-			return 0;
-		}
+	if (def && !(def->flags & CF_LITERAL) != !literal)
+		def = NULL;
+	if (!def) {
+		s->no_expunge = 1;
+		imap_done(c, "BAD Unknown command");
+		return 0;
 	}
 	in = s->state == IMAP_NOTAUTH ? IN_NOTAUTH : s->state == IMAP_AUTH ? IN_AUTH : IN_SELECTED;
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-		if (!imap_str_is(&name, cmds[i].name))
-			continue;
-		if (uid && !(cmds[i].flags & CF_UID))
-			break;
-		if (!(cmds[i].states & in)) {
-			s->no_expunge = 1;
-			imap_done(c, "BAD %s", in == IN_NOTAUTH ? "Log in first"
-			                     : in == IN_SELECTED && cmds[i].states == IN_NOTAUTH ? "Already logged in"
-			                     : cmds[i].states == IN_SELECTED ? "Select a mailbox first"
-			                     : "Already logged in");
-			return 0;
-		}
-		s->job.uid = (uint8_t)uid;
-		if (s->state == IMAP_SELECTED)
-			imap_view_sync(s->sv.v);
-		return cmds[i].fn(c, &p);
+	if (!(def->states & in)) {
+		s->no_expunge = 1;
+		imap_done(c, "BAD %s", in == IN_NOTAUTH ? "Log in first"
+		                     : in == IN_SELECTED && def->states == IN_NOTAUTH ? "Already logged in"
+		                     : def->states == IN_SELECTED ? "Select a mailbox first"
+		                     : "Already logged in");
+		return literal ? imap_append_drop(c) : 0;
 	}
-	s->no_expunge = 1;
-	imap_done(c, "BAD Unknown command");
-	return 0;
+	s->job.uid = (uint8_t)h->uid;
+	if (s->state == IMAP_SELECTED)
+		imap_view_sync(s->sv.v);
+	return def->fn(c, &h->p);
 }
 
 /* Start of the newest line segment of a command being assembled. */
-static size_t seg_start(struct imap_sess *s, const char *line)
+static size_t seg_start(const struct imap_sess *s, const char *line)
 {
-	if (!s->nlit)
+	if (!s->lit.count)
 		return 0;
-	return s->lit_prev + (line[s->lit_prev] == '\r' ? 2 : 1) + (size_t)s->lit_n;
+	return s->lit.prev + (line[s->lit.prev] == '\r' ? 2 : 1) + (size_t)s->lit.n;
 }
 
 static void lit_reset(struct imap_sess *s)
 {
-	s->nlit = 0;
-	s->lit_prev = 0;
-	s->lit_n = 0;
+	memset(&s->lit, 0, sizeof s->lit);
 }
 
-/* A command line (possibly with literals so far): assemble or dispatch. */
+/* proto_ops.line: a command line (with its literals so far): assemble or dispatch. */
 static int imap_line(struct conn *c, char *line, size_t len)
 {
 	struct imap_sess *s = imap_of(c);
+	struct head h;
 	size_t seg;
 	uint64_t n;
-	int plus, t;
+	int plus, t, rc;
 
 	switch (s->sub) {
 	case IMAP_SUB_SASL:
@@ -563,50 +475,40 @@ static int imap_line(struct conn *c, char *line, size_t len)
 	default:
 		break;
 	}
-	conn_set_timer(c, (int64_t)(s->state == IMAP_NOTAUTH ? conn_env.cfg->login_timeout : IMAP_TIMEOUT_S) *
-	                  1000);
+	conn_set_timer(c, s->state == IMAP_NOTAUTH ? (int64_t)conn_env.cfg->login_timeout * 1000 : imap_timeout_ms());
 	seg = seg_start(s, line);
 	if (seg > len)
 		seg = len;
 	t = imap_literal_tail(line + seg, len - seg, &n, &plus);
+	head_parse(&h, line, len);
 	if (t == 0) {
 		lit_reset(s);
-		return dispatch(c, line, len);
+		return dispatch(c, &h, 0);
 	}
 	/* The command goes on after a literal. A size with too many digits is
 	 * refused below like any literal too large. */
 	if (t < 0)
 		n = UINT64_MAX / 2;
-	{
-		/* APPEND's message literal streams to a spool file. */
-		struct imap_p p;
-		struct imap_str tag, name;
-		imap_p_init(&p, line, len);
-		if (imap_p_tag(&p, &tag) == 0 && tag.len <= IMAP_TAG_MAX && imap_p_sp(&p) == 0 &&
-		    imap_p_atom(&p, &name) == 0 && imap_str_is(&name, "APPEND")) {
-			memcpy(s->tag, tag.s, tag.len);
-			s->tag[tag.len] = '\0';
-			const char *brace = memrchr(line + seg, '{', len - seg);
-			size_t head = brace ? (size_t)(brace - line) : len;
-			/* The mailbox is the first argument; a literal after it is the message. */
-			if (head > 0 && line[head - 1] == ' ' && line + head - 1 > p.p) {
-				lit_reset(s);
-				memset(&s->job, 0, sizeof s->job);
-				return imap_append_start(c, line, head - 1, n, plus);
-			}
+	if (h.def && h.def->flags & CF_LITERAL) {
+		/* A message literal comes after the first argument: the command
+		 * takes it; a literal before that is read into the line. */
+		const char *brace = memrchr(line + seg, '{', len - seg);
+		size_t at = brace ? (size_t)(brace - line) : len;
+		if (at > 0 && line[at - 1] == ' ' && line + at - 1 > h.p.p) {
+			h.p.end = line + at - 1;
+			s->lit.n = n;
+			s->lit.plus = (uint8_t)plus;
+			rc = dispatch(c, &h, 1);
+			lit_reset(s);
+			return rc;
 		}
 	}
-	if (s->nlit >= IMAP_LITERALS_MAX || (plus && n > IMAP_LITERAL_PLUS_MAX) ||
+	if (s->lit.count >= IMAP_LITERALS_MAX || (plus && n > IMAP_LITERAL_PLUS_MAX) ||
 	    (uint64_t)len + 2 + n + 2 > IMAP_CMD_MAX) {
-		struct imap_p p;
-		struct imap_str tag;
-		imap_p_init(&p, line, len);
-		if (imap_p_tag(&p, &tag) == 0 && tag.len <= IMAP_TAG_MAX) {
-			memcpy(s->tag, tag.s, tag.len);
-			s->tag[tag.len] = '\0';
-		} else {
+		if (h.tag_ok)
+			tag_set(s, &h);
+		else
 			strcpy(s->tag, "*");
-		}
 		lit_reset(s);
 		memset(&s->job, 0, sizeof s->job);
 		s->no_expunge = 1;
@@ -622,17 +524,14 @@ static int imap_line(struct conn *c, char *line, size_t len)
 	}
 	if (!plus)
 		conn_printf(c, "+ Ready for literal data\r\n");
-	s->nlit++;
-	s->lit_prev = len;
-	s->lit_n = n;
+	s->lit.count++;
+	s->lit.prev = len;
+	s->lit.n = n;
+	s->lit.plus = (uint8_t)plus;
 	return 1 + (int)n;
 }
 
-static int imap_raw(struct conn *c, const unsigned char *data, size_t len)
-{
-	return imap_append_raw(c, data, len);
-}
-
+/* proto_ops.too_long: a line over CONFIG_LINE_MAX was dropped. */
 static void imap_too_long(struct conn *c)
 {
 	struct imap_sess *s = imap_of(c);
@@ -643,14 +542,14 @@ static void imap_too_long(struct conn *c)
 	conn_printf(c, "* BAD Command line too long (the limit is %d octets)\r\n", IMAP_CMD_MAX);
 }
 
-/* --- timers, commit, close --------------------------------------------- */
+/* --- timers, close --------------------------------------------------------- */
 
 static void imap_timer(struct conn *c)
 {
 	struct imap_sess *s = imap_of(c);
 
 	if (s->wr != WR_NONE && !(c->flags & CONN_F_COMMIT)) {
-		commit_queue(c);            /* retry after the map grew */
+		commit_queue(c);            /* retry after the store was busy */
 		return;
 	}
 	if (c->flags & CONN_F_HOLD && !(c->flags & CONN_F_COMMIT)) {
@@ -671,16 +570,6 @@ static void imap_timer(struct conn *c)
 	conn_close_after(c);
 }
 
-static int imap_commit(struct conn *c, struct store_batch *b)
-{
-	return imap_write_commit(c, b);
-}
-
-static void imap_committed(struct conn *c, int err)
-{
-	imap_write_committed(c, err);
-}
-
 static void imap_close(struct conn *c)
 {
 	struct imap_sess *s = imap_of(c);
@@ -691,7 +580,7 @@ static void imap_close(struct conn *c)
 	if (s->user_id)
 		conn_log(c, LOG_LVL_INFO, "imap logout user '%s'", s->user);
 	memset(s, 0, sizeof *s);
-	s->app_fd = -1;
+	s->spool.fd = -1;
 }
 
 /* The signed-in user, or NULL before login. */
@@ -706,13 +595,13 @@ const struct proto_ops imap_ops = {
 	.name = "imap",
 	.sess_size = sizeof(struct imap_sess),
 	.busy = "* BYE [UNAVAILABLE] Too many connections from your address\r\n",
-	.start = greeting,
+	.start = imap_start,
 	.line = imap_line,
-	.raw = imap_raw,
+	.raw = imap_append_raw,
 	.too_long = imap_too_long,
 	.stream = imap_stream,
-	.commit = imap_commit,
-	.committed = imap_committed,
+	.commit = imap_write_commit,
+	.committed = imap_write_committed,
 	.timer = imap_timer,
 	.close = imap_close,
 	.user = imap_user,

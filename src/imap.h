@@ -40,14 +40,19 @@
 #define IMAP_SEARCH_KEYS_MAX 64
 /* BODY[...] sections in one FETCH. */
 #define IMAP_FETCH_SECT_MAX 16
-/* Keywords per mailbox (they live in the message flags' upper bits). */
+/* Keywords per mailbox (they live in the message flags' upper bits: the
+ * store's STORE_KW_MAX); an APPEND naming more is answered NO [LIMIT]. */
 #define IMAP_KEYWORDS_MAX 24
-/* Bytes of a keyword name. */
+/* Bytes of a keyword name (the store's STORE_KW_LEN); a longer one is BAD. */
 #define IMAP_KEYWORD_LEN 64
+/* Bytes of a mailbox name (the store's STORE_MBOX_NAME_MAX); longer: NO [CANNOT]. */
+#define IMAP_MBOX_NAME_MAX 255
 /* Flag changes remembered per shared view for other sessions; a session
  * that falls further behind is sent the flags of all its messages. */
 #define IMAP_FLAG_RING 256
-/* A write that met a full map is retried this often (the map doubles each time). */
+/* A write that found the store busy (STORE_EBUSY, e.g. its readers table
+ * full) is run again this often, a moment apart, before NO [UNAVAILABLE].
+ * (A full map is grown by the group commit itself.) */
 #define IMAP_COMMIT_RETRIES 16
 /* Views of mailboxes no session has selected any more, kept so that the
  * next SELECT need not read the mailbox again (8 bytes per message each). */
@@ -56,12 +61,12 @@
  * new mail in between splits them; past this many the oldest range stops
  * being \Recent in the session (8 bytes each per session). */
 #define IMAP_RECENT_RANGES 4
-/* Autologout: RFC 3501 asks for at least 30 minutes. */
-#define IMAP_TIMEOUT_S 1800
+/* Failed logins before the connection is closed: LOGIN_MAX_FAILURES (login.h).
+ * The autologout and how often views with IDLE sessions look at the store
+ * for outside changes are runtime settings: the config keys imap_timeout
+ * and imap_idle_poll (cfg.h). */
 /* IDLE keepalive interval (NAT boxes drop silent connections). */
 #define IMAP_IDLE_KEEPALIVE_S 110
-/* How often views with IDLE sessions look at the store for outside changes. */
-#define IMAP_IDLE_POLL_MS 500
 /* \Recent marks claimed by sessions are written at most this late (one
  * transaction for all mailboxes); a crash before loses only the claim, so
  * the messages are \Recent once more, which RFC 3501 allows. */
@@ -77,8 +82,8 @@ struct imap_str {
 /* Parser cursor over an assembled command. */
 struct imap_p {
 	const char *p, *end;
-	int err;                /* sticky: 0, or -EINVAL with msg set */
-	const char *msg;        /* what was wrong, for the BAD reply */
+	int err;                /* sticky: 0, or -EINVAL (BAD) or -EPERM (NO, imap_p_no) with msg set */
+	const char *msg;        /* what was wrong, for the BAD or NO reply */
 	int depth;
 };
 
@@ -92,6 +97,10 @@ extern const struct proto_ops imap_ops;
 void imap_p_init(struct imap_p *p, const char *s, size_t len);
 /* Fail with a message (the first failure sticks). Returns -EINVAL. */
 int imap_p_fail(struct imap_p *p, const char *msg);
+/* Refuse well-formed arguments the server cannot take (a name too long, a
+ * charset it lacks): the reply is NO with msg ("[CODE] text"). Sticky like
+ * a failure. Returns -EPERM. */
+int imap_p_no(struct imap_p *p, const char *msg);
 int imap_p_sp(struct imap_p *p);
 /* At the end of the command? (only when no error) */
 int imap_p_eol(struct imap_p *p);
@@ -121,6 +130,20 @@ int imap_p_accept(struct imap_p *p, char c);
 int imap_p_seqset(struct imap_p *p, struct imap_str *out);
 /* A flag: \Word or a keyword atom. */
 int imap_p_flag(struct imap_p *p, struct imap_str *out);
+/*
+ * A flag list "(...)" (or, when paren_required is 0, flags separated by
+ * spaces). The system flags go into *sys as the store's bits (\Seen 1,
+ * \Answered 2, \Flagged 4, \Deleted 8, \Draft 16; \Recent is accepted and
+ * ignored). The keywords go into kw[] (up to kw_max; kw may be NULL), each
+ * once (compared case-insensitively), and *nkw counts them: past kw_max,
+ * or without kw, every further keyword counts. An unknown system flag or a
+ * keyword longer than IMAP_KEYWORD_LEN fails. 0 or -EINVAL.
+ */
+int imap_p_flags(struct imap_p *p, int paren_required, uint32_t *sys, struct imap_str *kw, unsigned kw_max,
+                 unsigned *nkw);
+/* A mailbox argument (SP astring) copied into buf (IMAP_MBOX_NAME_MAX + 1
+ * bytes), INBOX case-folded. 0, -EINVAL (BAD) or -EPERM (NO: too long). */
+int imap_p_mbox(struct imap_p *p, char *buf);
 /* Copy a parsed string (unescaping a quoted one) into buf with a NUL. 0 or -ENOSPC. */
 int imap_str_copy(const struct imap_str *s, char *buf, size_t cap);
 /* Case-insensitive compare with a C string. */

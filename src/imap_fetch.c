@@ -361,7 +361,8 @@ static int item_send(struct conn *c, const struct fitem *it, int first)
 	return 1;
 }
 
-int imap_fetch_stream(struct conn *c)
+/* The FETCH responses, message by message. */
+static int fetch_stream(struct conn *c)
 {
 	struct imap_sess *s = imap_of(c);
 	struct imap_job *j = &s->job;
@@ -424,7 +425,7 @@ static void fetch_job(struct conn *c, const struct imap_str *set, const char *it
 	j->missed = 0;
 	j->done_range = 0;
 	conn_keep_line(c);
-	imap_job_start(c, JOB_FETCH);
+	imap_job_start(c, fetch_stream);
 }
 
 void imap_fetch_flags_job(struct conn *c, const struct imap_str *set)
@@ -434,58 +435,65 @@ void imap_fetch_flags_job(struct conn *c, const struct imap_str *set)
 	fetch_job(c, set, flags, flags + 5);
 }
 
-int imap_cmd_fetch(struct conn *c, struct imap_p *p)
+int imap_check_fetch(struct imap_p *p, struct imap_fetch_args *a)
 {
 	static const char all[] = "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE";
 	static const char fast[] = "FLAGS INTERNALDATE RFC822.SIZE";
 	static const char full[] = "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODY";
-	struct imap_sess *s = imap_of(c);
-	struct imap_str set;
-	const char *items, *end;
-	int seen;
 
-	if (imap_p_sp(p) || imap_p_seqset(p, &set) || imap_p_sp(p))
-		goto bad;
-	s->no_expunge = !s->job.uid;
+	if (imap_p_sp(p) || imap_p_seqset(p, &a->set) || imap_p_sp(p))
+		return p->err;
 	if (imap_p_peek(p) == '(') {
 		const char *close = p->end;
-		if (close - p->p < 2 || close[-1] != ')') {
-			imap_p_fail(p, "Unbalanced parentheses in the FETCH items");
-			goto bad;
-		}
-		items = p->p + 1;
-		end = close - 1;
+		if (close - p->p < 2 || close[-1] != ')')
+			return imap_p_fail(p, "Unbalanced parentheses in the FETCH items");
+		a->items = p->p + 1;
+		a->items_end = close - 1;
 	} else {
-		items = p->p;
-		end = p->end;
-		struct imap_str m = { items, (size_t)(end - items), 0 };
+		struct imap_str m = { p->p, (size_t)(p->end - p->p), 0 };
+		a->items = p->p;
+		a->items_end = p->end;
 		if (imap_str_is(&m, "ALL"))
-			items = all, end = all + sizeof all - 1;
+			a->items = all, a->items_end = all + sizeof all - 1;
 		else if (imap_str_is(&m, "FAST"))
-			items = fast, end = fast + sizeof fast - 1;
+			a->items = fast, a->items_end = fast + sizeof fast - 1;
 		else if (imap_str_is(&m, "FULL"))
-			items = full, end = full + sizeof full - 1;
+			a->items = full, a->items_end = full + sizeof full - 1;
 	}
-	if (items_check(p, items, end, &seen))
-		goto bad;
-	if (seen && !s->readonly) {
-		/* Non-PEEK body items set \Seen: a group-commit write first, then the stream. */
-		s->job.set = set.s;
-		s->job.set_end = set.s + set.len;
-		s->job.args = items;
-		s->job.args_end = end;
+	if (items_check(p, a->items, a->items_end, &a->seen))
+		return p->err;
+	return 0;
+}
+
+int imap_cmd_fetch(struct conn *c, struct imap_p *p)
+{
+	struct imap_sess *s = imap_of(c);
+	struct imap_fetch_args a;
+
+	s->no_expunge = !s->job.uid;
+	if (imap_check_fetch(p, &a)) {
+		imap_reject(c, p);
+		return 0;
+	}
+	if (a.seen && !s->readonly) {
+		/* Non-PEEK body items set \Seen: a group-commit write first, then
+		 * the stream (its job waits in s->job meanwhile). */
+		s->job.set = a.set.s;
+		s->job.set_end = a.set.s + a.set.len;
+		s->job.args = a.items;
+		s->job.args_end = a.items_end;
+		memset(&s->w.flags, 0, sizeof s->w.flags);
+		s->w.flags.set = s->job.set;
+		s->w.flags.set_end = s->job.set_end;
+		s->w.flags.flags = STORE_F_SEEN;
+		s->w.flags.mode = STORE_FLAGS_ADD;
 		s->wr = WR_SEEN;
-		s->wr_flags = STORE_F_SEEN;
-		s->wr_mode = STORE_FLAGS_ADD;
 		conn_keep_line(c);
 		commit_queue(c);
 		return 0;
 	}
-	fetch_job(c, &set, items, end);
+	fetch_job(c, &a.set, a.items, a.items_end);
 	imap_done(c, "OK %sFETCH completed", s->job.uid ? "UID " : "");
-	return 0;
-bad:
-	imap_bad(c, p);
 	return 0;
 }
 

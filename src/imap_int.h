@@ -1,9 +1,20 @@
-/* imap_int — what the imap_*.c files share (not for other modules). */
+/* imap_int — what the imap_*.c files share (not for other modules).
+ *
+ * Who calls whom: imap.c (the dispatcher: proto_ops, command assembly, the
+ * command table, the session commands) calls the handlers; the handlers
+ * (imap_mbox.c, imap_fetch.c, imap_search.c, imap_write.c, imap_append.c)
+ * call the reply module (imap_reply.c), the views (imap_view.c) and the
+ * parser (imap_parse.c). imap_write.c, which runs every queued write in the
+ * group commit, finishes FETCH and STORE with FETCH responses (imap_fetch.c)
+ * and APPEND in imap_append.c. The reply module runs the updates phase,
+ * which the views produce; the views start it and format flags with it.
+ */
 #ifndef POSTNOOK_IMAP_INT_H
 #define POSTNOOK_IMAP_INT_H
 
 #include "conn.h"
 #include "imap.h"
+#include "store_batch.h"
 #include "store_mbox.h"
 
 /* --- the session (conn_sess of an IMAP connection) --------------------- */
@@ -39,56 +50,132 @@ struct imap_sv {
 	uint32_t kw_gen;            /* keyword list generation announced (FLAGS) */
 };
 
-/* Streamed output in progress. */
+/* The literals of the command being assembled in the input buffer (imap.c). */
+struct imap_lit {
+	size_t prev;                /* bytes of the command before the newest literal */
+	uint64_t n;                 /* the newest literal's size: one read into the command, or the
+	                             * message literal handed to a CF_LITERAL command (APPEND) */
+	uint8_t plus;               /* the newest was announced {n+} (LITERAL+: no "+" wanted) */
+	uint8_t count;              /* literals in the command so far (IMAP_LITERALS_MAX) */
+};
+
+/* The phases of a command's output (imap_job.kind). */
+enum {
+	JOB_NONE,
+	JOB_BODY,       /* the command's own responses: imap_job.body (FETCH, SEARCH, LIST) */
+	JOB_UPDATES,    /* untagged updates before the tagged reply (imap_view.c) */
+	JOB_TAGGED,     /* the tagged reply in s->done */
+};
+
+/*
+ * The command's output in progress, run by imap_reply.c: the body stream
+ * (if any), then the untagged updates, then the tagged completion.
+ *
+ * Lifetime: a FETCH, SEARCH or LIST job points into the command line that
+ * the command kept in the input buffer (conn_keep_line): set, pos, args.
+ * The connection keeps that line only until the command's stream (or
+ * hold) ends, so a job lives no longer than its command's output; the
+ * dispatcher clears it for the next command.
+ */
 struct imap_job {
-	uint8_t kind;               /* imap.c's JOB_* */
-	uint8_t phase;              /* UPD_* while sending updates */
-	uint8_t uid;                /* a UID command (sets are UIDs; updates limited) */
+	uint8_t kind;               /* JOB_*: the phase being produced */
+	uint8_t phase;              /* JOB_UPDATES: imap_view.c's UPD_* */
+	uint8_t uid;                /* a UID command (sets are UIDs; updates limited); read by its write too */
 	uint8_t item;               /* FETCH: item index within the current message */
-	uint8_t open;               /* FETCH: "* n FETCH (" already sent for cur */
-	uint8_t flags;              /* command specific */
-	const char *set, *set_end;  /* the sequence set (in the kept line) */
-	const char *pos;            /* next range in the set */
-	const char *args, *args_end;/* the rest of the command (FETCH items, SEARCH keys) */
-	uint32_t lo, hi, cur;       /* current range and next number in it */
+	uint8_t open;               /* FETCH: "* n FETCH (" sent for the message; SEARCH: "* SEARCH" sent */
+	uint8_t flags;              /* FETCH: J_PREFIX (imap_fetch.c); LIST: 1 for LSUB */
+	int (*body)(struct conn *c);  /* JOB_BODY: 1 done, 0 more to come, <0 close */
+	const char *set, *set_end;  /* FETCH: the sequence set */
+	const char *pos;            /* FETCH: next range in the set */
+	const char *args, *args_end;/* FETCH items (or a macro's static text), SEARCH keys, LIST pattern */
+	uint32_t lo, hi, cur;       /* FETCH: current range, next number in it; SEARCH: next UID; LIST: names done */
 	uint64_t off, total;        /* FETCH: bytes of the current literal sent / its size */
 	uint32_t u_cursor, u_gen, u_count;  /* updates: position, target generation, count */
 	uint32_t m_uid, m_seq;      /* FETCH: the message being sent */
-	uint8_t done_range;         /* the current range is finished */
-	uint8_t missed;             /* messages were skipped (expunged meanwhile) */
+	uint8_t done_range;         /* FETCH: the current range is finished */
+	uint8_t missed;             /* FETCH: messages were skipped (expunged meanwhile) */
+};
+
+/* Bytes of COPYUID's source set text; a longer one: no COPYUID (RFC 4315 allows). */
+#define IMAP_COPYUID_MAX 200
+
+/* Pending group-commit writes (imap_sess.wr): which member of imap_sess.w is set. */
+enum { WR_NONE, WR_SEEN, WR_STORE, WR_EXPUNGE, WR_CLOSE, WR_COPY, WR_MOVE, WR_APPEND };
+
+/*
+ * The arguments of a write waiting for the group commit, one struct per
+ * kind, set by the command and read by imap_write.c's commit. Pointers are
+ * into the command line, which the command keeps (conn_keep_line) until
+ * its reply is out. The commit may run more than once per batch: it
+ * rewrites the members marked "out" whole each time.
+ */
+/* STORE, and FETCH's implicit \Seen (WR_STORE, WR_SEEN; the FETCH job waits in s->job). */
+struct imap_wr_flags {
+	const char *set, *set_end;  /* the sequence set */
+	const char *kw, *kw_end;    /* STORE: the flag text, whose keyword names the commit reads */
+	uint32_t flags;             /* system flags to set, add or remove */
+	unsigned nkw;               /* keywords in the flag text */
+	uint8_t mode;               /* STORE_FLAGS_SET, _ADD, _DEL */
+	uint8_t silent;             /* FLAGS.SILENT: no FETCH responses */
+};
+/* COPY, MOVE (WR_COPY, WR_MOVE). */
+struct imap_wr_copy {
+	const char *set, *set_end;  /* the sequence set */
+	uint32_t mbox, uidvalidity; /* the target mailbox */
+	/* out, for COPYUID: the new UIDs (a part's copies are numbered in a
+	 * row) and the source UIDs as set text, "" for no COPYUID (none
+	 * copied, or the text would not fit) */
+	uint32_t dst_lo, dst_hi;
+	char src[IMAP_COPYUID_MAX];
+};
+/* EXPUNGE, UID EXPUNGE, CLOSE (WR_EXPUNGE, WR_CLOSE). */
+struct imap_wr_expunge {
+	const char *set, *set_end;  /* UID EXPUNGE: only these UIDs; NULL: every \Deleted message */
+};
+/* APPEND (WR_APPEND): set when its line is taken, before the message
+ * streams (the line is gone by the commit). The keyword names wait in the
+ * spool file behind the message (imap_append.c), not in the session. */
+struct imap_wr_append {
+	uint32_t mbox, uidvalidity; /* the target mailbox */
+	uint32_t flags;             /* system flags */
+	uint32_t nkw;               /* keyword names in the spool file */
+	int64_t date;               /* INTERNALDATE */
+	uint32_t uid;               /* out: the new message's UID (APPENDUID) */
+};
+
+/* APPEND's message literal arriving (imap_append.c). */
+struct imap_spool {
+	int fd;                     /* unlinked temporary file in the data dir, or -1 (refused: dropped) */
+	uint64_t size, got;         /* literal bytes announced / arrived */
 };
 
 struct imap_sess {
+	/* --- the session */
 	enum imap_state state;
-	uint8_t sub;                /* enum imap_sub */
-	uint8_t readonly;           /* EXAMINE */
-	uint8_t enabled;            /* ENABLE'd extensions (none that change replies yet) */
-	uint8_t no_expunge;         /* the running command may not announce expunges */
-	uint8_t silent;             /* STORE .SILENT */
-	uint8_t wr;                 /* pending group-commit write (imap_write.c's WR_*) */
-	uint8_t idle_done;          /* IDLE ended by DONE: send the tagged OK */
-	unsigned failures;
-	uint32_t user_id;
-	char user[65];
-	char tag[IMAP_TAG_MAX + 1];
-	char done[512];             /* the tagged completion, sent after the updates */
-	struct imap_sv sv;
-	struct imap_job job;
-	int64_t idle_since;         /* ms: IDLE start or last keepalive */
-	/* group-commit arguments (the command line is kept while they run) */
-	uint32_t wr_mbox, wr_uidvalidity, wr_uid, wr_uid2, wr_count;
-	uint32_t wr_flags, wr_mode;
-	unsigned wr_retries;        /* commits retried after the map grew */
-	int wr_rc;
+	uint8_t sub;                /* enum imap_sub: what the next input is */
+	uint8_t readonly;           /* the selected mailbox was opened with EXAMINE */
+	uint8_t idle_done;          /* IDLE ended by DONE: its tagged reply is due */
+	unsigned failures;          /* failed logins (LOGIN_MAX_FAILURES) */
+	uint32_t user_id;           /* 0 before login */
+	char user[65];              /* the signed-in user's name */
+	struct imap_sv sv;          /* the selected mailbox's view (sv.v NULL: none) */
 	uint64_t own_lo, own_hi;    /* modseqs of this session's own flag changes (not echoed) */
-	/* literal assembly: the command so far has lit_prev bytes, then a literal of lit_n */
-	size_t lit_prev;
-	uint64_t lit_n;
-	unsigned nlit;
-	/* APPEND streaming */
-	int app_fd;                 /* temp file in the data dir, or -1 */
-	uint64_t app_size, app_got;
-	int64_t app_date;
+	/* --- the command in progress */
+	char tag[IMAP_TAG_MAX + 1];
+	uint8_t no_expunge;         /* its updates may not include EXPUNGE (RFC 3501 7.4.1) */
+	struct imap_lit lit;        /* its literals, while it is assembled */
+	struct imap_job job;        /* its streamed output */
+	char done[512];             /* its tagged completion, sent after the output and the updates */
+	/* --- its write, waiting for the group commit (imap_write.c) */
+	uint8_t wr;                 /* WR_*: which member of w is set */
+	unsigned wr_retries;        /* commits retried after STORE_EBUSY */
+	union {
+		struct imap_wr_flags flags;
+		struct imap_wr_copy copy;
+		struct imap_wr_expunge expunge;
+		struct imap_wr_append append;
+	} w;
+	struct imap_spool spool;    /* APPEND's message literal */
 };
 
 /* The IMAP session of connection c. */
@@ -97,15 +184,19 @@ static inline struct imap_sess *imap_of(const struct conn *c)
 	return conn_sess(c);
 }
 
-/* Streamed output kinds (imap_job.kind). */
-enum {
-	JOB_NONE,
-	JOB_FETCH,      /* FETCH / UID FETCH / STORE results (imap_fetch.c) */
-	JOB_SEARCH,     /* SEARCH results (imap_search.c) */
-	JOB_LIST,       /* LIST/LSUB (imap_mbox.c) */
-	JOB_UPDATES,    /* untagged updates before the tagged reply (imap_view.c) */
-	JOB_TAGGED,     /* the tagged reply in s->done */
-};
+/* The autologout (config imap_timeout) in ms. */
+static inline int64_t imap_timeout_ms(void)
+{
+	return (int64_t)conn_env.cfg->imap_timeout * 1000;
+}
+
+/* The APPENDLIMIT in bytes (the store's message limit). */
+static inline uint64_t imap_appendlimit(void)
+{
+	return SYS_MESSAGE_MAX;
+}
+
+/* --- imap_reply.c: the replies ------------------------------------------ */
 
 /* Set the tagged completion ("OK ...", "NO ...", "BAD ...") and start the
  * update + tagged phases (unless a body job was started first: then they
@@ -113,21 +204,70 @@ enum {
 void imap_done(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Tagged BAD from a parser error. */
 void imap_bad(struct conn *c, const struct imap_p *p);
-/* Start job kind: its stream runs, then updates, then the tagged reply in s->done. */
-void imap_job_start(struct conn *c, int kind);
+/* The tagged reply to a failed check half: NO when it refused (imap_p_no),
+ * else BAD, with the parser's message. */
+void imap_reject(struct conn *c, const struct imap_p *p);
 /* Reply for a store error ("NO [...] text"). */
 void imap_store_no(struct conn *c, int err, const char *what);
-/* Parse a mailbox name argument into buf (INBOX case-folded); 0 or -1 (BAD/NO sent). */
-int imap_mbox_arg(struct conn *c, struct imap_p *p, char *buf);
-/* The SPECIAL-USE attribute of a top-level name, or NULL. */
-const char *imap_special_use(const char *name);
+/* Start the command's output: body (FETCH, SEARCH, LIST responses; NULL
+ * for none), then the updates, then the tagged reply in s->done. */
+void imap_job_start(struct conn *c, int (*body)(struct conn *c));
+/* proto_ops.stream: produce the phases of the job. 1 done, 0 more, <0 close. */
+int imap_stream(struct conn *c);
 /* Format the flags word as "\\Seen \\Answered kw ..." into buf. */
 size_t imap_flags_fmt(struct conn *c, uint32_t flags, char *buf, size_t cap, int recent);
-/* Parse a flag list "(...)" or a single flag into *flags (keywords get bits via the store in the
- * commit; names are kept in the line). 0 or -1 (BAD sent). */
-int imap_flags_parse(struct conn *c, struct imap_p *p, int list_required, uint32_t *flags);
-/* The APPENDLIMIT in bytes. */
-uint64_t imap_appendlimit(void);
+
+/* --- check halves: parse and validate a command's arguments (after its
+ * name) with no side effects, no store and no session, so that they can be
+ * fuzzed alone. 0, or the parser's error (-EINVAL: BAD, -EPERM: NO) with
+ * its message, for imap_reject. The handlers (imap_cmd_*) are the proceed
+ * halves: a check, then what the session and the store say. ------------ */
+
+/* STORE set [+|-]FLAGS[.SILENT] flags */
+struct imap_store_args {
+	struct imap_str set;
+	const char *fl, *fl_end;    /* the flag text (the keyword names are read from it in the commit) */
+	uint32_t flags;             /* system flags */
+	unsigned nkw;               /* keywords named */
+	uint8_t mode;               /* STORE_FLAGS_SET, _ADD, _DEL */
+	uint8_t silent;             /* FLAGS.SILENT */
+};
+int imap_check_store(struct imap_p *p, struct imap_store_args *a);
+
+/* COPY set mailbox, MOVE set mailbox */
+struct imap_copy_args {
+	struct imap_str set;
+	char name[IMAP_MBOX_NAME_MAX + 1];
+};
+int imap_check_copy(struct imap_p *p, struct imap_copy_args *a);
+
+/* FETCH set (items) | item | ALL | FAST | FULL */
+struct imap_fetch_args {
+	struct imap_str set;
+	const char *items, *items_end;  /* in the line, or a macro's static text */
+	int seen;                   /* a non-PEEK body item: FETCH sets \Seen */
+};
+int imap_check_fetch(struct imap_p *p, struct imap_fetch_args *a);
+
+/* SEARCH [CHARSET c] keys */
+struct imap_search_args {
+	const char *keys, *keys_end;
+};
+int imap_check_search(struct imap_p *p, struct imap_search_args *a);
+
+/* SELECT mailbox, EXAMINE mailbox: name gets IMAP_MBOX_NAME_MAX + 1 bytes. */
+int imap_check_select(struct imap_p *p, char *name);
+
+/* APPEND mailbox [(flags)] ["date-time"], up to the message literal */
+struct imap_append_args {
+	char name[IMAP_MBOX_NAME_MAX + 1];
+	uint32_t flags;             /* system flags */
+	unsigned nkw;               /* keywords, each once (compared case-insensitively) */
+	char kw[IMAP_KEYWORDS_MAX][IMAP_KEYWORD_LEN + 1];
+	int64_t date;               /* INTERNALDATE, when has_date */
+	int has_date;
+};
+int imap_check_append(struct imap_p *p, struct imap_append_args *a);
 
 /* --- command handlers (each parses its arguments after the name) ------- */
 int imap_cmd_create(struct conn *c, struct imap_p *p);
@@ -151,26 +291,32 @@ int imap_cmd_copy(struct conn *c, struct imap_p *p);
 int imap_cmd_move(struct conn *c, struct imap_p *p);
 int imap_cmd_expunge(struct conn *c, struct imap_p *p);
 int imap_cmd_check(struct conn *c, struct imap_p *p);
-/* APPEND: the command line up to the message literal of n bytes. */
-int imap_append_start(struct conn *c, char *line, size_t len, uint64_t n, int plus);
-int imap_append_raw(struct conn *c, const unsigned char *data, size_t len);
-void imap_append_eol(struct conn *c, size_t len);
-void imap_append_abort(struct conn *c);
+/* APPEND (a CF_LITERAL command): p ends before the message literal, whose
+ * size s->lit.n (and s->lit.plus) the dispatcher set. */
+int imap_cmd_append(struct conn *c, struct imap_p *p);
 
-/* Streams: 1 done, 0 more to come, <0 close. */
-int imap_list_stream(struct conn *c);
-int imap_fetch_stream(struct conn *c);
-int imap_search_stream(struct conn *c);
-
-/* Pending group-commit writes (imap_sess.wr). */
-enum { WR_NONE, WR_SEEN, WR_STORE, WR_EXPUNGE, WR_CLOSE, WR_COPY, WR_MOVE, WR_APPEND };
-/* FETCH jobs started from other commands (imap_fetch.c). */
+/* imap_fetch.c: FETCH responses that finish STORE and a FETCH whose \Seen
+ * was committed (imap_write.c). */
 void imap_fetch_flags_job(struct conn *c, const struct imap_str *set);
 void imap_fetch_after_seen(struct conn *c);
 
-/* Group commit for the write commands (imap_write.c). */
+/* imap_write.c: proto_ops.commit and .committed, for every write kind. */
 int imap_write_commit(struct conn *c, struct store_batch *b);
 void imap_write_committed(struct conn *c, int err);
+
+/* imap_append.c: APPEND's literal and its part of the commit. */
+/* proto_ops.raw: the message literal (or a refused one being dropped). 0. */
+int imap_append_raw(struct conn *c, const unsigned char *data, size_t len);
+/* The rest of the line after the literal (len bytes; it must be empty). */
+void imap_append_eol(struct conn *c, size_t len);
+/* An APPEND refused before its literal: a LITERAL+ literal is on its way
+ * and is dropped (a synchronizing one was never asked for). 0. */
+int imap_append_drop(struct conn *c);
+/* Close the spool file (the session closes, or the APPEND is over). */
+void imap_append_abort(struct conn *c);
+/* WR_APPEND in the commit, and its reply once committed. */
+int imap_append_commit(struct conn *c, struct store_batch *b);
+void imap_append_committed(struct conn *c);
 
 /* --- imap_view.c: shared views of selected mailboxes --------------------- */
 

@@ -1,7 +1,7 @@
 /*
  * imap_mbox — mailbox commands: CREATE, DELETE, RENAME, SUBSCRIBE,
- * UNSUBSCRIBE, LIST, LSUB, STATUS, SELECT, EXAMINE, CLOSE, UNSELECT,
- * CHECK, GETQUOTA, GETQUOTAROOT; mailbox names and flag formatting.
+ * UNSUBSCRIBE, LIST, LSUB, STATUS, SELECT, EXAMINE, UNSELECT, CHECK,
+ * GETQUOTA, GETQUOTAROOT.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,7 +25,8 @@ static const char *const special[][2] = {
 	{ "Junk", "\\Junk" }, { "Archive", "\\Archive" },
 };
 
-const char *imap_special_use(const char *name)
+/* The SPECIAL-USE attribute of a top-level name, or NULL. */
+static const char *special_use(const char *name)
 {
 	for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
 		if (!strcmp(name, special[i][0]))
@@ -33,23 +34,15 @@ const char *imap_special_use(const char *name)
 	return NULL;
 }
 
-int imap_mbox_arg(struct conn *c, struct imap_p *p, char *buf)
-{
-	struct imap_str a;
+_Static_assert(IMAP_MBOX_NAME_MAX == STORE_MBOX_NAME_MAX, "imap.h's mailbox name limit is the store's");
 
-	if (imap_p_sp(p) || imap_p_astring(p, &a)) {
-		imap_bad(c, p);
-		return -1;
-	}
-	if (imap_str_copy(&a, buf, STORE_MBOX_NAME_MAX + 1) < 0) {
-		imap_done(c, "NO [CANNOT] Mailbox name too long");
-		return -1;
-	}
-	if (!strcasecmp(buf, "INBOX"))
-		strcpy(buf, "INBOX");
-	else if (!strncasecmp(buf, "INBOX/", 6))
-		memcpy(buf, "INBOX", 5);
-	return 0;
+/* A mailbox argument into buf (IMAP_MBOX_NAME_MAX + 1 bytes); 0, or -1 with the BAD or NO sent. */
+static int mbox_arg(struct conn *c, struct imap_p *p, char *buf)
+{
+	if (imap_p_mbox(p, buf) == 0)
+		return 0;
+	imap_reject(c, p);
+	return -1;
 }
 
 /* The name must be valid to be created; 0 or -1 (NO sent). */
@@ -72,32 +65,6 @@ static int args_end(struct conn *c, struct imap_p *p)
 	return 0;
 }
 
-size_t imap_flags_fmt(struct conn *c, uint32_t flags, char *buf, size_t cap, int recent)
-{
-	static const char *const sys[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < 5; i++)
-		if (flags & (1u << i))
-			n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", n ? " " : "", sys[i]);
-	if (recent && n < cap)
-		n += (size_t)snprintf(buf + n, cap - n, "%s\\Recent", n ? " " : "");
-	if (flags >> STORE_F_KW_SHIFT && imap_of(c)->sv.v) {
-		char names[STORE_KW_MAX][STORE_KW_LEN + 1];
-		unsigned nk;
-		if (store_kw_get(conn_env.store, imap_of(c)->sv.v->mbox, names, &nk) == 0)
-			for (unsigned i = 0; i < nk; i++)
-				if (flags & (1u << (STORE_F_KW_SHIFT + i)) && n < cap)
-					n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " " : "", names[i]);
-	}
-	if (n >= cap) {
-		n = cap - 1;
-		buf[n] = '\0';
-	}
-	return n;
-}
-
 /* --- CREATE, DELETE, RENAME, (UN)SUBSCRIBE ------------------------------ */
 
 int imap_cmd_create(struct conn *c, struct imap_p *p)
@@ -106,7 +73,7 @@ int imap_cmd_create(struct conn *c, struct imap_p *p)
 	size_t n;
 	int rc;
 
-	if (imap_mbox_arg(c, p, name) || args_end(c, p))
+	if (mbox_arg(c, p, name) || args_end(c, p))
 		return 0;
 	n = strlen(name);
 	if (n > 1 && name[n - 1] == '/')
@@ -158,7 +125,7 @@ int imap_cmd_delete(struct conn *c, struct imap_p *p)
 	struct store_mbox mb;
 	int rc, noselect = 0;
 
-	if (imap_mbox_arg(c, p, name) || args_end(c, p))
+	if (mbox_arg(c, p, name) || args_end(c, p))
 		return 0;
 	if (!strcmp(name, "INBOX")) {
 		imap_done(c, "NO [CANNOT] INBOX cannot be deleted");
@@ -197,7 +164,7 @@ int imap_cmd_rename(struct conn *c, struct imap_p *p)
 	char from[STORE_MBOX_NAME_MAX + 1], to[STORE_MBOX_NAME_MAX + 1];
 	int rc;
 
-	if (imap_mbox_arg(c, p, from) || imap_mbox_arg(c, p, to) || args_end(c, p))
+	if (mbox_arg(c, p, from) || mbox_arg(c, p, to) || args_end(c, p))
 		return 0;
 	if (name_ok(c, to))
 		return 0;
@@ -214,7 +181,7 @@ static int subscribe(struct conn *c, struct imap_p *p, int on)
 	char name[STORE_MBOX_NAME_MAX + 1];
 	int rc;
 
-	if (imap_mbox_arg(c, p, name) || args_end(c, p))
+	if (mbox_arg(c, p, name) || args_end(c, p))
 		return 0;
 	rc = store_mbox_subscribe(conn_env.store, imap_of(c)->user_id, name, on);
 	if (rc < 0)
@@ -356,8 +323,9 @@ static int sub_cb(void *arg, const char *name)
 	return 0;
 }
 
-/* The pattern is kept in the command line: job.args .. job.args_end (copied per call). */
-int imap_list_stream(struct conn *c)
+/* The LIST/LSUB responses. The pattern is kept in the command line:
+ * job.args .. job.args_end (copied per call). */
+static int list_stream(struct conn *c)
 {
 	struct imap_sess *s = imap_of(c);
 	struct imap_job *j = &s->job;
@@ -391,7 +359,7 @@ int imap_list_stream(struct conn *c)
 					snprintf(attrs, sizeof attrs, "\\Noselect %s",
 					         has_children(c, win.names[i]) ? "\\HasChildren" : "\\HasNoChildren");
 			} else {
-				su = win.noselect[i] ? NULL : imap_special_use(win.names[i]);
+				su = win.noselect[i] ? NULL : special_use(win.names[i]);
 				snprintf(attrs, sizeof attrs, "%s%s%s%s", win.noselect[i] ? "\\Noselect " : "",
 				         win.children[i] ? "\\HasChildren" : "\\HasNoChildren", su ? " " : "", su ? su : "");
 			}
@@ -458,7 +426,7 @@ static int list(struct conn *c, struct imap_p *p, int lsub)
 	s->job.cur = 0;
 	s->job.flags = (uint8_t)lsub;
 	conn_keep_line(c);
-	imap_job_start(c, JOB_LIST);
+	imap_job_start(c, list_stream);
 	imap_done(c, "OK %s completed", lsub ? "LSUB" : "LIST");
 	return 0;
 }
@@ -518,10 +486,8 @@ int imap_cmd_status(struct conn *c, struct imap_p *p)
 	size_t n = 0;
 	int rc;
 
-	if (imap_mbox_arg(c, p, name) || imap_p_sp(p) || imap_p_open(p)) {
-		if (!p->err)
-			return 0;
-		imap_bad(c, p);
+	if (imap_p_mbox(p, name) || imap_p_sp(p) || imap_p_open(p)) {
+		imap_reject(c, p);
 		return 0;
 	}
 	do {
@@ -589,24 +555,30 @@ static void flag_list(struct conn *c, uint32_t mbox, char *buf, size_t cap, int 
 		snprintf(buf + n, cap - n, " \\*");
 }
 
+int imap_check_select(struct imap_p *p, char *name)
+{
+	if (imap_p_mbox(p, name))
+		return p->err;
+	if (imap_p_accept(p, ' '))
+		return imap_p_fail(p, "SELECT parameters are not supported");    /* CONDSTORE ... are not offered */
+	if (!imap_p_eol(p))
+		return imap_p_fail(p, "Unexpected arguments");
+	return 0;
+}
+
+/* SELECT (ro 0), EXAMINE (ro 1): open the mailbox's view and describe it. */
 static int selectx(struct conn *c, struct imap_p *p, int ro)
 {
 	struct imap_sess *s = imap_of(c);
-	char name[STORE_MBOX_NAME_MAX + 1], fl[900];
+	char name[IMAP_MBOX_NAME_MAX + 1], fl[900];
 	struct store_mbox mb;
 	struct unseen_arg ua = { 0, 0 };
 	int rc;
 
-	if (imap_mbox_arg(c, p, name))
-		return 0;
-	if (imap_p_accept(p, ' ')) {
-		/* select parameters (CONDSTORE ...) are not offered */
-		imap_p_fail(p, "SELECT parameters are not supported");
-		imap_bad(c, p);
+	if (imap_check_select(p, name)) {
+		imap_reject(c, p);
 		return 0;
 	}
-	if (args_end(c, p))
-		return 0;
 	if (s->state == IMAP_SELECTED) {
 		imap_view_close(c);
 		s->state = IMAP_AUTH;
@@ -714,7 +686,7 @@ int imap_cmd_getquotaroot(struct conn *c, struct imap_p *p)
 	struct store_mbox mb;
 	int rc;
 
-	if (imap_mbox_arg(c, p, name) || args_end(c, p))
+	if (mbox_arg(c, p, name) || args_end(c, p))
 		return 0;
 	rc = store_mbox_get(conn_env.store, imap_of(c)->user_id, name, &mb);
 	if (rc < 0) {

@@ -29,6 +29,15 @@ int imap_p_fail(struct imap_p *p, const char *msg)
 	return -EINVAL;
 }
 
+int imap_p_no(struct imap_p *p, const char *msg)
+{
+	if (!p->err) {
+		p->err = -EPERM;
+		p->msg = msg;
+	}
+	return -EPERM;
+}
+
 int imap_p_peek(const struct imap_p *p)
 {
 	return p->err || p->p >= p->end ? -1 : (unsigned char)*p->p;
@@ -331,6 +340,77 @@ int imap_p_flag(struct imap_p *p, struct imap_str *out)
 		return 0;
 	}
 	return imap_p_atom(p, out);
+}
+
+/* \Seen \Answered \Flagged \Deleted \Draft: bit i is the i-th (the store's order). */
+static uint32_t system_flag(const struct imap_str *f)
+{
+	static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
+
+	for (unsigned i = 0; i < 5; i++)
+		if (imap_str_is(f, names[i]))
+			return 1u << i;
+	return 0;
+}
+
+int imap_p_flags(struct imap_p *p, int paren_required, uint32_t *sys, struct imap_str *kw, unsigned kw_max,
+                 unsigned *nkw)
+{
+	struct imap_str f;
+	int paren = imap_p_peek(p) == '(';
+
+	*sys = 0;
+	*nkw = 0;
+	if (paren_required && !paren)
+		return imap_p_fail(p, "Expected a flag list");
+	if (paren && imap_p_open(p))
+		return p->err;
+	if (paren && imap_p_accept(p, ')')) {
+		p->depth--;
+		return 0;
+	}
+	do {
+		if (imap_p_flag(p, &f))
+			return p->err;
+		if (f.s[0] == '\\') {
+			uint32_t b = system_flag(&f);
+			if (!b && !imap_str_is(&f, "\\Recent"))
+				return imap_p_fail(p, "Unknown system flag");
+			*sys |= b;
+		} else {
+			unsigned i = 0;
+			if (f.len > IMAP_KEYWORD_LEN)
+				return imap_p_fail(p, "Keyword too long");
+			if (kw) {
+				for (i = 0; i < *nkw && i < kw_max; i++)
+					if (kw[i].len == f.len && !strncasecmp(kw[i].s, f.s, f.len))
+						break;
+				if (i < *nkw && i < kw_max)
+					continue;       /* named before */
+				if (*nkw < kw_max)
+					kw[*nkw] = f;
+			}
+			(*nkw)++;
+		}
+	} while (imap_p_accept(p, ' '));
+	if (paren)
+		return imap_p_close(p);
+	return 0;
+}
+
+int imap_p_mbox(struct imap_p *p, char *buf)
+{
+	struct imap_str a;
+
+	if (imap_p_sp(p) || imap_p_astring(p, &a))
+		return p->err;
+	if (imap_str_copy(&a, buf, IMAP_MBOX_NAME_MAX + 1) < 0)
+		return imap_p_no(p, "[CANNOT] Mailbox name too long");
+	if (!strcasecmp(buf, "INBOX"))
+		strcpy(buf, "INBOX");
+	else if (!strncasecmp(buf, "INBOX/", 6))
+		memcpy(buf, "INBOX", 5);
+	return 0;
 }
 
 int imap_str_copy(const struct imap_str *s, char *buf, size_t cap)

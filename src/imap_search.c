@@ -27,11 +27,11 @@
 
 /* What one evaluation needs about the message. */
 struct sctx {
-	struct conn *c;
+	struct conn *c;             /* NULL when check */
 	const struct store_msg *m;
 	uint32_t seq;
 	unsigned keys;
-	int check;                  /* syntax check only (no message) */
+	int check;                  /* syntax check only: no session, no message, no store */
 	int err;                    /* a store error during evaluation */
 };
 
@@ -142,7 +142,6 @@ static int key(struct imap_p *p, struct sctx *x)
 		{ "UNDRAFT", STORE_F_DRAFT, 1 }, { "UNFLAGGED", STORE_F_FLAGGED, 1 }, { "UNSEEN", STORE_F_SEEN, 1 },
 	};
 	static const char *const hdrs[] = { "BCC", "CC", "FROM", "SUBJECT", "TO" };
-	struct imap_sess *s = imap_of(x->c);
 	struct imap_str a, v;
 	int r;
 
@@ -163,7 +162,7 @@ static int key(struct imap_p *p, struct sctx *x)
 	if (imap_p_peek(p) == '*' || (imap_p_peek(p) >= '0' && imap_p_peek(p) <= '9')) {
 		if (imap_p_seqset(p, &a))
 			return -1;
-		return !x->check && imap_set_has(a.s, a.s + a.len, s->sv.exists, x->seq);
+		return !x->check && imap_set_has(a.s, a.s + a.len, imap_of(x->c)->sv.exists, x->seq);
 	}
 	if (imap_p_atom(p, &a))
 		return -1;
@@ -205,7 +204,7 @@ static int key(struct imap_p *p, struct sctx *x)
 			return -1;
 		if (x->check)
 			return 0;
-		store_kw_get(conn_env.store, s->sv.v->mbox, names, &n);
+		store_kw_get(conn_env.store, imap_of(x->c)->sv.v->mbox, names, &n);
 		for (unsigned i = 0; i < n; i++)
 			if (v.len == strlen(names[i]) && !strncasecmp(v.s, names[i], v.len))
 				has = (x->m->flags >> (STORE_F_KW_SHIFT + i)) & 1;
@@ -280,7 +279,8 @@ static int eval(struct conn *c, struct sctx *x)
 	return p.p == p.end ? r : -1;
 }
 
-int imap_search_stream(struct conn *c)
+/* The SEARCH response, a message at a time. */
+static int search_stream(struct conn *c)
 {
 	struct imap_sess *s = imap_of(c);
 	struct imap_job *j = &s->job;
@@ -323,49 +323,50 @@ int imap_search_stream(struct conn *c)
 	return 1;
 }
 
-int imap_cmd_search(struct conn *c, struct imap_p *p)
+int imap_check_search(struct imap_p *p, struct imap_search_args *a)
 {
-	struct imap_sess *s = imap_of(c);
 	struct sctx x;
-	struct imap_str a;
-	const char *keys;
+	struct imap_str cs;
 
-	s->no_expunge = !s->job.uid;
 	if (imap_p_sp(p))
-		goto bad;
-	keys = p->p;
+		return p->err;
 	if ((imap_p_peek(p) == 'C' || imap_p_peek(p) == 'c') && p->end - p->p > 8 &&
 	    !strncasecmp(p->p, "CHARSET ", 8)) {
 		p->p += 8;
-		if (imap_p_astring(p, &a) || imap_p_sp(p))
-			goto bad;
-		if (!imap_str_is(&a, "US-ASCII") && !imap_str_is(&a, "UTF-8")) {
-			imap_done(c, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
-			return 0;
-		}
-		keys = p->p;
+		if (imap_p_astring(p, &cs) || imap_p_sp(p))
+			return p->err;
+		if (!imap_str_is(&cs, "US-ASCII") && !imap_str_is(&cs, "UTF-8"))
+			return imap_p_no(p, "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
 	}
-	/* check the syntax once */
+	a->keys = p->p;
 	memset(&x, 0, sizeof x);
-	x.c = c;
 	x.check = 1;
 	do {
 		if (key(p, &x) < 0)
-			goto bad;
+			return p->err ? p->err : imap_p_fail(p, NULL);
 	} while (imap_p_accept(p, ' '));
-	if (!imap_p_eol(p)) {
-		imap_p_fail(p, "Unexpected text after the search keys");
-		goto bad;
+	if (!imap_p_eol(p))
+		return imap_p_fail(p, "Unexpected text after the search keys");
+	a->keys_end = p->end;
+	return 0;
+}
+
+int imap_cmd_search(struct conn *c, struct imap_p *p)
+{
+	struct imap_sess *s = imap_of(c);
+	struct imap_search_args a;
+
+	s->no_expunge = !s->job.uid;
+	if (imap_check_search(p, &a)) {
+		imap_reject(c, p);
+		return 0;
 	}
-	s->job.args = keys;
-	s->job.args_end = p->end;
+	s->job.args = a.keys;
+	s->job.args_end = a.keys_end;
 	s->job.open = 0;
 	conn_keep_line(c);
-	imap_job_start(c, JOB_SEARCH);
+	imap_job_start(c, search_stream);
 	imap_done(c, "OK %sSEARCH completed", s->job.uid ? "UID " : "");
-	return 0;
-bad:
-	imap_bad(c, p);
 	return 0;
 }
 

@@ -17,7 +17,7 @@
  * HIGHESTMODSEQ moved, so the view is re-read from the store (one cursor
  * walk) and differences become tombstones, new entries and flag-change
  * ring entries. Views with IDLE sessions are checked every
- * IMAP_IDLE_POLL_MS, and at once when a notify datagram names them.
+ * imap_idle_poll ms (config), and at once when a notify datagram names them.
  *
  * \Recent (RFC 3501 2.3.2): a message is \Recent in the one session that
  * first has the mailbox selected read-write and is told of it. The mailbox
@@ -270,7 +270,7 @@ static void wake(struct imap_view *v)
 	for (c = v->sessions; c; c = next) {
 		next = imap_of(c)->sv.next;
 		if (imap_of(c)->sub == IMAP_SUB_IDLE && !(c->flags & CONN_F_STREAMING) && imap_updates_pending(c)) {
-			imap_job_start(c, JOB_UPDATES);
+			imap_job_start(c, NULL);
 			conn_kick(c);
 		}
 	}
@@ -336,7 +336,7 @@ static void poll_cb(struct loop_timer *t)
 			imap_view_sync(v);
 	}
 	if (nidle_total)
-		loop_timer_set(&poll_timer, IMAP_IDLE_POLL_MS);
+		loop_timer_set(&poll_timer, conn_env.cfg->imap_idle_poll);
 }
 
 void imap_view_idle(struct conn *c, int on)
@@ -349,7 +349,7 @@ void imap_view_idle(struct conn *c, int on)
 		v->nidle++;
 		if (nidle_total++ == 0) {
 			poll_timer.cb = poll_cb;
-			loop_timer_set(&poll_timer, IMAP_IDLE_POLL_MS);
+			loop_timer_set(&poll_timer, conn_env.cfg->imap_idle_poll);
 		}
 	} else if (v->nidle) {
 		v->nidle--;

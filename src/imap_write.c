@@ -1,22 +1,15 @@
 /*
  * imap_write — the commands that change messages: STORE, EXPUNGE, UID
- * EXPUNGE, CLOSE, COPY, MOVE, APPEND (and FETCH's implicit \Seen). Each
- * checks its arguments, keeps the command line and queues itself for the
- * group commit; the tagged OK goes out only after the batch is durable.
- * APPEND streams its message literal into an unlinked temporary file in
- * the data directory (O_TMPFILE): the daemon never holds a message whole,
- * and the file is copied into the map inside the commit, a chunk at a
- * time. A spool file rather than a transaction open across poll turns:
- * LMDB has one writer, and a slow client must never hold it.
+ * EXPUNGE, CLOSE, COPY, MOVE; and the group commit of every write a
+ * session queues (these, FETCH's implicit \Seen and APPEND, whose command
+ * is in imap_append.c). Each command checks its arguments, keeps the
+ * command line and queues itself for the group commit; the tagged OK goes
+ * out only after the batch is durable.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "commit.h"
 #include "imap_int.h"
@@ -28,7 +21,6 @@
 #if CONFIG_IMAP
 
 #define EXPUNGE_CHUNK 64        /* UIDs removed per store call */
-#define COPYUID_MAX 200         /* bytes of each COPYUID set; longer: no COPYUID */
 
 /* --- walking a set over the session's view (in the commit) ---------------- */
 
@@ -99,146 +91,106 @@ static int walk_next(struct set_walk *w, uint32_t *uid)
 
 /* --- flags ---------------------------------------------------------------- */
 
-static uint32_t system_flag(const struct imap_str *f)
+_Static_assert(IMAP_KEYWORDS_MAX == STORE_KW_MAX && IMAP_KEYWORD_LEN == STORE_KW_LEN,
+               "imap.h's keyword limits are the store's");
+_Static_assert(STORE_F_SEEN == 1 && STORE_F_ANSWERED == 2 && STORE_F_FLAGGED == 4 && STORE_F_DELETED == 8 &&
+               STORE_F_DRAFT == 16, "imap_p_flags returns the store's system flag bits");
+
+/* The keyword names of a checked flag text into names (at most STORE_KW_MAX). */
+static unsigned keywords_of(const char *s, const char *end, char (*names)[STORE_KW_LEN + 1])
 {
-	static const char *const names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
-
-	for (unsigned i = 0; i < 5; i++)
-		if (imap_str_is(f, names[i]))
-			return 1u << i;
-	return 0;
-}
-
-/*
- * Parse a flag list (or, when allowed, flags separated by spaces). System
- * flags go into *flags; *kw counts keywords (their names stay in the line).
- */
-static int flags_parse(struct imap_p *p, int paren_required, uint32_t *flags, unsigned *kw)
-{
-	struct imap_str f;
-	int paren = imap_p_peek(p) == '(';
-
-	*flags = 0;
-	*kw = 0;
-	if (paren_required && !paren)
-		return imap_p_fail(p, "Expected a flag list");
-	if (paren && imap_p_open(p))
-		return p->err;
-	if (paren && imap_p_accept(p, ')')) {
-		p->depth--;
-		return 0;
-	}
-	do {
-		if (imap_p_flag(p, &f))
-			return p->err;
-		if (f.s[0] == '\\') {
-			uint32_t b = system_flag(&f);
-			if (!b && !imap_str_is(&f, "\\Recent"))
-				return imap_p_fail(p, "Unknown system flag");
-			*flags |= b;
-		} else {
-			if (f.len > STORE_KW_LEN)
-				return imap_p_fail(p, "Keyword too long");
-			(*kw)++;
-		}
-	} while (imap_p_accept(p, ' '));
-	if (paren)
-		return imap_p_close(p);
-	return 0;
-}
-
-/* The keyword names of a checked flag list text into names. */
-static unsigned keywords_of(const char *s, const char *end, char (*names)[STORE_KW_LEN + 1], unsigned max)
-{
+	struct imap_str kw[STORE_KW_MAX];
 	struct imap_p p;
-	struct imap_str f;
-	unsigned n = 0;
+	uint32_t sys;
+	unsigned n;
 
 	imap_p_init(&p, s, (size_t)(end - s));
-	imap_p_accept(&p, '(');
-	while (!p.err && p.p < p.end && n < max) {
-		if (imap_p_peek(&p) == ')')
-			break;
-		if (imap_p_flag(&p, &f))
-			break;
-		if (f.s[0] != '\\' && f.len <= STORE_KW_LEN) {
-			memcpy(names[n], f.s, f.len);
-			names[n][f.len] = '\0';
-			n++;
-		}
-		imap_p_accept(&p, ' ');
+	imap_p_flags(&p, 0, &sys, kw, STORE_KW_MAX, &n);
+	if (n > STORE_KW_MAX)
+		n = STORE_KW_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(names[i], kw[i].s, kw[i].len);
+		names[i][kw[i].len] = '\0';
 	}
 	return n;
 }
 
 /* --- STORE --------------------------------------------------------------- */
 
+int imap_check_store(struct imap_p *p, struct imap_store_args *a)
+{
+	struct imap_str item;
+
+	memset(a, 0, sizeof *a);
+	a->mode = STORE_FLAGS_SET;
+	if (imap_p_sp(p) || imap_p_seqset(p, &a->set) || imap_p_sp(p))
+		return p->err;
+	if (imap_p_accept(p, '+'))
+		a->mode = STORE_FLAGS_ADD;
+	else if (imap_p_accept(p, '-'))
+		a->mode = STORE_FLAGS_DEL;
+	if (imap_p_atom(p, &item))
+		return p->err;
+	if (imap_str_is(&item, "FLAGS"))
+		a->silent = 0;
+	else if (imap_str_is(&item, "FLAGS.SILENT"))
+		a->silent = 1;
+	else
+		return imap_p_fail(p, "Expected FLAGS or FLAGS.SILENT");
+	if (imap_p_sp(p))
+		return p->err;
+	a->fl = p->p;
+	if (imap_p_flags(p, 0, &a->flags, NULL, 0, &a->nkw) || !imap_p_eol(p))
+		return imap_p_fail(p, "Unexpected text after the flags");
+	a->fl_end = p->end;
+	return 0;
+}
+
 int imap_cmd_store(struct conn *c, struct imap_p *p)
 {
 	struct imap_sess *s = imap_of(c);
-	struct imap_str set, item;
-	uint32_t flags;
-	unsigned kw;
-	int mode = STORE_FLAGS_SET;
-	const char *fl;
+	struct imap_wr_flags *w = &s->w.flags;
+	struct imap_store_args a;
 
 	s->no_expunge = !s->job.uid;
-	if (imap_p_sp(p) || imap_p_seqset(p, &set) || imap_p_sp(p))
-		goto bad;
-	if (imap_p_accept(p, '+'))
-		mode = STORE_FLAGS_ADD;
-	else if (imap_p_accept(p, '-'))
-		mode = STORE_FLAGS_DEL;
-	if (imap_p_atom(p, &item))
-		goto bad;
-	if (imap_str_is(&item, "FLAGS"))
-		s->silent = 0;
-	else if (imap_str_is(&item, "FLAGS.SILENT"))
-		s->silent = 1;
-	else {
-		imap_p_fail(p, "Expected FLAGS or FLAGS.SILENT");
-		goto bad;
-	}
-	if (imap_p_sp(p))
-		goto bad;
-	fl = p->p;
-	if (flags_parse(p, 0, &flags, &kw) || !imap_p_eol(p)) {
-		imap_p_fail(p, "Unexpected text after the flags");
-		goto bad;
+	if (imap_check_store(p, &a)) {
+		imap_reject(c, p);
+		return 0;
 	}
 	if (s->readonly) {
 		imap_done(c, "NO [READ-ONLY] The mailbox is open read-only (EXAMINE)");
 		return 0;
 	}
-	s->job.set = set.s;
-	s->job.set_end = set.s + set.len;
-	s->job.args = fl;
-	s->job.args_end = p->end;
+	memset(w, 0, sizeof *w);
+	w->set = a.set.s;
+	w->set_end = a.set.s + a.set.len;
+	w->kw = a.fl;
+	w->kw_end = a.fl_end;
+	w->flags = a.flags;
+	w->nkw = a.nkw;
+	w->mode = a.mode;
+	w->silent = a.silent;
 	s->wr = WR_STORE;
-	s->wr_flags = flags;
-	s->wr_mode = (uint32_t)mode;
-	s->wr_count = kw;
 	conn_keep_line(c);
 	commit_queue(c);
 	return 0;
-bad:
-	imap_bad(c, p);
-	return 0;
 }
 
+/* STORE, FETCH's \Seen: change the flags of the set's messages. */
 static int commit_flags(struct conn *c, struct store_batch *b)
 {
 	struct imap_sess *s = imap_of(c);
+	const struct imap_wr_flags *wf = &s->w.flags;
 	char names[STORE_KW_MAX][STORE_KW_LEN + 1];
 	struct set_walk w;
-	uint32_t uid, flags = s->wr_flags, nf;
+	uint32_t uid, flags = wf->flags, nf;
 	uint64_t ms;
 	int rc;
 
-	if (s->wr_count) {
+	if (wf->nkw) {
 		uint32_t bits;
-		unsigned n = keywords_of(s->job.args, s->job.args_end, names, STORE_KW_MAX);
-		if (s->wr_mode == STORE_FLAGS_DEL) {
+		unsigned n = keywords_of(wf->kw, wf->kw_end, names);
+		if (wf->mode == STORE_FLAGS_DEL) {
 			/* removing: only keywords that exist already (no new list entries) */
 			char have[STORE_KW_MAX][STORE_KW_LEN + 1];
 			unsigned nh;
@@ -254,10 +206,10 @@ static int commit_flags(struct conn *c, struct store_batch *b)
 			flags |= bits;
 		}
 	}
-	walk_init(&w, c, s->job.set, s->job.set_end, s->job.uid);
+	walk_init(&w, c, wf->set, wf->set_end, s->job.uid);
 	s->own_lo = s->own_hi = 0;
 	while (walk_next(&w, &uid)) {
-		rc = store_batch_flags(b, s->sv.v->mbox, uid, (int)s->wr_mode, flags, &nf, &ms);
+		rc = store_batch_flags(b, s->sv.v->mbox, uid, wf->mode, flags, &nf, &ms);
 		if (rc == STORE_ENOTFOUND)
 			continue;
 		if (rc)
@@ -300,7 +252,8 @@ static int exp_cb(void *arg, const struct store_msg *m)
 	return a->n == EXPUNGE_CHUNK ? 1 : 0;
 }
 
-static int commit_expunge(struct conn *c, struct store_batch *b, int uidset)
+/* EXPUNGE, UID EXPUNGE (only its set), CLOSE: remove the \Deleted messages. */
+static int commit_expunge(struct conn *c, struct store_batch *b)
 {
 	struct imap_sess *s = imap_of(c);
 	struct exp_arg a;
@@ -308,9 +261,9 @@ static int commit_expunge(struct conn *c, struct store_batch *b, int uidset)
 
 	memset(&a, 0, sizeof a);
 	a.c = c;
-	if (uidset) {
-		a.set = s->job.set;
-		a.set_end = s->job.set_end;
+	if (s->w.expunge.set) {
+		a.set = s->w.expunge.set;
+		a.set_end = s->w.expunge.set_end;
 		a.maxuid = imap_view_maxuid(c);
 	}
 	for (;;) {
@@ -344,8 +297,8 @@ int imap_cmd_expunge(struct conn *c, struct imap_p *p)
 		imap_done(c, "NO [READ-ONLY] The mailbox is open read-only (EXAMINE)");
 		return 0;
 	}
-	s->job.set = set.s;
-	s->job.set_end = set.s ? set.s + set.len : NULL;
+	s->w.expunge.set = set.s;
+	s->w.expunge.set_end = set.s ? set.s + set.len : NULL;
 	s->wr = WR_EXPUNGE;
 	conn_keep_line(c);
 	commit_queue(c);
@@ -367,6 +320,7 @@ int imap_cmd_close(struct conn *c, struct imap_p *p)
 		imap_done(c, "OK CLOSE completed");
 		return 0;
 	}
+	s->w.expunge.set = s->w.expunge.set_end = NULL;
 	s->wr = WR_CLOSE;
 	commit_queue(c);
 	return 0;
@@ -410,30 +364,33 @@ static int set_end(char *buf, size_t cap, uint32_t last, uint32_t run)
 	return 0;
 }
 
+int imap_check_copy(struct imap_p *p, struct imap_copy_args *a)
+{
+	if (imap_p_sp(p) || imap_p_seqset(p, &a->set) || imap_p_mbox(p, a->name))
+		return p->err;
+	if (!imap_p_eol(p))
+		return imap_p_fail(p, "Unexpected arguments");
+	return 0;
+}
+
+/* COPY (move 0), MOVE (move 1). */
 static int copy_cmd(struct conn *c, struct imap_p *p, int move)
 {
 	struct imap_sess *s = imap_of(c);
-	char name[STORE_MBOX_NAME_MAX + 1];
+	struct imap_wr_copy *w = &s->w.copy;
+	struct imap_copy_args a;
 	struct store_mbox mb;
-	struct imap_str set;
 	int rc;
 
-	if (imap_p_sp(p) || imap_p_seqset(p, &set)) {
-		imap_bad(c, p);
-		return 0;
-	}
-	if (imap_mbox_arg(c, p, name))
-		return 0;
-	if (!imap_p_eol(p)) {
-		imap_p_fail(p, "Unexpected arguments");
-		imap_bad(c, p);
+	if (imap_check_copy(p, &a)) {
+		imap_reject(c, p);
 		return 0;
 	}
 	if (move && s->readonly) {
 		imap_done(c, "NO [READ-ONLY] The mailbox is open read-only (EXAMINE)");
 		return 0;
 	}
-	rc = store_mbox_get(conn_env.store, s->user_id, name, &mb);
+	rc = store_mbox_get(conn_env.store, s->user_id, a.name, &mb);
 	if (rc == STORE_ENOTFOUND) {
 		imap_done(c, "NO [TRYCREATE] %s: no such mailbox", move ? "MOVE" : "COPY");
 		return 0;
@@ -442,11 +399,12 @@ static int copy_cmd(struct conn *c, struct imap_p *p, int move)
 		imap_store_no(c, rc, move ? "MOVE" : "COPY");
 		return 0;
 	}
-	s->job.set = set.s;
-	s->job.set_end = set.s + set.len;
+	memset(w, 0, sizeof *w);
+	w->set = a.set.s;
+	w->set_end = a.set.s + a.set.len;
+	w->mbox = mb.id;
+	w->uidvalidity = mb.uidvalidity;
 	s->wr = move ? WR_MOVE : WR_COPY;
-	s->wr_mbox = mb.id;
-	s->wr_uidvalidity = mb.uidvalidity;
 	conn_keep_line(c);
 	commit_queue(c);
 	return 0;
@@ -462,29 +420,33 @@ int imap_cmd_move(struct conn *c, struct imap_p *p)
 	return copy_cmd(c, p, 1);
 }
 
-/* Copy (and for MOVE expunge) the set; the COPYUID text goes to s->done. */
+/* Copy (and for MOVE expunge) the set; the COPYUID goes to s->w.copy. */
 static int commit_copy(struct conn *c, struct store_batch *b, int move)
 {
 	struct imap_sess *s = imap_of(c);
-	char src[COPYUID_MAX], dst[COPYUID_MAX];
-	uint32_t sl = 0, sr = 0, dl = 0, dr = 0, uid, nu, moved[EXPUNGE_CHUNK], n = 0, count = 0;
+	struct imap_wr_copy *wc = &s->w.copy;
+	uint32_t sl = 0, sr = 0, uid, nu, moved[EXPUNGE_CHUNK], n = 0, count = 0;
 	struct set_walk w;
 	int rc, full = 0;
 
-	src[0] = dst[0] = '\0';
-	if (s->wr_mbox == s->sv.v->mbox && move) {
-		s->done[0] = '\0';
+	wc->src[0] = '\0';
+	wc->dst_lo = wc->dst_hi = 0;
+	if (wc->mbox == s->sv.v->mbox && move)
 		return 0;       /* MOVE into the same mailbox: nothing to do */
-	}
-	walk_init(&w, c, s->job.set, s->job.set_end, s->job.uid);
+	walk_init(&w, c, wc->set, wc->set_end, s->job.uid);
 	while (walk_next(&w, &uid)) {
-		rc = store_batch_copy(b, s->sv.v->mbox, uid, s->wr_mbox, &nu);
+		rc = store_batch_copy(b, s->sv.v->mbox, uid, wc->mbox, &nu);
 		if (rc == STORE_ENOTFOUND)
 			continue;
 		if (rc)
 			return rc;
 		count++;
-		if (!full && (set_add(src, sizeof src, &sl, &sr, uid) || set_add(dst, sizeof dst, &dl, &dr, nu)))
+		if (wc->dst_lo && nu != wc->dst_hi + 1)
+			full = 1;       /* not in a row: cannot happen inside one part */
+		if (!wc->dst_lo)
+			wc->dst_lo = nu;
+		wc->dst_hi = nu;
+		if (!full && set_add(wc->src, sizeof wc->src, &sl, &sr, uid))
 			full = 1;
 		if (move) {
 			moved[n++] = uid;
@@ -497,216 +459,21 @@ static int commit_copy(struct conn *c, struct store_batch *b, int move)
 	}
 	if (n && (rc = store_batch_expunge(b, s->sv.v->mbox, moved, n)) < 0)
 		return rc;
-	if (!full && count && !set_end(src, sizeof src, sl, sr) && !set_end(dst, sizeof dst, dl, dr))
-		snprintf(s->done, sizeof s->done, "[COPYUID %" PRIu32 " %s %s] ", s->wr_uidvalidity, src, dst);
+	if (full || !count || set_end(wc->src, sizeof wc->src, sl, sr))
+		wc->src[0] = '\0';
+	return 0;
+}
+
+/* "[COPYUID v src dst] " for a committed COPY or MOVE, or "". */
+static void copyuid_fmt(const struct imap_wr_copy *wc, char *buf, size_t cap)
+{
+	if (!wc->src[0])
+		buf[0] = '\0';
+	else if (wc->dst_lo == wc->dst_hi)
+		snprintf(buf, cap, "[COPYUID %" PRIu32 " %s %" PRIu32 "] ", wc->uidvalidity, wc->src, wc->dst_lo);
 	else
-		s->done[0] = '\0';
-	return 0;
-}
-
-/* --- APPEND ------------------------------------------------------------------ */
-
-/* "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be space-padded). 0 or -1. */
-static int date_parse(const char *s, size_t len, int64_t *out)
-{
-	static const char mons[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	char buf[40];
-	int d, y, H, M, S_, z;
-	char mon[4], sign;
-	struct tm tm;
-
-	if (len >= sizeof buf)
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (sscanf(buf, "%2d-%3s-%4d %2d:%2d:%2d %c%4d", &d, mon, &y, &H, &M, &S_, &sign, &z) != 8)
-		return -1;
-	const char *m = strstr(mons, mon);
-	if (!m || (m - mons) % 3 || strlen(mon) != 3 || d < 1 || d > 31 || y < 1900 || H > 23 || M > 59 ||
-	    S_ > 60 || (sign != '+' && sign != '-') || z % 100 > 59 || z > 2359)
-		return -1;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_mday = d;
-	tm.tm_mon = (int)((m - mons) / 3);
-	tm.tm_year = y - 1900;
-	tm.tm_hour = H;
-	tm.tm_min = M;
-	tm.tm_sec = S_;
-	*out = (int64_t)timegm(&tm) - (sign == '+' ? 1 : -1) * (int64_t)((z / 100) * 3600 + (z % 100) * 60);
-	return 0;
-}
-
-/* Refuse an APPEND; a non-synchronizing literal is on its way and is dropped. */
-static int append_refuse(struct conn *c, uint64_t n, int plus)
-{
-	struct imap_sess *s = imap_of(c);
-
-	if (plus) {
-		s->sub = IMAP_SUB_DISCARD;
-		s->app_size = n;
-		s->app_got = 0;
-		s->app_fd = -1;
-		conn_expect_raw(c, n);
-		if (n == 0)
-			s->sub = IMAP_SUB_APPEND_EOL;
-	}
-	return 0;
-}
-
-int imap_append_start(struct conn *c, char *line, size_t len, uint64_t n, int plus)
-{
-	struct imap_sess *s = imap_of(c);
-	char name[STORE_MBOX_NAME_MAX + 1];
-	struct store_mbox mb;
-	struct store_user u;
-	struct imap_p p;
-	struct imap_str tag, cmd, date;
-	uint32_t flags = 0;
-	unsigned kw = 0;
-	const char *fl = NULL, *fl_end = NULL;
-	int rc;
-
-	memset(&s->job, 0, sizeof s->job);
-	s->no_expunge = 0;
-	s->app_date = (int64_t)time(NULL);
-	imap_p_init(&p, line, len);
-	imap_p_tag(&p, &tag);
-	imap_p_sp(&p);
-	imap_p_atom(&p, &cmd);
-	if (s->state != IMAP_AUTH && s->state != IMAP_SELECTED) {
-		imap_done(c, "BAD Log in first");
-		return append_refuse(c, n, plus);
-	}
-	if (imap_mbox_arg(c, &p, name))
-		return append_refuse(c, n, plus);
-	if (imap_p_accept(&p, ' ')) {
-		if (imap_p_peek(&p) == '(') {
-			fl = p.p;
-			if (flags_parse(&p, 1, &flags, &kw))
-				goto bad;
-			fl_end = p.p;
-			if (imap_p_accept(&p, ' ') && imap_p_peek(&p) != '"')
-				goto bad;
-		}
-		if (imap_p_peek(&p) == '"') {
-			if (imap_p_string(&p, &date))
-				goto bad;
-			if (date_parse(date.s, date.len, &s->app_date) < 0) {
-				imap_p_fail(&p, "Invalid date-time");
-				goto bad;
-			}
-		}
-	}
-	if (!imap_p_eol(&p)) {
-		imap_p_fail(&p, "Unexpected APPEND arguments");
-		goto bad;
-	}
-	rc = store_mbox_get(conn_env.store, s->user_id, name, &mb);
-	if (rc == STORE_ENOTFOUND) {
-		imap_done(c, "NO [TRYCREATE] APPEND: no such mailbox");
-		return append_refuse(c, n, plus);
-	}
-	if (rc < 0) {
-		imap_store_no(c, rc, "APPEND");
-		return append_refuse(c, n, plus);
-	}
-	if (n > imap_appendlimit()) {
-		imap_done(c, "NO [TOOBIG] Message larger than the APPENDLIMIT (%" PRIu64 " octets)", imap_appendlimit());
-		return append_refuse(c, n, plus);
-	}
-	if (store_user_get(conn_env.store, s->user, &u) == 0 &&
-	    ((u.quota_bytes && u.used_bytes + n > u.quota_bytes) || (u.quota_msgs && u.used_msgs >= u.quota_msgs))) {
-		imap_done(c, "NO [OVERQUOTA] APPEND: quota exceeded");
-		return append_refuse(c, n, plus);
-	}
-	s->app_fd = open(conn_env.cfg->datadir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (s->app_fd < 0) {
-		conn_log(c, LOG_LVL_ERR, "APPEND spool file in %s: %s", conn_env.cfg->datadir, strerror(errno));
-		imap_done(c, "NO [SERVERBUG] Cannot spool the message");
-		return append_refuse(c, n, plus);
-	}
-	s->wr_mbox = mb.id;
-	s->wr_uidvalidity = mb.uidvalidity;
-	s->wr_flags = flags;
-	s->wr_count = 0;
-	if (kw && fl) {
-		/* The line is gone once the literal streams: the keyword names wait
-		 * in s->done (NUL-separated) until the commit; the reply comes after. */
-		char names[STORE_KW_MAX][STORE_KW_LEN + 1];
-		unsigned nk = keywords_of(fl, fl_end, names, STORE_KW_MAX);
-		size_t off = 0;
-		for (unsigned i = 0; i < nk; i++) {
-			size_t l = strlen(names[i]) + 1;
-			if (off + l > sizeof s->done)
-				break;
-			memcpy(s->done + off, names[i], l);
-			off += l;
-			s->wr_count++;
-		}
-	}
-	s->app_size = n;
-	s->app_got = 0;
-	s->sub = n ? IMAP_SUB_APPEND : IMAP_SUB_APPEND_EOL;
-	conn_expect_raw(c, n);
-	if (!plus)
-		conn_printf(c, "+ Ready for literal data\r\n");
-	return 0;
-bad:
-	imap_bad(c, &p);
-	return append_refuse(c, n, plus);
-}
-
-int imap_append_raw(struct conn *c, const unsigned char *data, size_t len)
-{
-	struct imap_sess *s = imap_of(c);
-	size_t off = 0;
-
-	conn_set_timer(c, (int64_t)IMAP_TIMEOUT_S * 1000);
-	if (s->sub == IMAP_SUB_APPEND && s->app_fd >= 0) {
-		while (off < len) {
-			ssize_t w = write(s->app_fd, data + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				conn_log(c, LOG_LVL_ERR, "APPEND spool write: %s", strerror(errno));
-				close(s->app_fd);
-				s->app_fd = -1;
-				s->sub = IMAP_SUB_DISCARD;
-				imap_done(c, "NO [SERVERBUG] Cannot spool the message (disk full?)");
-				break;
-			}
-			off += (size_t)w;
-		}
-	}
-	s->app_got += len;
-	if (s->app_got >= s->app_size)
-		s->sub = IMAP_SUB_APPEND_EOL;
-	return 0;
-}
-
-void imap_append_eol(struct conn *c, size_t len)
-{
-	struct imap_sess *s = imap_of(c);
-
-	s->sub = IMAP_SUB_NONE;
-	if (s->app_fd < 0)
-		return;         /* refused: the answer is out already */
-	if (len != 0) {
-		imap_append_abort(c);
-		imap_done(c, "BAD Expected the end of the APPEND command (MULTIAPPEND is not supported)");
-		return;
-	}
-	s->wr = WR_APPEND;
-	commit_queue(c);
-}
-
-void imap_append_abort(struct conn *c)
-{
-	struct imap_sess *s = imap_of(c);
-
-	if (s->app_fd > 0)
-		close(s->app_fd);
-	s->app_fd = -1;
+		snprintf(buf, cap, "[COPYUID %" PRIu32 " %s %" PRIu32 ":%" PRIu32 "] ", wc->uidvalidity, wc->src,
+		         wc->dst_lo, wc->dst_hi);
 }
 
 /* --- group commit ------------------------------------------------------------- */
@@ -715,11 +482,10 @@ void imap_append_abort(struct conn *c)
  * The commit may run more than once (commit_run runs the batch again
  * without a failed part, or after growing the map), so it only reads the
  * session and rewrites outputs whole: own_lo/own_hi (reset first in
- * commit_flags), s->done for COPY/MOVE, wr_uid for APPEND; the spool file is
- * read with pread at absolute offsets. Everything else changes in
- * imap_write_committed.
+ * commit_flags), the COPYUID in s->w.copy, the UID in s->w.append; the
+ * spool file is read with pread at absolute offsets. Everything else
+ * changes in imap_write_committed.
  */
-
 int imap_write_commit(struct conn *c, struct store_batch *b)
 {
 	struct imap_sess *s = imap_of(c);
@@ -729,29 +495,13 @@ int imap_write_commit(struct conn *c, struct store_batch *b)
 	case WR_STORE:
 		return commit_flags(c, b);
 	case WR_EXPUNGE:
-		return commit_expunge(c, b, s->job.uid && s->job.set);
 	case WR_CLOSE:
-		return commit_expunge(c, b, 0);
+		return commit_expunge(c, b);
 	case WR_COPY:
 	case WR_MOVE:
 		return commit_copy(c, b, s->wr == WR_MOVE);
-	case WR_APPEND: {
-		uint32_t flags = s->wr_flags, bits = 0;
-		if (s->wr_count) {
-			char names[STORE_KW_MAX][STORE_KW_LEN + 1];
-			const char *q = s->done;
-			unsigned n;
-			for (n = 0; n < s->wr_count && n < STORE_KW_MAX; n++) {
-				snprintf(names[n], sizeof names[n], "%.64s", q);
-				q += strlen(q) + 1;
-			}
-			int rc = store_batch_kw_bits(b, s->wr_mbox, (const char (*)[STORE_KW_LEN + 1])names, n, &bits);
-			if (rc)
-				return rc;
-			flags |= bits;
-		}
-		return store_batch_append_fd(b, s->wr_mbox, s->app_fd, s->app_size, flags, s->app_date, &s->wr_uid);
-	}
+	case WR_APPEND:
+		return imap_append_commit(c, b);
 	}
 	return 0;
 }
@@ -761,7 +511,7 @@ void imap_write_committed(struct conn *c, int err)
 	struct imap_sess *s = imap_of(c);
 	static const char *const what[] = { "", "FETCH", "STORE", "EXPUNGE", "CLOSE", "COPY", "MOVE", "APPEND" };
 	int wr = s->wr;
-	char copyuid[sizeof s->done];
+	char copyuid[2 * IMAP_COPYUID_MAX];
 
 	if (err)
 		s->own_lo = s->own_hi = 0;     /* the modseqs commit_flags noted were not committed */
@@ -789,8 +539,8 @@ void imap_write_committed(struct conn *c, int err)
 		imap_fetch_after_seen(c);
 		break;
 	case WR_STORE:
-		if (!s->silent) {
-			struct imap_str set = { s->job.set, (size_t)(s->job.set_end - s->job.set), 0 };
+		if (!s->w.flags.silent) {
+			struct imap_str set = { s->w.flags.set, (size_t)(s->w.flags.set_end - s->w.flags.set), 0 };
 			imap_fetch_flags_job(c, &set);
 			c->flags &= ~(unsigned)CONN_F_KEEP;
 		}
@@ -805,19 +555,19 @@ void imap_write_committed(struct conn *c, int err)
 		imap_done(c, "OK CLOSE completed");
 		break;
 	case WR_COPY:
-		memcpy(copyuid, s->done, sizeof copyuid);
-		imap_view_notify(s->wr_mbox);
+		copyuid_fmt(&s->w.copy, copyuid, sizeof copyuid);
+		imap_view_notify(s->w.copy.mbox);
 		imap_done(c, "OK %sCOPY completed", copyuid);
 		break;
 	case WR_MOVE:
-		if (s->done[0])
-			conn_printf(c, "* OK %sMoved\r\n", s->done);
-		imap_view_notify(s->wr_mbox);
+		copyuid_fmt(&s->w.copy, copyuid, sizeof copyuid);
+		if (copyuid[0])
+			conn_printf(c, "* OK %sMoved\r\n", copyuid);
+		imap_view_notify(s->w.copy.mbox);
 		imap_done(c, "OK %sMOVE completed", s->job.uid ? "UID " : "");
 		break;
 	case WR_APPEND:
-		imap_view_notify(s->wr_mbox);
-		imap_done(c, "OK [APPENDUID %" PRIu32 " %" PRIu32 "] APPEND completed", s->wr_uidvalidity, s->wr_uid);
+		imap_append_committed(c);
 		break;
 	}
 }

@@ -218,6 +218,21 @@ def test_presets_and_config_rewrite(cgisrv):
     assert "Turn at least one protocol on" in page and srv.conf.read_text() == after
 
 
+def test_config_rewrite_keeps_imap_runtime_keys(make_server):
+    """The page's config writer keeps the keys it does not own: the IMAP
+    settings an owner set by hand survive a save of /protocols."""
+    if not os.path.exists(CGI):
+        pytest.skip("no postnook.cgi link next to the binary")
+    srv = make_server(start=True, imap_timeout=3600, imap_idle_poll=250)
+    ck, tok = sign_in(srv)
+    f = {"csrf": tok, "action": "save", "plain": "never",
+         "on2": "1", "port2": str(srv.ports["tls"]), "addr2": "127.0.0.1"}
+    st, head, page = cgi(srv, "/protocols", "POST", f, cookie=ck)
+    assert "reloaded and uses them now" in page, page
+    after = srv.conf.read_text()
+    assert "\nimap_timeout = 3600\n" in after and "\nimap_idle_poll = 250\n" in after, after
+
+
 def test_certificate_shown_without_the_key(cgisrv):
     """The web server's user may read the certificate but not the daemon's key."""
     srv = cgisrv

@@ -1,5 +1,5 @@
 """The config file: errors as FILE:LINE: message with exit 78, defaults,
-pidfile, file modes, privilege drop."""
+range boundaries, pidfile, file modes, privilege drop."""
 import os
 import pwd
 import re
@@ -32,6 +32,8 @@ BAD = [
     ("bad-size", "map_size = 12Q\n", 6),
     ("duplicate-key", "# comment\nhostname = again\n", 7),
     ("cert-without-key", "cert = /nonexistent/cert.pem\n", None),
+    ("imap-timeout-low", "imap_timeout = 1799\n", 6),
+    ("imap-idle-poll-high", "imap_idle_poll = 10001\n", 6),
 ]
 
 
@@ -69,6 +71,46 @@ def test_missing_config_file(tmp_path):
     r = subprocess.run([BIN, "serve", "-c", str(tmp_path / "nope.conf"), "-f"], capture_output=True,
                        text=True, timeout=15 * SLOW)
     assert r.returncode != 0 and "nope.conf" in r.stderr, (r.returncode, r.stderr)
+
+
+# The IMAP settings an owner may change without a rebuild: (key, lowest, highest).
+IMAP_RUNTIME_KEYS = [("imap_timeout", 1800, 86400), ("imap_idle_poll", 100, 10000)]
+
+
+@pytest.mark.parametrize("key,lo,hi", IMAP_RUNTIME_KEYS, ids=[k[0] for k in IMAP_RUNTIME_KEYS])
+def test_imap_runtime_keys_boundaries(tmp_path, key, lo, hi):
+    """Both ends of the range are taken; one past either end is refused
+    with the range in the message (exit 78, nothing of the file used)."""
+    for v in (lo, hi):
+        conf = write(tmp_path, "%s = %d\n" % (key, v))
+        r = subprocess.run([BIN, "user", "-c", str(conf), "list"], capture_output=True, text=True,
+                           timeout=15 * SLOW)
+        assert r.returncode == 0, "%s = %d refused: %r" % (key, v, r.stderr)
+    for v in (lo - 1, hi + 1):
+        conf = write(tmp_path, "%s = %d\n" % (key, v))
+        r = subprocess.run([BIN, "serve", "-c", str(conf), "-f"], capture_output=True, text=True,
+                           timeout=15 * SLOW)
+        assert r.returncode == 78, "%s = %d: exit %d, stderr %r" % (key, v, r.returncode, r.stderr)
+        want = "%s:6: %s must be between %d and %d" % (conf, key, lo, hi)
+        assert want in r.stderr, "stderr lacks %r: %r" % (want, r.stderr)
+
+
+def test_imap_runtime_keys_serve(make_server):
+    """A daemon with both IMAP keys at an end of their range serves IMAP,
+    and an IDLE session hears of a delivery."""
+    srv = make_server(start=True, imap=("plain",), imap_timeout=86400, imap_idle_poll=100)
+    m = srv.imap()
+    m.select("INBOX")
+    tag = m._new_tag()
+    m.send(tag + b" IDLE\r\n")
+    assert m.readline().startswith(b"+"), "no IDLE continuation"
+    srv.deliver_ok("alice", make_msg("idle"))
+    m.sock.settimeout(10 * SLOW)
+    assert m.readline().strip() == b"* 1 EXISTS", "the IDLE session was not told of the delivery"
+    m.send(b"DONE\r\n")
+    while not m.readline().startswith(tag):
+        pass
+    m.logout()
 
 
 def test_comments_blank_lines_and_spacing(make_server):

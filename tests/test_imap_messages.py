@@ -172,6 +172,38 @@ def test_append(srv):
     r.close()
 
 
+def test_append_keyword_limit(srv):
+    """APPEND keeps every keyword up to the store's 24 per mailbox (names of
+    up to 64 bytes: they wait in the spool file, not in the session); one
+    more is refused with NO [LIMIT] before the literal, never dropped."""
+    r = ilogin(srv)
+    msg = b"Subject: keywords\r\n\r\nbody\r\n"
+    names = [b"$K%02d" % i + b"x" * 60 for i in range(24)]          # 64 bytes each, the longest allowed
+    assert all(len(n) == 64 for n in names)
+    # exactly at the limit (and a repeated name, in other case, counts once)
+    r.send(b"a APPEND Archive (%s \\Seen $k00%s) {%d}\r\n" % (b" ".join(names), b"x" * 60, len(msg)))
+    assert r.readline().startswith(b"+")
+    r.send(msg + b"\r\n")
+    _, t = r.until("a")
+    assert re.match(rb"a OK \[APPENDUID \d+ 1\]", t), t
+    r.ok("SELECT Archive")
+    for n in names:
+        u, _ = r.ok(b"SEARCH KEYWORD " + n)
+        assert u == [b"* SEARCH 1"], (n, u)
+    # one more: refused before the synchronizing literal is asked for
+    more = [b"$more%02d" % i for i in range(25)]
+    _, t = r.cmd(b"APPEND INBOX (%s) {%d}" % (b" ".join(more), len(msg)))
+    assert t.endswith(b"NO [LIMIT] APPEND: too many keywords (the limit is 24)"), t
+    # ... and a LITERAL+ one is dropped: the session goes on after it
+    r.send(b"c APPEND INBOX (%s \\Flagged) {%d+}\r\n%s\r\n" % (b" ".join(more), len(msg), msg))
+    _, t = r.until("c")
+    assert t.startswith(b"c NO [LIMIT]"), t
+    r.ok("NOOP")
+    u, _ = r.ok("STATUS INBOX (MESSAGES)")
+    assert b"MESSAGES 6" in u[0], u
+    r.close()
+
+
 def test_append_big_streams(srv):
     """A 20 MB APPEND goes through a spool file: RSS stays flat."""
     from postnook_fixture import proc_status
