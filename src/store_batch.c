@@ -82,6 +82,20 @@ static int part_mbox(struct store_batch *b, uint32_t id, struct store_mbox *mb, 
 	return store_mrec_get_id(b->st, b->txn, id, mb, name);
 }
 
+/* Read message (mbox, uid)'s record in the batch. STORE_ENOTFOUND if it is gone. */
+static int part_msg(struct store_batch *b, uint32_t mbox, uint32_t uid, struct store_msg *m)
+{
+	unsigned char kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	store_msgkey(mbox, uid, kb);
+	rc = mdb_get(b->txn, b->st->msgs, &k, &v);
+	if (rc)
+		return store_err(rc);
+	return store_msg_decode(&k, &v, m);
+}
+
 /* Remove the listed UIDs from mbox in the batch; absent UIDs are skipped. */
 int store_batch_expunge(struct store_batch *b, uint32_t mbox, const uint32_t *uids, size_t n)
 {
@@ -173,20 +187,15 @@ int store_batch_flags(struct store_batch *b, uint32_t mbox, uint32_t uid, int mo
 {
 	char name[STORE_MBOX_NAME_MAX + 1];
 	unsigned char kb[8], rec[STORE_MSGREC_LEN];
-	MDB_val k = { 8, kb }, v;
+	MDB_val k = { 8, kb }, v = { sizeof rec, rec };
 	struct store_mbox mb;
 	struct store_msg m;
 	uint32_t nf;
 	int rc;
 
 	rc = part_mbox(b, mbox, &mb, name);
-	if (rc)
-		return rc;
-	store_msgkey(mbox, uid, kb);
-	rc = mdb_get(b->txn, b->st->msgs, &k, &v);
-	if (rc)
-		return store_err(rc);
-	rc = store_msg_decode(&k, &v, &m);
+	if (rc == 0)
+		rc = part_msg(b, mbox, uid, &m);
 	if (rc)
 		return rc;
 	nf = mode == STORE_FLAGS_SET ? flags : mode == STORE_FLAGS_ADD ? m.flags | flags : m.flags & ~flags;
@@ -198,8 +207,7 @@ int store_batch_flags(struct store_batch *b, uint32_t mbox, uint32_t uid, int mo
 	m.modseq = ++mb.highestmodseq;
 	*modseq = m.modseq;
 	store_msg_encode(&m, rec);
-	v.mv_size = sizeof rec;
-	v.mv_data = rec;
+	store_msgkey(mbox, uid, kb);
 	rc = store_err(mdb_put(b->txn, b->st->msgs, &k, &v, 0));
 	if (rc == 0)
 		rc = store_mrec_put(b->st, b->txn, &mb, name);
@@ -251,21 +259,16 @@ static int add_record(struct store_batch *b, struct store_mbox *dst, const char 
 int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t dst, uint32_t *newuid)
 {
 	char dname[STORE_MBOX_NAME_MAX + 1];
-	unsigned char kb[8], bk[8], refs[4];
-	MDB_val k = { 8, kb }, v;
+	unsigned char bk[8], refs[4];
+	MDB_val k = { 8, bk }, v;
 	struct store_mbox mb;
 	struct store_msg m;
 	uint32_t n;
 	int rc;
 
 	rc = part_mbox(b, dst, &mb, dname);
-	if (rc)
-		return rc;
-	store_msgkey(src, uid, kb);
-	rc = mdb_get(b->txn, b->st->msgs, &k, &v);
-	if (rc)
-		return store_err(rc);
-	rc = store_msg_decode(&k, &v, &m);
+	if (rc == 0)
+		rc = part_msg(b, src, uid, &m);
 	if (rc)
 		return rc;
 	rc = quota_take(b, mb.user, m.size);
@@ -273,7 +276,6 @@ int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t
 		return rc;
 	/* one more reference to the same blob */
 	store_put64(bk, m.blob);
-	k.mv_data = bk;
 	rc = mdb_get(b->txn, b->st->blobrefs, &k, &v);
 	if (rc == 0 && v.mv_size != 4)
 		return STORE_ECORRUPT;
