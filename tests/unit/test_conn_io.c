@@ -425,7 +425,7 @@ static void test_too_long(void)
 	rec_clear();
 	memset(big, 'c', sizeof big);
 	for (size_t off = 0; off < 3 * CONN_IN_SIZE; off += 1000) {
-		send_bytes(big + off, 1000);
+		send_bytes(big + off, 3 * CONN_IN_SIZE - off < 1000 ? 3 * CONN_IN_SIZE - off : 1000);
 		loop_run_once(0);
 	}
 	send_str("\r\nafter\r\n");
