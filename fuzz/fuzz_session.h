@@ -18,7 +18,7 @@
  *     as changed (ops->mbox_changed): the views IMAP keeps after the last
  *     session then see their mailbox gone and are dropped, so none can be
  *     taken for the same id in the restored file. (Deleting and adding the
- *     user instead costs a PBKDF2 per input: three times slower.)
+ *     user instead costs a PBKDF2 per input: half the inputs a second.)
  *   - the input goes to the socket FUZZ_CHUNK bytes per loop turn, so lines
  *     and literals also arrive split; the client side is read and dropped
  *     every turn, so the server is never blocked by a full socket.
