@@ -13,7 +13,7 @@
  *   HOLD        keep the line and hold: no command until the test releases it
  *   DELAY       hold, released by the connection's timer (a failed login's pattern)
  *   BIG n       stream an n-byte reply
- *   MED         a 1500-byte reply queued at once
+ *   MED         a MED_LINE-byte reply queued at once
  *   COMMIT      queue for the group commit (a real store batch)
  *   QUIT        reply and close after the reply is sent
  *   ERR         return <0: the connection closes
@@ -36,10 +36,13 @@
 #include "store_batch.h"
 #include "check.h"
 
-/* KEEP's reply: KEEP_STEPS lines of KEEP_LINE bytes, enough to fill a small socket buffer. */
-#define KEEP_STEPS 32
-#define KEEP_PAD 590
-#define KEEP_LINE (4 + KEEP_PAD + 2)
+/* KEEP's reply: KEEP_STEPS lines of KEEP_LINE bytes (a quarter of the output
+ * queue, so a line fits whenever the layer asks for more), 32 KiB in all:
+ * more than a small socket buffer holds. MED's reply: 3/4 of the queue. */
+#define KEEP_LINE (CONN_OUT_SIZE / 4)
+#define KEEP_PAD (KEEP_LINE - 7)
+#define KEEP_STEPS (32768 / KEEP_LINE)
+#define MED_LINE (CONN_OUT_SIZE * 3 / 4)
 
 /* What the protocol was handed, for the current case. */
 static struct {
@@ -117,7 +120,7 @@ static int t_line(struct conn *c, char *line, size_t len)
 		s->big_left = n;
 		c->flags |= CONN_F_STREAMING;
 	} else if (!strcmp(line, "MED")) {
-		if (conn_printf(c, "%-1498s\r\n", "m") < 0)
+		if (conn_printf(c, "%-*s\r\n", MED_LINE - 2, "m") < 0)
 			R.queued_at_line++;
 	} else if (!strcmp(line, "COMMIT")) {
 		commit_queue(c);
@@ -158,7 +161,7 @@ static int t_stream(struct conn *c)
 		/* the kept line must not have moved or changed meanwhile */
 		if (strcmp(s->kept, s->copy))
 			R.nstream_bad++;
-		if (conn_printf(c, "k%02u %-*s\r\n", s->step, KEEP_PAD, s->kept) < 0)
+		if (conn_printf(c, "k%03u %-*s\r\n", s->step, KEEP_PAD, s->kept) < 0)
 			return 0;
 		if (++s->step < KEEP_STEPS)
 			return 0;
@@ -364,7 +367,7 @@ static size_t keep_reply(char *buf, size_t cap)
 	size_t n = 0;
 
 	for (unsigned i = 0; i < KEEP_STEPS && n < cap; i++)
-		n += (size_t)snprintf(buf + n, cap - n, "k%02u %-*s\r\n", i, KEEP_PAD, "KEEP");
+		n += (size_t)snprintf(buf + n, cap - n, "k%03u %-*s\r\n", i, KEEP_PAD, "KEEP");
 	return n;
 }
 
@@ -607,13 +610,13 @@ static void test_backpressure(void)
 		send_str("MED\r\n");
 	settle(2000);
 	CHECK(R.nlines >= 1 && R.nlines < 40);
-	for (int i = 0; i < 10000 && out_len < 40 * 1500; i++) {
+	for (int i = 0; i < 10000 && out_len < 40 * MED_LINE; i++) {
 		loop_run_once(0);
 		drain();
 	}
 	settle_drain();
 	CHECK_RC((int)R.nlines, 40);
-	CHECK_RC((int)out_len, 40 * 1500);
+	CHECK_RC((int)out_len, 40 * MED_LINE);
 	CHECK_RC((int)R.queued_at_line, 0);
 	/* commands pipelined behind a streamed reply are taken after it, QUIT's close last */
 	rec_clear();
