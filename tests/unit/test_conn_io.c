@@ -236,7 +236,7 @@ static const struct proto_ops test_ops = {
 
 static int cfd = -1;              /* the client's end */
 static struct conn *cc;           /* the server's connection */
-static char out[1 << 17];         /* what the client read */
+static char out[1 << 19];         /* what the client read */
 static size_t out_len;
 static int eof;                   /* the client read EOF */
 
@@ -648,6 +648,25 @@ static void test_eof_and_errors(void)
 	CHECK(eof);
 	CHECK_RC((int)R.nclose, 1);
 	CHECK_RC((int)conn_count(-1), 0);
+	close_conn();
+	/* EOF from a client that still reads (it shut its sending side only):
+	 * a long reply goes out whole, then the replies to the commands sent
+	 * before the EOF, then the close */
+	if (open_conn())
+		return;
+	small_sndbuf();
+	send_str("BIG 300000\r\nafter\r\n");
+	shutdown(cfd, SHUT_WR);
+	for (int i = 0; i < 100000 && !eof; i++) {
+		loop_run_once(0);
+		if (i % 4 == 0)         /* a slow reader */
+			drain();
+	}
+	CHECK(eof);
+	CHECK_RC((int)out_len, 300000 + 8);
+	CHECK(out_len > 8 && !strcmp(out + out_len - 8, "+after\r\n"));
+	CHECK_STR(R.lines, "BIG 300000|after|");
+	CHECK_RC((int)R.nclose, 1);
 	close_conn();
 	/* EOF behind a group commit: the commit runs (a real store batch), its
 	 * reply and the pipelined command's go out, then the connection closes */
