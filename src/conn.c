@@ -1,6 +1,7 @@
-/* conn — connection slots: accept, caps, close and timers. */
+/* conn — connection slots: accept (or adopt a connected socket), caps, close and timers. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -214,16 +215,27 @@ static void io_cb(struct loop_fd *lf, short revents)
 	conn_run(c);
 }
 
-/* Set up a fresh slot for an accepted socket; 0 or <0 (socket closed). */
-static int conn_open(int fd, const struct sockaddr_storage *peer, const struct cfg_listen *lst,
-                     const struct proto_ops *ops)
+/* Take a connected socket into a fresh slot and start its session (conn.h). */
+int conn_adopt(int fd, const struct sockaddr_storage *peer, const struct cfg_listen *lst,
+               const struct proto_ops *ops, struct conn **out)
 {
 	struct conn *c = slot_get();
+	int fl;
 
+	if (out)
+		*out = NULL;
 	if (!c) {
 		close(fd);
 		return -ENOSPC;
 	}
+	/* accept4 made it non-blocking already; a socket from elsewhere may not be. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	/* Replies and records go out at once: no Nagle delay on a
+	 * command/response protocol (a TLS handshake has several flights).
+	 * Not TCP (a socketpair): nothing to do. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	memset(c, 0, offsetof(struct conn, sess));   /* the header ... */
 	memset(c->sess, 0, ops->sess_size);           /* ... and the session state */
 	c->id = next_id++;
@@ -258,6 +270,10 @@ static int conn_open(int fd, const struct sockaddr_storage *peer, const struct c
 	if (c->id)
 		conn_run(c);
 	update_pause();
+	if (!c->id)
+		return -ECONNRESET;
+	if (out)
+		*out = c;
 	return 0;
 }
 
@@ -291,10 +307,7 @@ void conn_accept(int lfd, const struct cfg_listen *lst, const struct proto_ops *
 			close(fd);
 			continue;
 		}
-		/* Replies and records go out at once: no Nagle delay on a
-		 * command/response protocol (a TLS handshake has several flights). */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-		conn_open(fd, &peer, lst, ops);
+		conn_adopt(fd, &peer, lst, ops, NULL);
 	}
 }
 

@@ -139,6 +139,18 @@ struct conn {
 int conn_init(unsigned max, int tls, size_t sess_size);
 /* Accept every pending connection on a listening socket; its sessions speak ops. */
 void conn_accept(int lfd, const struct cfg_listen *lst, const struct proto_ops *ops);
+/*
+ * Take fd, a socket already connected (accepted by conn_accept, connected
+ * out by the daemon, one end of a socketpair in tests), as a new connection
+ * from peer whose session speaks ops: fd is made non-blocking, lst copied,
+ * the session started (its greeting sent). No cap is checked here
+ * (conn_accept checks them). *out (may be NULL) gets the slot.
+ * Returns 0, or <0 with fd closed and *out NULL: -ENOSPC (no free slot or
+ * poll entry), -ENOMEM (no TLS slot for an implicit-TLS listener),
+ * -ECONNRESET (the session ended while it started).
+ */
+int conn_adopt(int fd, const struct sockaddr_storage *peer, const struct cfg_listen *lst,
+               const struct proto_ops *ops, struct conn **out);
 /* The session state of c (the protocol's own struct, ops->sess_size bytes). */
 static inline void *conn_sess(const struct conn *c)
 {

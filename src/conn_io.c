@@ -374,6 +374,20 @@ void conn_stream_commit(struct conn *c, size_t n)
 	}
 }
 
+/*
+ * After the peer's EOF: is a reply still to go out (queued, streaming, or
+ * records in the TLS engine)? A peer that closed only its sending side
+ * still reads: it gets its replies, those of the commands it sent before
+ * the EOF included, then the close. A held session's delayed answer is not
+ * waited for.
+ */
+static int reply_left(struct conn *c)
+{
+	if (c->flags & CONN_F_HOLD)
+		return 0;
+	return out_pending(c) || (c->flags & CONN_F_STREAMING) || (c->tls && (conn_tls_events(c) & POLLOUT));
+}
+
 /* Move bytes until nothing moves: read, take lines, produce, write. Closes on error. */
 void conn_run(struct conn *c)
 {
@@ -427,7 +441,7 @@ void conn_run(struct conn *c)
 		conn_close(c, rc == -EPIPE ? "peer closed" : "I/O error");
 		return;
 	}
-	if ((c->flags & CONN_F_EOF) && !(c->flags & CONN_F_COMMIT)) {
+	if ((c->flags & CONN_F_EOF) && !(c->flags & CONN_F_COMMIT) && !reply_left(c)) {
 		conn_close(c, "peer closed");
 		return;
 	}

@@ -156,44 +156,52 @@ static int run_timers(void)
 	return (int)soonest;
 }
 
-/* The loop: timers, poll, dispatch the ready descriptors, turn-end hook. */
+/* One turn: due timers, turn-end hook, poll, the ready descriptors' callbacks, turn-end hook. */
+int loop_run_once(int timeout_ms)
+{
+	size_t i, nready = 0;
+	int timeout, rc;
+
+	L.now = clock_ms();
+	timeout = run_timers();
+	if (L.turn_end)
+		L.turn_end();
+	if (L.stop)
+		return 0;
+	if (timeout_ms >= 0 && (timeout < 0 || timeout_ms < timeout))
+		timeout = timeout_ms;
+	rc = poll(L.pfd, L.n, L.wake ? 0 : timeout);
+	L.wake = 0;
+	L.now = clock_ms();
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	/* Snapshot first: callbacks add and remove registrations. */
+	for (i = 0; i < L.n && nready < L.cap; i++) {
+		if (!L.pfd[i].revents)
+			continue;
+		L.ready[nready].lf = L.owner[i];
+		L.ready[nready].gen = L.owner[i]->gen;
+		L.ready[nready].revents = L.pfd[i].revents;
+		nready++;
+	}
+	for (i = 0; i < nready; i++) {
+		struct loop_fd *lf = L.ready[i].lf;
+		if (lf->idx < 0 || lf->gen != L.ready[i].gen)
+			continue;
+		lf->cb(lf, L.ready[i].revents);
+	}
+	if (L.turn_end)
+		L.turn_end();
+	return (int)nready;
+}
+
+/* The loop: turns until loop_stop(). */
 int loop_run(void)
 {
 	while (!L.stop) {
-		size_t i, nready = 0;
-		int timeout, rc;
-
-		L.now = clock_ms();
-		timeout = run_timers();
-		if (L.turn_end)
-			L.turn_end();
-		if (L.stop)
-			break;
-		rc = poll(L.pfd, L.n, L.wake ? 0 : timeout);
-		L.wake = 0;
-		L.now = clock_ms();
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		/* Snapshot first: callbacks add and remove registrations. */
-		for (i = 0; i < L.n && nready < L.cap; i++) {
-			if (!L.pfd[i].revents)
-				continue;
-			L.ready[nready].lf = L.owner[i];
-			L.ready[nready].gen = L.owner[i]->gen;
-			L.ready[nready].revents = L.pfd[i].revents;
-			nready++;
-		}
-		for (i = 0; i < nready; i++) {
-			struct loop_fd *lf = L.ready[i].lf;
-			if (lf->idx < 0 || lf->gen != L.ready[i].gen)
-				continue;
-			lf->cb(lf, L.ready[i].revents);
-		}
-		if (L.turn_end)
-			L.turn_end();
+		int rc = loop_run_once(-1);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }

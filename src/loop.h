@@ -48,6 +48,11 @@ int64_t loop_now(void);
 void loop_set_turn_end(void (*fn)(void));
 /* Run until loop_stop(). Returns 0, or -errno if poll fails hard. */
 int loop_run(void);
+/* Run one turn, waiting in poll at most timeout_ms (-1: until the next timer
+ * is due): due timers, the turn-end hook, the ready descriptors' callbacks,
+ * the turn-end hook again. The descriptors that were ready (0 when none, or
+ * when stopped or interrupted), or -errno if poll fails hard. */
+int loop_run_once(int timeout_ms);
 void loop_stop(void);
 /* Run the next turn without waiting in poll (work was queued for a turn end). */
 void loop_wake(void);
