@@ -179,7 +179,9 @@ check-configs:
 	@echo "check-configs: the no-protocol build fails as it should: $$(grep -m1 -o 'error: #error.*' build-host-no-protocol/make.log)"
 
 # libFuzzer: one binary per fuzz/fuzz_*.c, linked with the server's objects.
+# A crash fails the target (its input and log stay in build-fuzz/).
 FUZZ_BUILD := build-fuzz
+FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_BUILD)/%.o,$(filter-out src/main.c,$(SRCS)))
 fuzz: .config
 	@$(MAKE) --no-print-directory test-deps
 	@set -e; mkdir -p $(FUZZ_BUILD); \
@@ -187,10 +189,13 @@ fuzz: .config
 	for s in $(filter-out src/main.c,$(SRCS)); do \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -I$(FUZZ_BUILD) -Isrc -c $$s -o $(FUZZ_BUILD)/$$(basename $$s .c).o; done; \
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I$(FUZZ_BUILD) -Isrc $$f $(FUZZ_BUILD)/*.o $(LDLIBS) -o $(FUZZ_BUILD)/$$n; \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I$(FUZZ_BUILD) -Isrc $$f $(FUZZ_OBJS) $(LDLIBS) -o $(FUZZ_BUILD)/$$n; \
 	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
-	  $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 $(FUZZ_BUILD)/corpus-$$n fuzz/corpus/$$n 2>&1 | tail -n 2; \
+	  if ! $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 -artifact_prefix=$(FUZZ_BUILD)/ \
+	       $(FUZZ_BUILD)/corpus-$$n fuzz/corpus/$$n >$(FUZZ_BUILD)/$$n.log 2>&1; then \
+	    tail -n 60 $(FUZZ_BUILD)/$$n.log; echo "== $$n FAILED (crash-* input and log in $(FUZZ_BUILD)/)"; exit 1; fi; \
+	  tail -n 2 $(FUZZ_BUILD)/$$n.log; \
 	done
 
 bench: all

@@ -27,10 +27,12 @@
 #error "CONFIG_LINE_MAX must be at least 512 bytes"
 #endif
 
-/* Replies are formatted whole into the output queue: IMAP's longest
- * tagged completion and greeting (with its capability list) take 512. */
-#if CONFIG_OUTBUF < 512
-#error "CONFIG_OUTBUF must be at least 512 bytes"
+/* Some replies are formatted whole into the output queue and wait for room
+ * there: IMAP's tagged completion (up to 512 bytes) and an untagged FETCH
+ * FLAGS update of the shared view (imap_view.c waits for 576 free bytes).
+ * A smaller queue would never have the room and the session would spin. */
+#if CONFIG_OUTBUF < 1024
+#error "CONFIG_OUTBUF must be at least 1024 bytes"
 #endif
 
 /* BearSSL's output buffer holds one record: at least 1 KiB of payload plus
