@@ -13,7 +13,11 @@ AR   = aarch64-linux-gnu-ar
 STRIP = aarch64-linux-gnu-strip
 SIZE = aarch64-linux-gnu-size
 # A NAS has flash to spare: -O2, still dropping unused functions.
-BOARD_CFLAGS  = -O2 -ffunction-sections -fdata-sections
+# Our code at -Os, BearSSL and LMDB at -O2 (crypto and page handling keep
+# their speed): the tarball goes from 311,876 bytes (all -O2) to 289,375,
+# under the 300 KiB package budget (measured 2026-12-03).
+BOARD_CFLAGS  = -Os -ffunction-sections -fdata-sections
+BOARD_DEPS_CFLAGS = -O2 -ffunction-sections -fdata-sections
 BOARD_LDFLAGS = -static -Wl,--gc-sections
 BOARD_LDLIBS  = -lbearssl -llmdb
 BOARD_STATIC_LIBS = 1
