@@ -219,11 +219,17 @@ static void io_cb(struct loop_fd *lf, short revents)
 int conn_adopt(int fd, const struct sockaddr_storage *peer, const struct cfg_listen *lst,
                const struct proto_ops *ops, struct conn **out)
 {
-	struct conn *c = slot_get();
+	struct conn *c;
 	int fl;
 
 	if (out)
 		*out = NULL;
+	if (ops->sess_size > sess_stride) {
+		/* a protocol conn_init was not sized for */
+		close(fd);
+		return -EINVAL;
+	}
+	c = slot_get();
 	if (!c) {
 		close(fd);
 		return -ENOSPC;

@@ -145,8 +145,8 @@ void conn_accept(int lfd, const struct cfg_listen *lst, const struct proto_ops *
  * from peer whose session speaks ops: fd is made non-blocking, lst copied,
  * the session started (its greeting sent). No cap is checked here
  * (conn_accept checks them). *out (may be NULL) gets the slot.
- * Returns 0, or <0 with fd closed and *out NULL: -ENOSPC (no free slot or
- * poll entry), -ENOMEM (no TLS slot for an implicit-TLS listener),
+ * Returns 0, or <0 with fd closed and *out NULL: -EINVAL (ops->sess_size
+ * larger than conn_init's), -ENOSPC (no free slot or poll entry), -ENOMEM (no TLS slot for an implicit-TLS listener),
  * -ECONNRESET (the session ended while it started).
  */
 int conn_adopt(int fd, const struct sockaddr_storage *peer, const struct cfg_listen *lst,
