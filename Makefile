@@ -111,7 +111,7 @@ $(BUILD)/config.h: $(KCONFIG_FILE) Kconfig src/gen_config.py
 	@mkdir -p $(BUILD)
 	$(PY) src/gen_config.py Kconfig $(KCONFIG_FILE) $@
 
-$(BUILD)/%.o: src/%.c $(BUILD)/config.h $(wildcard src/*.h) | $(BOARD_PREREQS)
+$(BUILD)/%.o: src/%.c $(BUILD)/config.h $(wildcard src/*.h) board/$(BOARD)/board.mk | $(BOARD_PREREQS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/postnook: $(OBJS) $(BOARD_PREREQS)

@@ -107,7 +107,7 @@ static int cert_upload(struct cgi_req *r, const char *cert, const char *key, str
 	unlink(tc);
 	unlink(tk);
 	if ((rc = write_file(tc, cert)) < 0 || (rc = write_file(tk, key)) < 0) {
-		snprintf(e->cert, sizeof e->cert, "Cannot write into %s: %s.", r->cfg.datadir, strerror(-rc));
+		snprintf(e->cert, sizeof e->cert, "Cannot write into %.150s: %s.", r->cfg.datadir, strerror(-rc));
 		unlink(tc);
 		return -1;
 	}
