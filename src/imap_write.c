@@ -430,6 +430,22 @@ int imap_cmd_move(struct conn *c, struct imap_p *p)
 	return copy_cmd(c, p, 1);
 }
 
+static int first_uid_cb(void *arg, const struct store_msg *m)
+{
+	*(uint32_t *)arg = m->uid;
+	return 1;
+}
+
+/* store_batch_copy said STORE_ENOTFOUND: is message uid of mbox still there
+ * (then the target mailbox is the one gone)? */
+static int msg_present(struct store_batch *b, uint32_t mbox, uint32_t uid)
+{
+	uint32_t first = 0;
+
+	store_batch_walk_from(b, mbox, uid, first_uid_cb, &first);
+	return first == uid;
+}
+
 /* Copy (and for MOVE expunge) the set; the COPYUID goes to s->w.copy. */
 static int commit_copy(struct conn *c, struct store_batch *b, int move)
 {
@@ -446,6 +462,8 @@ static int commit_copy(struct conn *c, struct store_batch *b, int move)
 	walk_init(&w, c, wc->set, wc->set_end, s->job.uid);
 	while (walk_next(&w, &uid)) {
 		rc = store_batch_copy(b, s->sv.v->mbox, uid, wc->mbox, &nu);
+		if (rc == STORE_ENOTFOUND && msg_present(b, s->sv.v->mbox, uid))
+			return rc;              /* the target mailbox was deleted meanwhile */
 		if (rc == STORE_ENOTFOUND && !s->job.uid)
 			return -ESTALE;         /* expunged, the view not yet synced */
 		if (rc == STORE_ENOTFOUND)
