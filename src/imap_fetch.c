@@ -277,7 +277,7 @@ static int item_send(struct conn *c, const struct fitem *it, int first)
 	struct imap_job *j = &s->job;
 	const char *sp = first ? "" : " ";
 	struct store_msg m;
-	char buf[600];
+	char buf[IMAP_FLAGS_BUF];
 	int rc;
 
 	switch (it->kind) {
@@ -361,6 +361,22 @@ static int item_send(struct conn *c, const struct fitem *it, int first)
 	return 1;
 }
 
+/* After the implicit \Seen: "FLAGS (...)" first in the response of a
+ * message whose flags this command changed. 2 sent, 1 nothing to send, 0 no room. */
+static int seen_flags(struct conn *c)
+{
+	struct imap_sess *s = imap_of(c);
+	struct imap_job *j = &s->job;
+	char fl[IMAP_FLAGS_BUF];
+	struct store_msg m;
+
+	if (!s->own_hi || store_msg_get(conn_env.store, s->sv.v->mbox, j->m_uid, &m) < 0 ||
+	    m.modseq < s->own_lo || m.modseq > s->own_hi)
+		return 1;
+	imap_flags_fmt(c, m.flags, fl, sizeof fl, imap_view_is_recent(c, j->m_uid));
+	return conn_printf(c, "%sFLAGS (%s)", j->uid ? " " : "", fl) < 0 ? 0 : 2;
+}
+
 /* The FETCH responses, message by message. */
 static int fetch_stream(struct conn *c)
 {
@@ -371,11 +387,15 @@ static int fetch_stream(struct conn *c)
 
 	for (int msgs = 0; msgs < 256; msgs++) {
 		if (!j->open) {
+			if (!imap_kw_announce(c))
+				return 0;       /* a keyword is named in FLAGS before a FETCH carries it */
 			if (conn_out_room(c) < 128 + 32)
 				return 0;       /* before advancing: the message must not be skipped */
 			if (!next_message(c)) {
-				if (j->missed)
-					imap_done(c, "NO [EXPUNGEISSUED] Some messages were expunged meanwhile");
+				/* RFC 2180 4.1.1 leaves OK or NO: OK with Dovecot's words, as
+				 * clients know them (STORE's own FETCH responses keep its OK) */
+				if (j->missed && !j->store)
+					imap_done(c, "OK [EXPUNGEISSUED] Some messages were already expunged");
 				return 1;
 			}
 			if (j->uid)
@@ -385,13 +405,21 @@ static int fetch_stream(struct conn *c)
 			j->open = 1;
 			j->item = 0;
 			j->flags = 0;
+			j->lead = 0;
 		}
+		if (j->open == 1 && j->seen) {
+			/* RFC 3501 6.4.5: the \Seen this FETCH set is reported in its response */
+			if ((rc = seen_flags(c)) == 0)
+				return 0;
+			j->lead = rc > 1;
+		}
+		j->open = 2;
 		while (item_get(j, j->item, &it)) {
 			if (j->uid && it.kind == FI_UID) {
 				j->item++;
 				continue;
 			}
-			rc = item_send(c, &it, j->item == 0 && !j->uid);
+			rc = item_send(c, &it, j->item == 0 && !j->uid && !j->lead);
 			if (rc == 0)
 				return 0;
 			if (rc < 0 && !(j->flags & J_PREFIX)) {
@@ -424,6 +452,8 @@ static void fetch_job(struct conn *c, const struct imap_str *set, const char *it
 	j->open = 0;
 	j->missed = 0;
 	j->done_range = 0;
+	j->seen = 0;
+	j->store = 0;
 	conn_keep_line(c);
 	imap_job_start(c, fetch_stream);
 }
@@ -433,6 +463,7 @@ void imap_fetch_flags_job(struct conn *c, const struct imap_str *set)
 	static const char flags[] = "FLAGS";
 
 	fetch_job(c, set, flags, flags + 5);
+	imap_of(c)->job.store = 1;
 }
 
 int imap_check_fetch(struct imap_p *p, struct imap_fetch_args *a)
@@ -497,6 +528,18 @@ int imap_cmd_fetch(struct conn *c, struct imap_p *p)
 	return 0;
 }
 
+/* Does the item list name FLAGS? */
+static int items_have_flags(const char *s, const char *end)
+{
+	struct imap_job j = { .args = s, .args_end = end };
+	struct fitem it;
+
+	for (unsigned k = 0; item_get(&j, k, &it); k++)
+		if (it.kind == FI_FLAGS)
+			return 1;
+	return 0;
+}
+
 /* After the \Seen commit of a FETCH: start its stream. */
 void imap_fetch_after_seen(struct conn *c)
 {
@@ -504,6 +547,7 @@ void imap_fetch_after_seen(struct conn *c)
 	struct imap_str set = { j->set, (size_t)(j->set_end - j->set), 0 };
 
 	fetch_job(c, &set, j->args, j->args_end);
+	j->seen = !items_have_flags(j->args, j->args_end);
 	c->flags &= ~(unsigned)CONN_F_KEEP;     /* the line is already held since the command */
 	imap_done(c, "OK %sFETCH completed", j->uid ? "UID " : "");
 }

@@ -47,7 +47,8 @@ struct imap_sv {
 	uint32_t recent[IMAP_RECENT_RANGES][2];  /* UIDs [lo, hi) \Recent in this session, oldest first */
 	uint32_t nrecent;                        /* ranges in recent[] */
 	uint32_t c_layout, c_seq, c_idx;  /* cached seq <-> index pair */
-	uint32_t kw_gen;            /* keyword list generation announced (FLAGS) */
+	uint32_t kw_told;           /* keywords of the mailbox's list announced (FLAGS) */
+	uint8_t kw_perm;            /* FLAGS sent, its PERMANENTFLAGS not yet (imap_kw_announce) */
 };
 
 /* The literals of the command being assembled in the input buffer (imap.c). */
@@ -94,7 +95,15 @@ struct imap_job {
 	uint32_t m_uid, m_seq;      /* FETCH: the message being sent */
 	uint8_t done_range;         /* FETCH: the current range is finished */
 	uint8_t missed;             /* FETCH: messages were skipped (expunged meanwhile) */
+	uint8_t seen;               /* FETCH after its implicit \Seen: report the flags it changed */
+	uint8_t lead;               /* FETCH: an item went out before the list's first */
+	uint8_t store;              /* FETCH: the responses of a STORE (its reply stays OK) */
+	uint8_t recent_gone;        /* updates: \Recent messages were expunged (send RECENT) */
 };
+
+/* Bytes of a flag list's text: the system flags, \Recent or \*, and
+ * every keyword of a full list (FLAGS, PERMANENTFLAGS, FETCH FLAGS). */
+#define IMAP_FLAGS_BUF (64 + STORE_KW_MAX * (STORE_KW_LEN + 1))
 
 /* Bytes of COPYUID's source set text; a longer one: no COPYUID (RFC 4315 allows). */
 #define IMAP_COPYUID_MAX 200
@@ -216,6 +225,14 @@ void imap_job_start(struct conn *c, int (*body)(struct conn *c));
 int imap_stream(struct conn *c);
 /* Format the flags word as "\\Seen \\Answered kw ..." into buf. */
 size_t imap_flags_fmt(struct conn *c, uint32_t flags, char *buf, size_t cap, int recent);
+/* The flags of mailbox mbox for FLAGS (perm 0) and PERMANENTFLAGS (perm 1,
+ * with \\* while the keyword list has room) into buf; *nk (may be NULL)
+ * gets the keywords in the list. */
+void imap_flag_list(uint32_t mbox, char *buf, size_t cap, int perm, unsigned *nk);
+/* Keywords new to c's mailbox since it was told: "* FLAGS" and "* OK
+ * [PERMANENTFLAGS]" (RFC 3501 7.2.6), before any FETCH carries them.
+ * 1 done (or nothing new), 0 no room yet. */
+int imap_kw_announce(struct conn *c);
 
 /* --- check halves: parse and validate a command's arguments (after its
  * name) with no side effects, no store and no session, so that they can be
@@ -337,6 +354,7 @@ struct imap_view {
 	uint32_t recent_upto;       /* UIDs below this have been given a \Recent owner */
 	uint32_t recent_saved;      /* recent_upto as last written to the store */
 	uint32_t ring_pos;          /* flag changes pushed so far */
+	uint32_t nkw;               /* keywords in the mailbox's list when last synced */
 	/* Allocated when a second session shares the view: a lone session
 	 * has nobody to hear of flag changes (its own are not echoed). */
 	struct imap_ring_ent { uint32_t uid; uint64_t modseq; } *ring;

@@ -540,21 +540,6 @@ int imap_cmd_status(struct conn *c, struct imap_p *p)
 
 /* --- SELECT / EXAMINE / CLOSE / UNSELECT -------------------------------------- */
 
-/* "\Answered ... kw" for FLAGS and PERMANENTFLAGS. */
-static void flag_list(struct conn *c, uint32_t mbox, char *buf, size_t cap, int perm)
-{
-	char names[STORE_KW_MAX][STORE_KW_LEN + 1];
-	unsigned nk = 0;
-	size_t n;
-
-	n = (size_t)snprintf(buf, cap, "\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	if (store_kw_get(conn_env.store, mbox, names, &nk) == 0)
-		for (unsigned i = 0; i < nk && n < cap; i++)
-			n += (size_t)snprintf(buf + n, cap - n, " %s", names[i]);
-	if (perm && nk < STORE_KW_MAX && n < cap)
-		snprintf(buf + n, cap - n, " \\*");
-}
-
 int imap_check_select(struct imap_p *p, char *name)
 {
 	if (imap_p_mbox(p, name))
@@ -570,7 +555,7 @@ int imap_check_select(struct imap_p *p, char *name)
 static int selectx(struct conn *c, struct imap_p *p, int ro)
 {
 	struct imap_sess *s = imap_of(c);
-	char name[IMAP_MBOX_NAME_MAX + 1], fl[900];
+	char name[IMAP_MBOX_NAME_MAX + 1], fl[IMAP_FLAGS_BUF];
 	struct store_mbox mb;
 	struct unseen_arg ua = { 0, 0 };
 	int rc;
@@ -596,11 +581,11 @@ static int selectx(struct conn *c, struct imap_p *p, int ro)
 	s->state = IMAP_SELECTED;
 	s->readonly = (uint8_t)ro;
 	store_msg_walk_from(conn_env.store, mb.id, 0, first_unseen_cb, &ua);
-	flag_list(c, mb.id, fl, sizeof fl, 0);
+	imap_flag_list(mb.id, fl, sizeof fl, 0, NULL);
 	conn_printf(c, "* FLAGS (%s)\r\n", fl);
-	flag_list(c, mb.id, fl, sizeof fl, 1);
+	imap_flag_list(mb.id, fl, sizeof fl, 1, NULL);
 	if (conn_printf(c, "* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n", ro ? "" : fl) < 0)
-		conn_printf(c, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] Flags\r\n");
+		s->sv.kw_perm = 1;      /* long keywords: it follows once there is room (imap_kw_announce) */
 	conn_printf(c, "* %" PRIu32 " EXISTS\r\n* %" PRIu32 " RECENT\r\n", s->sv.exists, imap_view_recent(c));
 	if (ua.first) {
 		uint32_t idx = imap_view_lower(s->sv.v, ua.first);

@@ -80,6 +80,10 @@ void imap_store_no(struct conn *c, int err, const char *what)
 	case STORE_EBUSY:
 		imap_done(c, "NO [UNAVAILABLE] %s: the store is busy; try again", what);
 		break;
+	case STORE_ELIMIT:
+		imap_done(c, "NO [LIMIT] %s: too many keywords in the mailbox (the limit is %d); nothing changed", what,
+		          STORE_KW_MAX);
+		break;
 	default:
 		conn_log(c, LOG_LVL_ERR, "%s: %s", what, store_strerror(err));
 		imap_done(c, "NO [SERVERBUG] %s: %s", what, store_strerror(err));
@@ -163,6 +167,50 @@ size_t imap_flags_fmt(struct conn *c, uint32_t flags, char *buf, size_t cap, int
 		buf[n] = '\0';
 	}
 	return n;
+}
+
+void imap_flag_list(uint32_t mbox, char *buf, size_t cap, int perm, unsigned *nkw)
+{
+	char names[STORE_KW_MAX][STORE_KW_LEN + 1];
+	unsigned nk = 0;
+	size_t n;
+
+	n = (size_t)snprintf(buf, cap, "\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	if (store_kw_get(conn_env.store, mbox, names, &nk) < 0)
+		nk = 0;
+	for (unsigned i = 0; i < nk && n < cap; i++)
+		n += (size_t)snprintf(buf + n, cap - n, " %s", names[i]);
+	if (perm && nk < STORE_KW_MAX && n < cap)
+		snprintf(buf + n, cap - n, " \\*");
+	if (nkw)
+		*nkw = nk;
+}
+
+int imap_kw_announce(struct conn *c)
+{
+	struct imap_sess *s = imap_of(c);
+	struct imap_sv *sv = &s->sv;
+	char fl[IMAP_FLAGS_BUF];
+	unsigned nk;
+
+	if (!sv->v)
+		return 1;
+	if (!sv->kw_perm) {
+		if (sv->kw_told >= sv->v->nkw)
+			return 1;
+		imap_flag_list(sv->v->mbox, fl, sizeof fl, 0, &nk);
+		if (conn_printf(c, "* FLAGS (%s)\r\n", fl) < 0)
+			return 0;
+		sv->kw_told = nk;
+		sv->kw_perm = !s->readonly;      /* EXAMINE: PERMANENTFLAGS () stays true */
+	}
+	if (sv->kw_perm) {
+		imap_flag_list(sv->v->mbox, fl, sizeof fl, 1, NULL);
+		if (conn_printf(c, "* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n", fl) < 0)
+			return 0;
+		sv->kw_perm = 0;
+	}
+	return 1;
 }
 
 #endif

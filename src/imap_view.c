@@ -51,7 +51,7 @@ static struct loop_timer poll_timer;
 static struct loop_timer recent_timer;  /* armed while a view has an unwritten mark */
 
 /* Update phases (imap_job.phase). */
-enum { UPD_START, UPD_EXPUNGE, UPD_EXISTS, UPD_FLAGS, UPD_DONE };
+enum { UPD_START, UPD_EXPUNGE, UPD_RECENT, UPD_EXISTS, UPD_KEYWORDS, UPD_FLAGS, UPD_DONE };
 
 int imap_view_visible(const struct conn *c, uint32_t idx)
 {
@@ -289,6 +289,15 @@ static int rescan(struct imap_view *v, uint64_t modseq)
 	if (r.tombed)
 		v->gen = r.gen;
 	v->modseq = modseq;
+	{
+		/* the keyword list only grows while the daemon runs */
+		char names[STORE_KW_MAX][STORE_KW_LEN + 1];
+		unsigned nk;
+		if (store_kw_get(conn_env.store, v->mbox, names, &nk) == 0 && nk > v->nkw) {
+			v->nkw = nk;
+			r.changed = 1;
+		}
+	}
 	return r.changed;
 }
 
@@ -521,6 +530,7 @@ int imap_view_open(struct conn *c, const struct store_mbox *mb, int claim)
 	sv->seen_gen = v->gen;
 	sv->exists = v->n - v->ntomb;
 	sv->ring_seen = v->ring_pos;
+	sv->kw_told = v->nkw;           /* SELECT's FLAGS names them */
 	/* \Recent: the messages no session has claimed belong to this one. */
 	recent_claim(sv, v, sv->uid_limit, claim);
 	cache_reset(sv);
@@ -587,7 +597,8 @@ int imap_updates_pending(const struct conn *c)
 
 	if (!sv->v)
 		return 0;
-	return expunges_pending(c) || news_pending(c) || sv->ring_seen != sv->v->ring_pos;
+	return expunges_pending(c) || news_pending(c) || sv->ring_seen != sv->v->ring_pos ||
+	       sv->kw_told < sv->v->nkw || sv->kw_perm;
 }
 
 /* Format a message's flags from the store into buf. 0, or <0 if it is gone. */
@@ -624,6 +635,8 @@ static int upd_expunge(struct conn *c)
 			if (conn_printf(c, "* %" PRIu32 " EXPUNGE\r\n", seq) < 0)
 				return 0;
 			sv->exists--;
+			if (imap_view_is_recent(c, e->uid))
+				j->recent_gone = 1;
 		}
 		seq--;
 		j->u_cursor = e->uid;
@@ -640,7 +653,7 @@ static int upd_flags(struct conn *c)
 	struct imap_sess *s = imap_of(c);
 	struct imap_sv *sv = &s->sv;
 	struct imap_view *v = sv->v;
-	char fl[512];
+	char fl[IMAP_FLAGS_BUF];
 
 	if (v->ring_pos - sv->ring_seen > IMAP_FLAG_RING) {
 		/* Fell behind the ring: send the flags of every message instead. */
@@ -706,10 +719,20 @@ int imap_updates_stream(struct conn *c)
 			j->u_cursor = UINT32_MAX;
 			j->u_gen = sv->v->gen;
 			j->u_count = 0;
+			j->recent_gone = 0;
 			continue;
 		case UPD_EXPUNGE:
 			if (expunges_pending(c) && !upd_expunge(c))
 				return 0;
+			j->phase = UPD_RECENT;
+			continue;
+		case UPD_RECENT:
+			/* \Recent messages expunged: the new count (RFC 3501 7.3.2),
+			 * unless EXISTS below brings one anyway */
+			if (j->recent_gone && !news_pending(c) &&
+			    conn_printf(c, "* %" PRIu32 " RECENT\r\n", imap_view_recent(c)) < 0)
+				return 0;
+			j->recent_gone = 0;
 			j->phase = UPD_EXISTS;
 			continue;
 		case UPD_EXISTS:
@@ -727,6 +750,11 @@ int imap_updates_stream(struct conn *c)
 				conn_printf(c, "* %" PRIu32 " EXISTS\r\n* %" PRIu32 " RECENT\r\n", sv->exists,
 				            imap_view_recent(c));
 			}
+			j->phase = UPD_KEYWORDS;
+			continue;
+		case UPD_KEYWORDS:
+			if (!imap_kw_announce(c))
+				return 0;
 			j->phase = UPD_FLAGS;
 			continue;
 		case UPD_FLAGS:

@@ -6,6 +6,7 @@
  * command line and queues itself for the group commit; the tagged OK goes
  * out only after the batch is durable.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct set_walk {
 	const char *pos, *end;
 	uint32_t lo, hi, cur;
 	int active, uid;
+	int missed;             /* the set named a message expunged meanwhile */
 };
 
 static void walk_init(struct set_walk *w, struct conn *c, const char *set, const char *end, int uid)
@@ -69,8 +71,10 @@ static int walk_next(struct set_walk *w, uint32_t *uid)
 				w->active = 0;
 			else
 				w->cur = *uid + 1;
-			if (v->e[idx].gone)
+			if (v->e[idx].gone) {
+				w->missed = 1;
 				continue;
+			}
 			return 1;
 		}
 		if (w->cur > w->hi || w->cur > s->sv.exists || w->cur == 0) {
@@ -82,8 +86,12 @@ static int walk_next(struct set_walk *w, uint32_t *uid)
 			w->active = 0;
 		else
 			w->cur++;
-		if (idx == UINT32_MAX || v->e[idx].gone)
+		if (idx == UINT32_MAX)
 			continue;
+		if (v->e[idx].gone) {
+			w->missed = 1;
+			continue;
+		}
 		*uid = v->e[idx].uid;
 		return 1;
 	}
@@ -119,7 +127,7 @@ static unsigned keywords_of(const char *s, const char *end, char (*names)[STORE_
 
 int imap_check_store(struct imap_p *p, struct imap_store_args *a)
 {
-	struct imap_str item;
+	struct imap_str item, kw[STORE_KW_MAX + 1];     /* one more: to know there are too many */
 
 	memset(a, 0, sizeof *a);
 	a->mode = STORE_FLAGS_SET;
@@ -140,9 +148,11 @@ int imap_check_store(struct imap_p *p, struct imap_store_args *a)
 	if (imap_p_sp(p))
 		return p->err;
 	a->fl = p->p;
-	if (imap_p_flags(p, 0, &a->flags, NULL, 0, &a->nkw) || !imap_p_eol(p))
+	if (imap_p_flags(p, 0, &a->flags, kw, STORE_KW_MAX + 1, &a->nkw) || !imap_p_eol(p))
 		return imap_p_fail(p, "Unexpected text after the flags");
 	a->fl_end = p->end;
+	if (a->nkw > STORE_KW_MAX)      /* as APPEND: refused whole, never cut short */
+		return imap_p_no(p, "[LIMIT] STORE: too many keywords (the limit is 24); nothing changed");
 	return 0;
 }
 
@@ -420,6 +430,22 @@ int imap_cmd_move(struct conn *c, struct imap_p *p)
 	return copy_cmd(c, p, 1);
 }
 
+static int first_uid_cb(void *arg, const struct store_msg *m)
+{
+	*(uint32_t *)arg = m->uid;
+	return 1;
+}
+
+/* store_batch_copy said STORE_ENOTFOUND: is message uid of mbox still there
+ * (then the target mailbox is the one gone)? */
+static int msg_present(struct store_batch *b, uint32_t mbox, uint32_t uid)
+{
+	uint32_t first = 0;
+
+	store_batch_walk_from(b, mbox, uid, first_uid_cb, &first);
+	return first == uid;
+}
+
 /* Copy (and for MOVE expunge) the set; the COPYUID goes to s->w.copy. */
 static int commit_copy(struct conn *c, struct store_batch *b, int move)
 {
@@ -436,6 +462,10 @@ static int commit_copy(struct conn *c, struct store_batch *b, int move)
 	walk_init(&w, c, wc->set, wc->set_end, s->job.uid);
 	while (walk_next(&w, &uid)) {
 		rc = store_batch_copy(b, s->sv.v->mbox, uid, wc->mbox, &nu);
+		if (rc == STORE_ENOTFOUND && msg_present(b, s->sv.v->mbox, uid))
+			return rc;              /* the target mailbox was deleted meanwhile */
+		if (rc == STORE_ENOTFOUND && !s->job.uid)
+			return -ESTALE;         /* expunged, the view not yet synced */
 		if (rc == STORE_ENOTFOUND)
 			continue;
 		if (rc)
@@ -457,6 +487,8 @@ static int commit_copy(struct conn *c, struct store_batch *b, int move)
 			}
 		}
 	}
+	if (w.missed)
+		return -ESTALE;         /* as Dovecot: nothing copied (RFC 2180 4.4.1 lets us choose) */
 	if (n && (rc = store_batch_expunge(b, s->sv.v->mbox, moved, n)) < 0)
 		return rc;
 	if (full || !count || set_end(wc->src, sizeof wc->src, sl, sr))
@@ -527,6 +559,11 @@ void imap_write_committed(struct conn *c, int err)
 	s->wr_retries = 0;
 	if (wr == WR_APPEND)
 		imap_append_abort(c);
+	if (err == -ESTALE) {
+		/* COPY, MOVE naming messages expunged meanwhile: Dovecot's answer */
+		imap_done(c, "NO [EXPUNGEISSUED] Some of the requested messages no longer exist");
+		return;
+	}
 	if (err) {
 		s->no_expunge = 1;
 		imap_store_no(c, err, what[wr]);
@@ -555,15 +592,19 @@ void imap_write_committed(struct conn *c, int err)
 		imap_done(c, "OK CLOSE completed");
 		break;
 	case WR_COPY:
+	case WR_MOVE:
+		if (!s->w.copy.dst_lo && !(s->w.copy.mbox == s->sv.v->mbox && wr == WR_MOVE)) {
+			imap_done(c, "OK No messages found");   /* Dovecot's words */
+			break;
+		}
 		copyuid_fmt(&s->w.copy, copyuid, sizeof copyuid);
 		imap_view_notify(s->w.copy.mbox);
-		imap_done(c, "OK %sCOPY completed", copyuid);
-		break;
-	case WR_MOVE:
-		copyuid_fmt(&s->w.copy, copyuid, sizeof copyuid);
+		if (wr == WR_COPY) {
+			imap_done(c, "OK %sCOPY completed", copyuid);
+			break;
+		}
 		if (copyuid[0])
 			conn_printf(c, "* OK %sMoved\r\n", copyuid);
-		imap_view_notify(s->w.copy.mbox);
 		imap_done(c, "OK %sMOVE completed", s->job.uid ? "UID " : "");
 		break;
 	case WR_APPEND:

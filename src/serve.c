@@ -26,6 +26,7 @@
 #include "pop3.h"
 #include "serve_status.h"
 #include "store.h"
+#include "store_check.h"
 #include "sysconfig.h"
 #include "tls.h"
 
@@ -533,6 +534,18 @@ int cmd_serve_main(int argc, char **argv)
 			log_info("store %s: map %" PRIu64 " MiB, grows up to map_max = %" PRIu64 " MiB%s",
 			         cfg.datadir, map_now >> 20, map_max >> 20,
 			         sizeof(void *) < 8 ? " (a 32-bit system allows at most 1024 MiB)" : "");
+	}
+	{
+		/* keyword names that are not atoms (a FETCH could once store "BODY[") */
+		char kw[STORE_KW_LEN + 1];
+		unsigned removed, mboxes;
+
+		rc = store_check_keywords(conn_env.store, &removed, &mboxes, kw);
+		if (rc < 0)
+			log_err("store %s: keyword check failed: %s", cfg.datadir, store_strerror(rc));
+		else if (removed)
+			log_warn("store %s: removed %u invalid keyword name%s (e.g. \"%s\") from %u mailbox%s",
+			         cfg.datadir, removed, removed == 1 ? "" : "s", kw, mboxes, mboxes == 1 ? "" : "es");
 	}
 	conn_env.cfg = &cfg;
 	conn_env.pause_listeners = pause_listeners;

@@ -70,6 +70,8 @@ const char *store_strerror(int err)
 		return "message too large";
 	case STORE_EDB:
 		return "database error";
+	case STORE_ELIMIT:
+		return "too many keywords in the mailbox";
 	}
 	if (err < 0 && err > -4096)
 		return strerror(-err);

@@ -77,6 +77,7 @@ enum {
 	STORE_ECORRUPT,          /* a record has the wrong size or version */
 	STORE_ETOOBIG,           /* message larger than the store accepts */
 	STORE_EDB,               /* any other LMDB error */
+	STORE_ELIMIT,            /* a mailbox's keyword list is full (STORE_KW_MAX) */
 };
 
 /* Message flags (bit set). */

@@ -164,7 +164,7 @@ int store_batch_kw_bits(struct store_batch *b, uint32_t mbox, const char (*want)
 				break;
 		if (i == n) {
 			if (n == STORE_KW_MAX)
-				return STORE_EINVAL;
+				return STORE_ELIMIT;
 			snprintf(names[n++], STORE_KW_LEN + 1, "%s", want[j]);
 			added = 1;
 		}
@@ -256,6 +256,41 @@ static int add_record(struct store_batch *b, struct store_mbox *dst, const char 
 	return store_mrec_put(b->st, b->txn, dst, dname);
 }
 
+/* The keyword list of mbox as the batch sees it. */
+static int part_kw(struct store_batch *b, uint32_t mbox, char (*names)[STORE_KW_LEN + 1], unsigned *n)
+{
+	unsigned char kb[7];
+	MDB_val k = { sizeof kb, kb }, v;
+	int rc;
+
+	*n = 0;
+	store_kw_key(mbox, kb);
+	rc = mdb_get(b->txn, b->st->meta, &k, &v);
+	if (rc == 0)
+		store_kw_decode(&v, names, n);
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* Renumber the keyword bits of *flags from src's list to dst's (adding names to dst's). */
+static int copy_keywords(struct store_batch *b, uint32_t src, uint32_t dst, uint32_t *flags)
+{
+	char have[STORE_KW_MAX][STORE_KW_LEN + 1], want[STORE_KW_MAX][STORE_KW_LEN + 1];
+	unsigned nh, nw = 0;
+	uint32_t bits = 0;
+	int rc;
+
+	if (src == dst)
+		return 0;
+	rc = part_kw(b, src, have, &nh);
+	for (unsigned i = 0; i < nh && rc == 0; i++)
+		if (*flags & (1u << (STORE_F_KW_SHIFT + i)))
+			memcpy(want[nw++], have[i], sizeof want[0]);
+	if (rc == 0 && nw)
+		rc = store_batch_kw_bits(b, dst, (const char (*)[STORE_KW_LEN + 1])want, nw, &bits);
+	*flags = (*flags & STORE_F_SYSTEM) | bits;
+	return rc;
+}
+
 int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t dst, uint32_t *newuid)
 {
 	char dname[STORE_MBOX_NAME_MAX + 1];
@@ -269,6 +304,8 @@ int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t
 	rc = part_mbox(b, dst, &mb, dname);
 	if (rc == 0)
 		rc = part_msg(b, src, uid, &m);
+	if (rc == 0 && m.flags >> STORE_F_KW_SHIFT)
+		rc = copy_keywords(b, src, dst, &m.flags);
 	if (rc)
 		return rc;
 	rc = quota_take(b, mb.user, m.size);
@@ -288,7 +325,6 @@ int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t
 	rc = mdb_put(b->txn, b->st->blobrefs, &k, &v, 0);
 	if (rc)
 		return store_err(rc);
-	m.flags &= STORE_F_SYSTEM;      /* keyword bits index the source mailbox's list */
 	return add_record(b, &mb, dname, &m, newuid);
 }
 

@@ -63,8 +63,8 @@ int store_batch_expunge(struct store_batch *b, uint32_t mbox, const uint32_t *ui
 /*
  * Add keyword names to mbox's list where missing; *bits gets the flag bits
  * of all n names. The mailbox is not looked up.
- * Returns 0, STORE_EINVAL (also: the list has no room for a new name,
- * STORE_KW_MAX), or a common error.
+ * Returns 0, STORE_EINVAL, STORE_ELIMIT (the list has no room for a new
+ * name, STORE_KW_MAX; nothing added), or a common error.
  */
 int store_batch_kw_bits(struct store_batch *b, uint32_t mbox, const char (*names)[STORE_KW_LEN + 1],
                         unsigned n, uint32_t *bits);
@@ -81,11 +81,13 @@ int store_batch_flags(struct store_batch *b, uint32_t mbox, uint32_t uid, int mo
                       uint32_t *out, uint64_t *modseq);
 /*
  * Copy message (src, uid) into dst sharing its blob (no bytes copied),
- * with the same flags (keywords dropped) and date; *newuid gets its UID.
+ * with the same flags, keywords (added to dst's list where missing) and
+ * date; *newuid gets its UID.
  * Returns 0, STORE_EINVAL, STORE_ENOTFOUND (no mailbox dst, or the message
- * is gone), STORE_EQUOTA (over the quota of dst's owner), STORE_EFULL
- * (also: dst's UIDs or the owner's message count used up), or a common
- * error.
+ * is gone), STORE_EQUOTA (over the quota of dst's owner), STORE_ELIMIT
+ * (dst's keyword list has no room for the message's keywords),
+ * STORE_EFULL (also: dst's UIDs or the owner's message count used up), or
+ * a common error.
  */
 int store_batch_copy(struct store_batch *b, uint32_t src, uint32_t uid, uint32_t dst, uint32_t *newuid);
 /*

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store_check.h"
 #include "store_int.h"
@@ -337,5 +338,180 @@ int store_check(struct store *st, int fix, int (*report)(void *arg, const char *
 	if (rc == 0)
 		return store_err(mdb_txn_commit(c.txn));
 	mdb_txn_abort(c.txn);
+	return rc;
+}
+
+/* --- keyword names that are not atoms -------------------------------------- */
+
+/*
+ * Is name a keyword to keep: an IMAP atom (RFC 3501 flag-keyword) and not
+ * the head of a FETCH section item ("BODY[", "BODY.PEEK[", "BINARY[" ...),
+ * which is what the FETCH bug stored? '[' alone is an ATOM-CHAR (Dovecot
+ * keeps "a[b" too), so a user's name with '[' stays.
+ */
+static int kw_valid(const char *name)
+{
+	static const char *const heads[] = { "BODY[", "BODY.PEEK[", "BINARY[", "BINARY.PEEK[", "BINARY.SIZE[" };
+
+	if (!*name)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("(){%*\"\\]", *p))
+			return 0;
+	for (unsigned i = 0; i < sizeof heads / sizeof heads[0]; i++)
+		if (!strncasecmp(name, heads[i], strlen(heads[i])))
+			return 0;
+	return 1;
+}
+
+/* Mailbox ids whose keyword list (meta "kw/" + id) names a non-atom. */
+static int kw_bad_lists(struct store *st, MDB_txn *txn, uint32_t **ids, size_t *n, size_t *cap)
+{
+	char names[STORE_KW_MAX][STORE_KW_LEN + 1];
+	unsigned char kb[7] = "kw/";
+	MDB_cursor *cur;
+	MDB_val k = { 3, kb }, v;
+	unsigned nk;
+	int rc, err = 0;
+
+	rc = mdb_cursor_open(txn, st->meta, &cur);
+	if (rc)
+		return store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 3 || memcmp(k.mv_data, "kw/", 3))
+			break;
+		if (k.mv_size != 7)
+			continue;
+		store_kw_decode(&v, names, &nk);
+		for (unsigned i = 0; i < nk; i++)
+			if (!kw_valid(names[i])) {
+				uint32_t id = store_get32((const unsigned char *)k.mv_data + 3);
+				err = store_chk_push(&id, sizeof id, (void **)ids, n, cap);
+				break;
+			}
+		if (err)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return err ? err : rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* Drop mailbox mbox's non-atom keywords and renumber its messages' bits; *removed += names dropped. */
+static int kw_repair(struct store *st, MDB_txn *txn, uint32_t mbox, unsigned *removed, char *example)
+{
+	char names[STORE_KW_MAX][STORE_KW_LEN + 1], name[STORE_MBOX_NAME_MAX + 1];
+	unsigned char kb[8], buf[STORE_KW_MAX * (STORE_KW_LEN + 1)], rec[STORE_MSGREC_LEN];
+	int map[STORE_KW_MAX];
+	unsigned nk, keep = 0;
+	struct store_mbox mb;
+	struct store_msg m;
+	MDB_cursor *cur;
+	MDB_val k = { 7, kb }, v;
+	size_t len = 0;
+	int rc, err = 0;
+
+	store_kw_key(mbox, kb);
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+	store_kw_decode(&v, names, &nk);
+	for (unsigned i = 0; i < nk; i++) {
+		map[i] = -1;
+		if (!kw_valid(names[i])) {
+			if (example && !*removed) {
+				/* for the log: printable ASCII only */
+				for (unsigned j = 0;; j++) {
+					unsigned char ch = (unsigned char)names[i][j];
+					example[j] = (char)(ch == 0 || (ch >= ' ' && ch < 0x7f) ? ch : '?');
+					if (!ch)
+						break;
+				}
+			}
+			(*removed)++;
+			continue;
+		}
+		map[i] = (int)keep++;
+		memmove(buf + len, names[i], strlen(names[i]) + 1);
+		len += strlen(names[i]) + 1;
+	}
+	v.mv_size = len;
+	v.mv_data = buf;
+	rc = keep ? mdb_put(txn, st->meta, &k, &v, 0) : mdb_del(txn, st->meta, &k, NULL);
+	if (rc)
+		return store_err(rc);
+	rc = store_mrec_get_id(st, txn, mbox, &mb, name);
+	if (rc)
+		return rc == STORE_ENOTFOUND ? 0 : rc;  /* a list left by a deleted mailbox: no messages */
+	rc = mdb_cursor_open(txn, st->msgs, &cur);
+	if (rc)
+		return store_err(rc);
+	store_msgkey(mbox, 0, kb);
+	k.mv_size = 8;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint32_t nf;
+		if (k.mv_size != 8 || store_get32(k.mv_data) != mbox)
+			break;
+		if ((err = store_msg_decode(&k, &v, &m)) != 0)
+			break;
+		nf = m.flags & STORE_F_SYSTEM;
+		for (unsigned i = 0; i < nk; i++)
+			if (m.flags & (1u << (STORE_F_KW_SHIFT + i)) && map[i] >= 0)
+				nf |= 1u << (STORE_F_KW_SHIFT + map[i]);
+		if (nf == m.flags)
+			continue;
+		m.flags = nf;
+		m.modseq = ++mb.highestmodseq;
+		store_msg_encode(&m, rec);
+		v.mv_size = sizeof rec;
+		v.mv_data = rec;
+		if ((rc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (err || (rc && rc != MDB_NOTFOUND))
+		return err ? err : store_err(rc);
+	return store_mrec_put(st, txn, &mb, name);
+}
+
+/* Find and repair keyword lists naming non-atoms (one write txn, only when needed). */
+int store_check_keywords(struct store *st, unsigned *removed, unsigned *mboxes, char *example)
+{
+	uint32_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	unsigned gone = 0;
+	MDB_txn *txn;
+	int rc;
+
+	if (removed)
+		*removed = 0;
+	if (mboxes)
+		*mboxes = 0;
+	if (example)
+		*example = '\0';
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	rc = kw_bad_lists(st, txn, &ids, &n, &cap);
+	store_rend(st);
+	if (rc || n == 0) {
+		free(ids);
+		return rc;
+	}
+	rc = store_wbegin(st, &txn);
+	if (rc) {
+		free(ids);
+		return rc;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = kw_repair(st, txn, ids[i], &gone, example);
+	free(ids);
+	if (rc == 0)
+		rc = store_err(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
+	if (rc == 0 && removed)
+		*removed = gone;
+	if (rc == 0 && mboxes)
+		*mboxes = (unsigned)n;
 	return rc;
 }

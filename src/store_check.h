@@ -21,4 +21,18 @@
  */
 int store_check(struct store *st, int fix, int (*report)(void *arg, const char *line), void *arg);
 
+/*
+ * Remove from every mailbox's keyword list the names that are not IMAP
+ * atoms (RFC 3501 flag-keyword: no CTL, space, ( ) { % * " \ ], not
+ * empty) or that begin like a FETCH section item ("BODY[", "BODY.PEEK[",
+ * "BINARY[": what a FETCH could once store, issue 14), and clear or
+ * renumber the keyword bits of their messages. The daemon runs it at
+ * start: a read txn over the lists, and one write txn only when one is
+ * bad. *removed and *mboxes (may be NULL) get the names removed and the
+ * mailboxes repaired; *example (may be NULL, STORE_KW_LEN + 1 bytes) one
+ * removed name.
+ * Returns 0, -ENOMEM, or a common error (with a repair STORE_EFULL).
+ */
+int store_check_keywords(struct store *st, unsigned *removed, unsigned *mboxes, char *example);
+
 #endif

@@ -28,11 +28,15 @@
 #endif
 
 /* Some replies are formatted whole into the output queue and wait for room
- * there: IMAP's tagged completion (up to 512 bytes) and an untagged FETCH
- * FLAGS update of the shared view (imap_view.c waits for 576 free bytes).
+ * there: IMAP's tagged completion (up to 512 bytes), and a flag list with
+ * 24 keywords of 64 bytes (FETCH FLAGS, its untagged update, FLAGS and
+ * PERMANENTFLAGS: up to about 1.7 KiB, imap_int.h's IMAP_FLAGS_BUF).
  * A smaller queue would never have the room and the session would spin. */
 #if CONFIG_OUTBUF < 1024
 #error "CONFIG_OUTBUF must be at least 1024 bytes"
+#endif
+#if CONFIG_IMAP && CONFIG_OUTBUF < 2048
+#error "CONFIG_OUTBUF must be at least 2048 bytes with CONFIG_IMAP (a FETCH FLAGS line with 24 keywords)"
 #endif
 
 /* BearSSL's output buffer holds one record: at least 1 KiB of payload plus

@@ -8,6 +8,7 @@
 #include "imap.h"
 #include "store.h"
 #include "store_batch.h"
+#include "store_check.h"
 #include "store_mbox.h"
 #include "store_msg.h"
 #include "store_user.h"
@@ -112,7 +113,65 @@ int main(void)
 	CHECK(store_user_get(st, "alice", &u) == 0 && u.used_msgs == 2 && u.used_bytes == 34);
 	{
 		struct store_msg m;
-		CHECK(store_msg_get(st, trash.id, 1, &m) == 0 && m.flags == STORE_F_SEEN);   /* keywords dropped */
+		char names[STORE_KW_MAX][STORE_KW_LEN + 1];
+		unsigned nk;
+		/* the copy keeps its keywords, named in the target's own list */
+		CHECK(store_msg_get(st, trash.id, 1, &m) == 0 && m.flags == (STORE_F_SEEN | (3u << STORE_F_KW_SHIFT)));
+		CHECK(store_kw_get(st, trash.id, names, &nk) == 0 && nk == 2 && !strcmp(names[0], "$Work"));
+	}
+	/* a keyword list in the target in another order: the bits are renumbered;
+	 * a full one: STORE_ELIMIT and nothing copied */
+	{
+		struct store_mbox arch;
+		struct store_msg m;
+		char full[STORE_KW_MAX][STORE_KW_LEN + 1];
+		CHECK(store_mbox_get(st, u.id, "Archive", &arch) == 0);
+		CHECK(store_batch_begin(st, &b) == 0);
+		{
+			const char kw[2][STORE_KW_LEN + 1] = { "$Other", "$Label1" };
+			CHECK(store_batch_kw_bits(b, arch.id, kw, 2, &bits) == 0);
+		}
+		CHECK(store_batch_copy(b, mb.id, uid, arch.id, &nu) == 0 && nu == 1);
+		CHECK(store_batch_end(b) == 0);
+		/* $Work is new there (bit 2), $Label1 is its bit 1 */
+		CHECK(store_msg_get(st, arch.id, 1, &m) == 0 && m.flags == (STORE_F_SEEN | (6u << STORE_F_KW_SHIFT)));
+		for (unsigned i = 0; i < STORE_KW_MAX; i++)
+			snprintf(full[i], sizeof full[i], "$k%u", i);
+		CHECK(store_batch_begin(st, &b) == 0);
+		CHECK(store_batch_kw_bits(b, trash.id, (const char (*)[STORE_KW_LEN + 1])full, STORE_KW_MAX, &bits) ==
+		      STORE_ELIMIT);
+		store_batch_abort(b);
+		CHECK(store_batch_begin(st, &b) == 0);
+		CHECK(store_batch_kw_bits(b, arch.id, (const char (*)[STORE_KW_LEN + 1])full, STORE_KW_MAX - 3, &bits) == 0);
+		CHECK(store_batch_end(b) == 0);
+		CHECK(store_batch_begin(st, &b) == 0);
+		CHECK(store_batch_copy(b, trash.id, 1, arch.id, &nu) == 0);      /* $Work, $Label1 are there */
+		CHECK(store_batch_kw_bits(b, arch.id, (const char (*)[STORE_KW_LEN + 1])&full[STORE_KW_MAX - 3], 1,
+		                          &bits) == STORE_ELIMIT);
+		store_batch_abort(b);
+		CHECK(store_mbox_delete(st, u.id, "Archive", NULL) == 0);
+		CHECK(store_mbox_create(st, u.id, "Archive", NULL) == 0);
+	}
+	/* keyword names that are not atoms ("BODY[", from an old FETCH bug) are
+	 * removed at start, the messages' bits renumbered */
+	{
+		const char kw[3][STORE_KW_LEN + 1] = { "BODY[", "a[b", "a b" };
+		char names[STORE_KW_MAX][STORE_KW_LEN + 1], ex[STORE_KW_LEN + 1];
+		unsigned removed, mboxes, nk;
+		struct store_msg m;
+		CHECK(store_check_keywords(st, &removed, &mboxes, ex) == 0 && removed == 0 && mboxes == 0 && !ex[0]);
+		CHECK(store_batch_begin(st, &b) == 0);
+		CHECK(store_batch_kw_bits(b, trash.id, kw, 3, &bits) == 0 && bits == (28u << STORE_F_KW_SHIFT));
+		CHECK(store_batch_flags(b, trash.id, 1, STORE_FLAGS_SET, STORE_F_SEEN | (0x1du << STORE_F_KW_SHIFT), &nf,
+		                        &ms) == 0);
+		CHECK(store_batch_end(b) == 0);
+		/* Trash: $Work $Label1 BODY[ a[b "a b"; message 1 has $Work BODY[ a[b "a b"
+		 * ('[' is an ATOM-CHAR: "a[b" stays) */
+		CHECK(store_check_keywords(st, &removed, &mboxes, ex) == 0 && removed == 2 && mboxes == 1);
+		CHECK(!strcmp(ex, "BODY["));
+		CHECK(store_kw_get(st, trash.id, names, &nk) == 0 && nk == 3 && !strcmp(names[2], "a[b"));
+		CHECK(store_msg_get(st, trash.id, 1, &m) == 0 && m.flags == (STORE_F_SEEN | (5u << STORE_F_KW_SHIFT)));
+		CHECK(store_check_keywords(st, &removed, &mboxes, ex) == 0 && removed == 0);
 	}
 	/* APPEND from a spool file */
 	{
