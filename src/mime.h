@@ -86,9 +86,16 @@
 /*
  * Record format version (first byte). A record of another version is
  * refused with -EBADMSG and the caller re-parses; bump it whenever the
- * layout below changes.
+ * layout below or the parser's answer changes.
  *
- * Layout v1, all integers big-endian:
+ * Version 2 has the layout of version 1; the parser unfolds a folded
+ * quoted boundary (version 1 found no delimiter for it, served the
+ * multipart as one text/plain part and flagged MIME_RF_MALFORMED). So a
+ * version 1 record without MIME_RF_MALFORMED is still right and accepted;
+ * one with it is refused, re-parsed on reading, and rewritten by the store's
+ * upgrade (store_mime_upgrade) without re-parsing every message.
+ *
+ * Layout v1 and v2, all integers big-endian:
  *   header  MIME_REC_HDR_LEN bytes: u8 version, u8 flags (MIME_RF_*),
  *           u16 entity count, u32 message length, u16 envelope count,
  *           u16 reserved
@@ -109,7 +116,7 @@
  * Offsets are absolute in the message, so a record describes exactly one
  * message (blob); they fit in u32 since messages are at most 2 GiB.
  */
-#define MIME_REC_VERSION 1
+#define MIME_REC_VERSION 2
 
 /* Header value fields kept per entity (index into the entity's pairs). */
 enum {
@@ -187,7 +194,8 @@ enum {
 int mime_parse(const char *msg, size_t len, void *rec, size_t cap, size_t *reclen);
 
 /*
- * Check that rec is a record of this version that fits a message of
+ * Check that rec is a record of this version (or a version 1 record that
+ * version 2 would write alike, see above) that fits a message of
  * msglen bytes (every range inside it, the tree consistent). 0 or -EBADMSG.
  * Every function below calls it first.
  */

@@ -152,8 +152,10 @@ static uint8_t mime_scan_cte(const char *msg, const struct mime_ent *e)
 }
 
 /*
- * The multipart boundary, unquoted, into bnd (MIME_BOUNDARY_MAX bytes):
- * its length, or 0 when absent, empty or too long.
+ * The multipart boundary, unquoted and unfolded, into bnd
+ * (MIME_BOUNDARY_MAX bytes): its length, or 0 when absent, empty or too
+ * long. A quoted boundary folded across lines loses the CRLF only (RFC
+ * 5322 unfolding): "foo<CRLF> bar" is "foo bar", as Dovecot reads it.
  */
 static size_t mime_boundary(const char *msg, const struct mime_ent *e, char *bnd)
 {
@@ -167,6 +169,8 @@ static size_t mime_boundary(const char *msg, const struct mime_ent *e, char *bnd
 		for (uint32_t i = vo + 1; i < vo + vl && msg[i] != '"'; i++) {
 			if (msg[i] == '\\' && i + 1 < vo + vl)
 				i++;
+			else if (msg[i] == '\r' || msg[i] == '\n')
+				continue;
 			if (n == MIME_BOUNDARY_MAX)
 				return 0;
 			bnd[n++] = msg[i];
