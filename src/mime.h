@@ -78,6 +78,12 @@
 #define MIME_BOUNDARY_MAX 200
 /* Addresses rendered per ENVELOPE address list; the rest are dropped. */
 #define MIME_ADDRS_MAX 1000
+/*
+ * Bytes of one address as SEARCH FROM/TO/CC/BCC sees it parsed ("Name
+ * <mailbox@host>"): a longer one is cut there (the field as written is
+ * still searched whole). Stack memory of one search.
+ */
+#define MIME_ADDR_TEXT_MAX 1024
 /* Longest SEARCH needle in bytes after case folding. */
 #define MIME_NEEDLE_MAX 256
 
@@ -301,6 +307,7 @@ enum {
 	MIME_IN_HEADER,         /* the message header: decoded field values (of field only, if given) */
 	MIME_IN_BODY,           /* decoded text of the text parts (SEARCH BODY) */
 	MIME_IN_TEXT,           /* that, every header of the message and its parts (SEARCH TEXT) */
+	MIME_IN_ADDR,           /* an address field of the message header (SEARCH FROM, TO, CC, BCC) */
 };
 
 /*
@@ -310,8 +317,13 @@ enum {
  * to UTF-8 (unknown charsets are matched as bytes), streaming with bounded
  * stack memory. For MIME_IN_HEADER with field (fieldlen bytes, no colon),
  * only the values of fields of that name are searched and an empty needle
- * matches when the field exists (SEARCH HEADER, FROM, SUBJECT, ...).
- * Returns 1 (found), 0 (not found), or -EBADMSG.
+ * matches when the field exists (SEARCH HEADER, SUBJECT, ...). Header
+ * values are unfolded and every run of white space in them is one space.
+ * MIME_IN_ADDR (field required) searches each field of that name twice:
+ * its addresses as parsed, written "Name <mailbox@host>, ..." (so
+ * "user@host" is found whatever comments and spaces the header has inside
+ * the address), then the value as written.
+ * Returns 1 (found), 0 (not found), or -EBADMSG (-EINVAL for bad arguments).
  */
 int mime_search(const void *rec, size_t reclen, const char *msg, size_t msglen, int where,
                 const char *field, size_t fieldlen, const struct mime_needle *nd);
