@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, only when some are missing.
 #   deps.sh build PKG...   build dependencies (from the board's BOARD_DEBS)
-#   deps.sh test           test tools (pytest, clients, clang for sanitizers and fuzzing)
+#   deps.sh test           test tools (pytest, clients, clang for sanitizers and fuzzing,
+#                          Dovecot as the oracle of test_imap_unfold.py)
 #   deps.sh bench          Dovecot, for side-by-side figures
 #   deps.sh npm            npm, when node came without it (the CGI browser tests)
 #   deps.sh source         what `apt-get source` needs: dpkg-dev and a deb-src
@@ -10,7 +11,7 @@ set -e
 what=$1; shift
 case $what in
 build) pkgs="$*" ;;
-test)  pkgs="python3-pytest python3-pytest-xdist clang libclang-rt-14-dev openssl fetchmail curl lmdb-utils procps lighttpd busybox chromium libxml2-utils nodejs isync offlineimap3 mutt" ;;
+test)  pkgs="python3-pytest python3-pytest-xdist clang libclang-rt-14-dev openssl fetchmail curl lmdb-utils procps lighttpd busybox chromium libxml2-utils nodejs isync offlineimap3 mutt dovecot-imapd" ;;
 npm)   command -v npm >/dev/null && exit 0; pkgs="npm" ;;
 bench) pkgs="dovecot-pop3d dovecot-imapd openssl procps" ;;
 source) pkgs="dpkg-dev" ;;
