@@ -55,7 +55,11 @@ ADDRS = (b"From: \"Name\" <user-from (comment) @ domain.org>\n"
 SPLIT = (b"From: =?UTF-8?Q?Jos=C3?=\n =?UTF-8?Q?=A9?= <jose@x.example>\n"
          b"Subject: =?UTF-8?B?w6k=?=\n =?UTF-8?Q?t=C3?=\n\t=?UTF-8?Q?=A9_=C3=A0?= =?ISO-8859-1?Q?_No=EBl?=\n\nbody\n")
 
-MSGS = [FOLDED_SP, FOLDED_TAB, NESTED, RFC2231, HEADERS, ADDRS, SPLIT]
+# the boundary as RFC 2231 sections, the Content-Type folded everywhere it may be
+CONT_BOUNDARY = (b"From: a@b.example\nSubject: sections\nContent-Type: multipart/\n mixed; boundary*0=\"ab\n c\";\n"
+                 b" boundary*1\n =\n de\n\n--ab cde\n\none\n--ab cde\nContent-Type: text/plain\n\ntwo\n--ab cde--\n")
+
+MSGS = [FOLDED_SP, FOLDED_TAB, NESTED, RFC2231, HEADERS, ADDRS, SPLIT, CONT_BOUNDARY]
 
 
 @pytest.fixture
@@ -123,6 +127,8 @@ def test_folded_boundary(srv):
         assert f[b"BODYSTRUCTURE"] == [leaf, leaf, b"mixed", [b"boundary", bnd], None, None, None]
         assert (f[b"BODY[1]"], f[b"BODY[2]"]) == (b"one", b"two")
         assert f[b"BODY[2.MIME]"] == b"Content-Type: text/plain\r\n\r\n"
+    f = fetch(r, 8, b"BODYSTRUCTURE BODY.PEEK[2]")
+    assert f[b"BODYSTRUCTURE"][2:4] == [b"mixed", [b"boundary", b"ab cde"]] and f[b"BODY[2]"] == b"two"
     f = fetch(r, 3, b"BODY BODY.PEEK[2.1] BODY.PEEK[2.2] BODY.PEEK[2.HEADER.FIELDS (SUBJECT)]")
     assert f[b"BODY[2.1]"] == b"inner text" and f[b"BODY[2.2]"] == b"<p>inner</p>"
     assert f[b"BODY[2.HEADER.FIELDS (SUBJECT)]"] == b"Subject: inner\r\n\r\n"
@@ -270,11 +276,11 @@ def test_dovecot_oracle(srv):
     structures have, item by item (values compared, quoted or literal alike); then the
     SEARCH answers above (through ESEARCH, so each answer names its command)."""
     specs = [b"1", b"2", b"2.MIME", b"1.MIME", b"2.1", b"2.2", b"2.HEADER", b"TEXT", b"3"]
-    fetches = [b"FETCH 1:6 (BODYSTRUCTURE BODY ENVELOPE)",
-               b"FETCH 1:6 (%s)" % b" ".join(b"BODY.PEEK[%s]" % x for x in specs)]
+    fetches = [b"FETCH 1:* (BODYSTRUCTURE BODY ENVELOPE)",
+               b"FETCH 1:* (%s)" % b" ".join(b"BODY.PEEK[%s]" % x for x in specs)]
     searches = [b"SEARCH RETURN (ALL) CHARSET UTF-8 %s {%d+}\r\n%s" % (k.encode(), len(n.encode()), n.encode())
                 for k, n, _ in SEARCHES]
-    lines = dovecot_session(MSGS[:6], fetches + searches)
+    lines = dovecot_session(MSGS, fetches + searches)
     theirs = fetched(lines)
     r = ilogin(srv)
     r.ok("EXAMINE INBOX")
@@ -283,7 +289,8 @@ def test_dovecot_oracle(srv):
         u, _ = r.ok(cmd)
         for seq, items in fetched(u).items():
             ours.setdefault(seq, {}).update(items)
-    assert sorted(theirs) == list(range(1, 7)) and sum(len(x) for x in theirs.values()) == 6 * (3 + len(specs))
+    n = len(MSGS)
+    assert sorted(theirs) == list(range(1, n + 1)) and sum(len(x) for x in theirs.values()) == n * (3 + len(specs))
     for seq in theirs:
         for item in theirs[seq]:
             assert (seq, item, ours[seq][item]) == (seq, item, theirs[seq][item])

@@ -474,6 +474,11 @@ static void test_unfold(void)
 		"pre\r\n--foo bar\r\nContent-Type: text/plain\r\n\r\none\r\n--foo bar\r\n\r\ntwo\r\n--foo bar--\r\n";
 	static const char fold_lf[] =
 		"Content-Type: multipart/mixed;\n boundary=\"foo\n\tbar\"\n\n--foo\tbar\n\none\n--foo\tbar--\n";
+	static const char sections[] =
+		"Content-Type: multipart/\r\n mixed; boundary*0=\"ab\r\n c\";\r\n boundary*1\r\n =\r\n de\r\n\r\n"
+		"--ab cde\r\n\r\none\r\n--ab cde--\r\n";
+	static const char bare_cr[] =
+		"Content-Type: multipart/mixed; boundary=\"foo\r bar\"\r\n\r\n--foo bar\r\n\r\none\r\n--foo bar--\r\n";
 	static const char cont[] =
 		"Content-Type: application/x; a*0=\"50%\";\r\n a*1*=%41%42; b*0*=us-ascii''%41;\r\n"
 		" b*2=zz; plain=p; c*0=x; C*0=y; d*0=\r\n \"q\r\n r\"; d*1=\r\n s\r\n\r\nzz\r\n";
@@ -495,6 +500,13 @@ static void test_unfold(void)
 	CHECK(parse(fold_lf) == 0);     /* bare LF, a tab kept */
 	CHECK_STR(render(fold_lf, MIME_R_BODY),
 	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0) \"mixed\")");
+
+	CHECK(parse(sections) == 0);    /* the boundary as RFC 2231 sections, joined */
+	CHECK_STR(render(sections, MIME_R_BODY),
+	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0) \"mixed\")");
+	CHECK_STR(sect(sections, "1"), "one");
+	CHECK(parse(bare_cr) == MIME_RF_MALFORMED);     /* a bare CR is no fold: no delimiter matches */
+	CHECK(mime_rec_count(rec) == 1);
 
 	CHECK(parse(cont) == 0);
 	CHECK_STR(render(cont, MIME_R_BODYSTRUCTURE),
