@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"", "1", "2", "3", "1.1", "1.2", "2.1", "2.2.1", "1.MIME", "2.MIME", "HEADER", "TEXT",
 		"1.HEADER", "2.HEADER", "2.TEXT", "HEADER.FIELDS (From Subject)", "2.HEADER.FIELDS.NOT (To \"cc\")",
 	};
-	static const char *const needles[] = { "a", "caf\xc3\xa9", "\xe9t\xe9", "From: ", "=?" };
+	static const char *const needles[] = { "a", "caf\xc3\xa9", "\xe9t\xe9", "From: ", "=?", "a@b.c>, " };
 	const char *spec = NULL, *msg = (const char *)data;
 	const char *nul = memchr(data, 0, size < 64 ? size : 64);
 	size_t speclen = 0, len = size, reclen;
@@ -87,6 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (mime_search(rec, reclen, msg, len, where, NULL, 0, &nd) < 0)
 				abort();
 		mime_search(rec, reclen, msg, len, MIME_IN_HEADER, "subject", 7, &nd);
+		if (mime_search(rec, reclen, msg, len, MIME_IN_ADDR, "to", 2, &nd) < 0 ||
+		    mime_search(rec, reclen, msg, len, MIME_IN_ADDR, "from", 4, &nd) < 0)
+			abort();
 	}
 	if (spec && mime_needle_init(&nd, spec, speclen) == 0)
 		mime_search(rec, reclen, msg, len, MIME_IN_TEXT, NULL, 0, &nd);

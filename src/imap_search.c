@@ -242,7 +242,8 @@ static int key(struct imap_p *p, struct sctx *x)
 				return -1;
 			char field[8];
 			snprintf(field, sizeof field, "%s", hdrs[i]);
-			return text_match(x, MIME_IN_HEADER, field, &v);
+			/* addresses are matched as parsed too (RFC 3501: in the field's addresses) */
+			return text_match(x, strcmp(field, "SUBJECT") ? MIME_IN_ADDR : MIME_IN_HEADER, field, &v);
 		}
 	if (imap_str_is(&a, "HEADER")) {
 		struct imap_str f;

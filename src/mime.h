@@ -78,6 +78,12 @@
 #define MIME_BOUNDARY_MAX 200
 /* Addresses rendered per ENVELOPE address list; the rest are dropped. */
 #define MIME_ADDRS_MAX 1000
+/*
+ * Bytes of one address as SEARCH FROM/TO/CC/BCC sees it parsed ("Name
+ * <mailbox@host>"): a longer one is cut there (the field as written is
+ * still searched whole). Stack memory of one search.
+ */
+#define MIME_ADDR_TEXT_MAX 1024
 /* Longest SEARCH needle in bytes after case folding. */
 #define MIME_NEEDLE_MAX 256
 
@@ -86,9 +92,16 @@
 /*
  * Record format version (first byte). A record of another version is
  * refused with -EBADMSG and the caller re-parses; bump it whenever the
- * layout below changes.
+ * layout below or the parser's answer changes.
  *
- * Layout v1, all integers big-endian:
+ * Version 2 has the layout of version 1; the parser unfolds a folded
+ * quoted boundary (version 1 found no delimiter for it, served the
+ * multipart as one text/plain part and flagged MIME_RF_MALFORMED). So a
+ * version 1 record without MIME_RF_MALFORMED is still right and accepted;
+ * one with it is refused, re-parsed on reading, and rewritten by the store's
+ * upgrade (store_mime_upgrade) without re-parsing every message.
+ *
+ * Layout v1 and v2, all integers big-endian:
  *   header  MIME_REC_HDR_LEN bytes: u8 version, u8 flags (MIME_RF_*),
  *           u16 entity count, u32 message length, u16 envelope count,
  *           u16 reserved
@@ -109,7 +122,7 @@
  * Offsets are absolute in the message, so a record describes exactly one
  * message (blob); they fit in u32 since messages are at most 2 GiB.
  */
-#define MIME_REC_VERSION 1
+#define MIME_REC_VERSION 2
 
 /* Header value fields kept per entity (index into the entity's pairs). */
 enum {
@@ -187,7 +200,8 @@ enum {
 int mime_parse(const char *msg, size_t len, void *rec, size_t cap, size_t *reclen);
 
 /*
- * Check that rec is a record of this version that fits a message of
+ * Check that rec is a record of this version (or a version 1 record that
+ * version 2 would write alike, see above) that fits a message of
  * msglen bytes (every range inside it, the tree consistent). 0 or -EBADMSG.
  * Every function below calls it first.
  */
@@ -293,6 +307,7 @@ enum {
 	MIME_IN_HEADER,         /* the message header: decoded field values (of field only, if given) */
 	MIME_IN_BODY,           /* decoded text of the text parts (SEARCH BODY) */
 	MIME_IN_TEXT,           /* that, every header of the message and its parts (SEARCH TEXT) */
+	MIME_IN_ADDR,           /* an address field of the message header (SEARCH FROM, TO, CC, BCC) */
 };
 
 /*
@@ -302,8 +317,13 @@ enum {
  * to UTF-8 (unknown charsets are matched as bytes), streaming with bounded
  * stack memory. For MIME_IN_HEADER with field (fieldlen bytes, no colon),
  * only the values of fields of that name are searched and an empty needle
- * matches when the field exists (SEARCH HEADER, FROM, SUBJECT, ...).
- * Returns 1 (found), 0 (not found), or -EBADMSG.
+ * matches when the field exists (SEARCH HEADER, SUBJECT, ...). Header
+ * values are unfolded and every run of white space in them is one space.
+ * MIME_IN_ADDR (field required) searches each field of that name twice:
+ * its addresses as parsed, written "Name <mailbox@host>, ..." (so
+ * "user@host" is found whatever comments and spaces the header has inside
+ * the address), then the value as written.
+ * Returns 1 (found), 0 (not found), or -EBADMSG (-EINVAL for bad arguments).
  */
 int mime_search(const void *rec, size_t reclen, const char *msg, size_t msglen, int where,
                 const char *field, size_t fieldlen, const struct mime_needle *nd);

@@ -202,6 +202,83 @@ static void mime_addr_walk(const char *msg, uint32_t off, uint32_t len, mime_add
 		mime_addr_group(MIME_A_GROUP_END, 0, 0, cb, ctx);
 }
 
+/* One address's search text being built (mime_addr_text). */
+struct mime_addr_buf {
+	char b[MIME_ADDR_TEXT_MAX];
+	size_t n;
+	const char *msg;
+	void (*put)(void *ctx, const char *p, size_t n);
+	void *ctx;
+	int items, group;               /* items so far; the last was a group's start */
+};
+
+static void mime_abuf_put(void *arg, unsigned char c)
+{
+	struct mime_addr_buf *ab = arg;
+
+	if (ab->n < sizeof ab->b && c)
+		ab->b[ab->n++] = (char)c;
+}
+
+static void mime_abuf_str(struct mime_addr_buf *ab, const char *s)
+{
+	while (*s)
+		mime_abuf_put(ab, (unsigned char)*s++);
+}
+
+/* An item as text: separators lead, so the pieces join into one list. */
+static void mime_addr_text_item(void *ctx, const struct mime_addr *a)
+{
+	struct mime_addr_buf *ab = ctx;
+	int angle = a->name_off != MIME_ABSENT || a->adl_off != MIME_ABSENT;
+
+	ab->n = 0;
+	if (a->kind == MIME_A_GROUP_END) {
+		mime_abuf_str(ab, ";");
+	} else {
+		if (ab->items)
+			mime_abuf_str(ab, ab->group ? " " : ", ");
+		if (a->kind == MIME_A_GROUP) {
+			mime_xf_run(ab->msg + a->name_off, a->name_len, MIME_XF_PHRASE, mime_abuf_put, ab);
+			mime_abuf_str(ab, ":");
+		} else {
+			if (a->name_off != MIME_ABSENT) {
+				mime_xf_run(ab->msg + a->name_off, a->name_len, a->name_xf, mime_abuf_put, ab);
+				mime_abuf_str(ab, " ");
+			}
+			if (angle)
+				mime_abuf_str(ab, "<");
+			if (a->adl_off != MIME_ABSENT) {
+				mime_xf_run(ab->msg + a->adl_off, a->adl_len, MIME_XF_ATOMS, mime_abuf_put, ab);
+				mime_abuf_str(ab, ":");
+			}
+			mime_xf_run(ab->msg + a->mbox_off, a->mbox_len, MIME_XF_ATOMS, mime_abuf_put, ab);
+			if (a->host_off != MIME_ABSENT) {
+				mime_abuf_str(ab, "@");
+				mime_xf_run(ab->msg + a->host_off, a->host_len, MIME_XF_ATOMS, mime_abuf_put, ab);
+			}
+			if (angle)
+				mime_abuf_str(ab, ">");
+		}
+	}
+	ab->items++;
+	ab->group = a->kind == MIME_A_GROUP;
+	ab->put(ab->ctx, ab->b, ab->n);
+}
+
+/* The address list as SEARCH text, one address at a time; see mime_int.h. */
+void mime_addr_text(const char *msg, uint32_t off, uint32_t len, void (*put)(void *ctx, const char *p, size_t n),
+                    void *ctx)
+{
+	struct mime_addr_buf ab;
+
+	ab.msg = msg;
+	ab.put = put;
+	ab.ctx = ctx;
+	ab.items = ab.group = 0;
+	mime_addr_walk(msg, off, len, mime_addr_text_item, &ab);
+}
+
 struct mime_addr_out {
 	struct mime_out *o;
 	const char *msg;
@@ -323,7 +400,7 @@ void mime_out_envelope(struct mime_out *o, const void *rec, unsigned ent, const 
 		if (k >= MIME_ENVF_FROM && k <= MIME_ENVF_BCC)
 			mime_out_addrs(o, msg, &e, off[k], src[k]);
 		else
-			mime_out_nstring(o, msg, off[k], len[k], MIME_XF_UNFOLD);
+			mime_out_nstring(o, msg, off[k], len[k], k == MIME_ENVF_SUBJECT ? MIME_XF_HUMAN : MIME_XF_UNFOLD);
 	}
 	mime_out_str(o, ")");
 }

@@ -66,6 +66,7 @@ enum {
 	MIME_XF_PHRASE,         /* display name: words joined by one space, quotes and comments gone */
 	MIME_XF_ATOMS,          /* local part / domain: everything but white space and comments */
 	MIME_XF_COMMENT,        /* a "(comment)": its content, unescaped */
+	MIME_XF_HUMAN,          /* a subject: unfolded, every run of white space one space, ends trimmed */
 };
 
 /* A string generator: calls put for each byte of the string (run twice: measure, emit). */
@@ -85,6 +86,14 @@ void mime_xf_run(const char *p, size_t len, int xf, void (*put)(void *ctx, unsig
  * default charset when there is none.
  */
 void mime_out_params(struct mime_out *o, const char *msg, uint32_t off, uint32_t len, int text);
+
+/*
+ * The address list msg[off, off+len) as SEARCH sees it: "Name <mailbox@host>",
+ * "mailbox@host", groups as "name: ...;", ", " between, through put one
+ * address at a time (mime_env.c). At most MIME_ADDRS_MAX addresses.
+ */
+void mime_addr_text(const char *msg, uint32_t off, uint32_t len, void (*put)(void *ctx, const char *p, size_t n),
+                    void *ctx);
 
 /* ENVELOPE of message entity ent (mime_env.c). */
 void mime_out_envelope(struct mime_out *o, const void *rec, unsigned ent, const char *msg);

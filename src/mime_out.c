@@ -62,8 +62,47 @@ static void mime_xf_unescape(const char *p, size_t len, void (*put)(void *, unsi
 	}
 }
 
-/* Run a transform (MIME_XF_*) over p[0..len). */
+/* The text for humans (Dovecot's word): white space runs become one space, none at the ends. */
+struct mime_human {
+	void (*put)(void *ctx, unsigned char c);
+	void *ctx;
+	int gap, any;
+};
+
+static void mime_human_put(void *arg, unsigned char c)
+{
+	struct mime_human *h = arg;
+
+	if (mime_wsp((char)c)) {
+		h->gap = h->any;
+		return;
+	}
+	if (h->gap)
+		h->put(h->ctx, ' ');
+	h->gap = 0;
+	h->any = 1;
+	h->put(h->ctx, c);
+}
+
+static void mime_xf_text(const char *p, size_t len, int xf, void (*put)(void *ctx, unsigned char c), void *ctx);
+
+/*
+ * Run a transform (MIME_XF_*) over p[0..len). A subject and display names
+ * (phrases, comments) are shown as Dovecot shows them: tabs and runs of
+ * white space, inside quoted strings too, are one space.
+ */
 void mime_xf_run(const char *p, size_t len, int xf, void (*put)(void *ctx, unsigned char c), void *ctx)
+{
+	struct mime_human h = { put, ctx, 0, 0 };
+
+	if (xf == MIME_XF_HUMAN || xf == MIME_XF_PHRASE || xf == MIME_XF_COMMENT)
+		mime_xf_text(p, len, xf, mime_human_put, &h);
+	else
+		mime_xf_text(p, len, xf, put, ctx);
+}
+
+/* The transform itself (white space as it is). */
+static void mime_xf_text(const char *p, size_t len, int xf, void (*put)(void *ctx, unsigned char c), void *ctx)
 {
 	size_t i = 0, e = len;
 	int words = 0, gap = 0;
@@ -77,6 +116,7 @@ void mime_xf_run(const char *p, size_t len, int xf, void (*put)(void *ctx, unsig
 	switch (xf) {
 	case MIME_XF_RAW:
 	case MIME_XF_UNFOLD:
+	case MIME_XF_HUMAN:
 		for (; i < e; i++)
 			if (p[i] && (xf == MIME_XF_RAW || (p[i] != '\r' && p[i] != '\n')))
 				put(ctx, (unsigned char)p[i]);
@@ -88,7 +128,7 @@ void mime_xf_run(const char *p, size_t len, int xf, void (*put)(void *ctx, unsig
 			mime_xf_unescape(p + i + 1, inner, put, ctx);
 			return;
 		}
-		mime_xf_run(p + i, e - i, MIME_XF_UNFOLD, put, ctx);
+		mime_xf_text(p + i, e - i, MIME_XF_UNFOLD, put, ctx);
 		return;
 	case MIME_XF_COMMENT:
 		if (i < e && p[i] == '(') {

@@ -5,6 +5,7 @@
  * as the RFC 2045 default (text/plain) and flagged.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mime_int.h"
@@ -152,31 +153,51 @@ static uint8_t mime_scan_cte(const char *msg, const struct mime_ent *e)
 }
 
 /*
- * The multipart boundary, unquoted, into bnd (MIME_BOUNDARY_MAX bytes):
- * its length, or 0 when absent, empty or too long.
+ * Append parameter value msg[vo, vo+vl) to bnd (*n bytes so far,
+ * MIME_BOUNDARY_MAX at most), unquoted and unfolded: a fold in a quoted
+ * string loses its (CR)LF only (RFC 5322), so "foo<CRLF> bar" is "foo bar",
+ * as Dovecot reads it. 0, or -1 when too long.
+ */
+static int mime_boundary_add(const char *msg, uint32_t vo, uint32_t vl, char *bnd, size_t *n)
+{
+	uint32_t e = vo + vl;
+	int q = vl && msg[vo] == '"';
+
+	for (uint32_t i = vo + (uint32_t)q; i < e && !(q && msg[i] == '"'); i++) {
+		if (q && msg[i] == '\\' && i + 1 < e)
+			i++;
+		else if (q && (msg[i] == '\n' || (msg[i] == '\r' && i + 1 < e && msg[i + 1] == '\n')))
+			continue;
+		if (*n == MIME_BOUNDARY_MAX)
+			return -1;
+		bnd[(*n)++] = msg[i];
+	}
+	return 0;
+}
+
+/*
+ * The multipart boundary into bnd (MIME_BOUNDARY_MAX bytes): the
+ * "boundary" parameter, else its RFC 2231 sections "boundary*0",
+ * "boundary*1", ... joined (as Dovecot does). Its length, or 0 when absent,
+ * empty or too long.
  */
 static size_t mime_boundary(const char *msg, const struct mime_ent *e, char *bnd)
 {
 	uint32_t ctoff = e->fld_off[MIME_FLD_CTYPE], end = ctoff + e->fld_len[MIME_FLD_CTYPE];
-	uint32_t vo, vl;
+	uint32_t ps = mime_params_start(msg, ctoff, end - ctoff), vo, vl;
+	char name[16];
 	size_t n = 0;
 
-	if (!mime_param_find(msg, mime_params_start(msg, ctoff, end - ctoff), end, "boundary", &vo, &vl))
-		return 0;
-	if (vl && msg[vo] == '"') {
-		for (uint32_t i = vo + 1; i < vo + vl && msg[i] != '"'; i++) {
-			if (msg[i] == '\\' && i + 1 < vo + vl)
-				i++;
-			if (n == MIME_BOUNDARY_MAX)
-				return 0;
-			bnd[n++] = msg[i];
-		}
-		return n;
+	if (mime_param_find(msg, ps, end, "boundary", &vo, &vl))
+		return mime_boundary_add(msg, vo, vl, bnd, &n) ? 0 : n;
+	for (unsigned sec = 0; sec < MIME_PARAMS_MAX; sec++) {
+		snprintf(name, sizeof name, "boundary*%u", sec);
+		if (!mime_param_find(msg, ps, end, name, &vo, &vl))
+			break;
+		if (mime_boundary_add(msg, vo, vl, bnd, &n))
+			return 0;
 	}
-	if (vl > MIME_BOUNDARY_MAX)
-		return 0;
-	memcpy(bnd, msg + vo, vl);
-	return vl;
+	return n;
 }
 
 /* Is the line [p, le) a delimiter "--bnd" or close delimiter "--bnd--" (white space after allowed)? */

@@ -69,8 +69,9 @@ int mime_rec_check(const void *rec, size_t reclen, size_t msglen)
 	unsigned n, nenv, msgs = 0;
 	const unsigned char *ev;
 
-	if (!rec || reclen < MIME_REC_HDR_LEN || r[0] != MIME_REC_VERSION)
-		return -EBADMSG;
+	if (!rec || reclen < MIME_REC_HDR_LEN ||
+	    (r[0] != MIME_REC_VERSION && (r[0] != 1 || (r[1] & MIME_RF_MALFORMED))))
+		return -EBADMSG;        /* v1 is v2's layout: right unless its parse repaired something */
 	n = mime_rec_count(rec);
 	nenv = mime_get16(r + 8);
 	if (n == 0 || n > MIME_PARTS_MAX || nenv > n || mime_get32(r + 4) != msglen ||

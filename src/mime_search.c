@@ -335,53 +335,71 @@ static size_t mime_ew(const char *p, size_t n, size_t *cs_len, char *enc, size_t
 	return 0;
 }
 
-/* A header value with RFC 2047 words decoded and folds removed, into the scanner. */
+/*
+ * A header value into the scanner as Dovecot searches it: unfolded, every
+ * run of white space one space, RFC 2047 words decoded and the white space
+ * between two of them dropped. Adjacent words of one charset are decoded
+ * as one byte stream, so a character split between them (RFC 2047 forbids
+ * it; mailers do it) is found too.
+ */
 static void mime_scan_hvalue(struct mime_scan *sc, const char *p, size_t n)
 {
-	size_t ws = 0, i = 0;
-	int after_ew = 0;
+	size_t i = 0;
+	int ws = 0, after_ew = 0;
 
 	while (i < n && !sc->found) {
 		size_t cs_len, to, tl, ewl;
 		char enc;
+		int cs;
 
-		if (p[i] == '\r' || p[i] == '\n') {
-			i++;
-			continue;
-		}
-		if (p[i] == ' ' || p[i] == '\t') {
-			ws++;
+		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n') {
+			ws = 1;
 			i++;
 			continue;
 		}
 		if (p[i] == '=' && (ewl = mime_ew(p + i, n - i, &cs_len, &enc, &to, &tl)) != 0) {
-			if (!after_ew)  /* white space between two encoded words is dropped */
-				for (; ws; ws--)
+			cs = mime_charset(p + i + 2, cs_len);
+			if (!after_ew || cs != sc->cs) {
+				mime_scan_flush(sc);
+				if (ws && !after_ew)
 					mime_scan_byte(sc, ' ');
+				sc->cs = cs;
+			}
 			ws = 0;
-			mime_scan_flush(sc);
-			sc->cs = mime_charset(p + i + 2, cs_len);    /* the match may span words */
 			if (enc == 'b')
 				mime_scan_base64(sc, p + i + to, tl);
 			else
 				mime_scan_qp(sc, p + i + to, tl, 1);
-			mime_scan_flush(sc);
-			sc->cs = MIME_CS_UTF8;
 			after_ew = 1;
 			i += ewl;
 			continue;
 		}
-		for (; ws; ws--)
+		if (after_ew) {
+			mime_scan_flush(sc);
+			sc->cs = MIME_CS_UTF8;
+		}
+		if (ws)
 			mime_scan_byte(sc, ' ');
+		ws = 0;
 		mime_scan_byte(sc, (unsigned char)p[i++]);
 		after_ew = 0;
 	}
 	mime_scan_flush(sc);
+	sc->cs = MIME_CS_UTF8;
 }
 
-/* Search the fields of header [off, off+len): name == NULL: "Name: value" of every field. */
+/* One address's text (mime_addr_text) into the scanner; the matcher runs on across addresses. */
+static void mime_scan_addr(void *ctx, const char *p, size_t n)
+{
+	mime_scan_hvalue(ctx, p, n);
+}
+
+/*
+ * Search the fields of header [off, off+len): name == NULL: "Name: value"
+ * of every field; addr: the field's addresses as parsed, then as written.
+ */
 static int mime_search_header(struct mime_scan *sc, const char *msg, uint32_t off, uint32_t len,
-                              const char *name, size_t nlen)
+                              const char *name, size_t nlen, int addr)
 {
 	struct mime_field f;
 	uint32_t pos = off, end = mime_scan_end(off, len);
@@ -399,6 +417,10 @@ static int mime_search_header(struct mime_scan *sc, const char *msg, uint32_t of
 		if (!name) {
 			mime_scan_bytes(sc, msg + f.name_off, f.name_len);
 			mime_scan_bytes(sc, ": ", 2);
+		}
+		if (addr) {
+			mime_addr_text(msg, f.val_off, f.val_len, mime_scan_addr, sc);
+			mime_scan_reset(sc, MIME_CS_UTF8);
 		}
 		mime_scan_hvalue(sc, msg + f.val_off, f.val_len);
 		if (sc->found)
@@ -429,7 +451,7 @@ static int mime_search_body(struct mime_scan *sc, const void *rec, const char *m
 
 	for (unsigned i = 0; i < n; i++) {
 		mime_rec_ent(rec, i, &e);
-		if (headers && i > 0 && mime_search_header(sc, msg, e.hdr_off, e.hdr_len, NULL, 0))
+		if (headers && i > 0 && mime_search_header(sc, msg, e.hdr_off, e.hdr_len, NULL, 0, 0))
 			return 1;
 		if (!mime_is_text(msg, &e))
 			continue;
@@ -490,7 +512,8 @@ int mime_search(const void *rec, size_t reclen, const char *msg, size_t msglen, 
 	struct mime_ent root;
 	int rc;
 
-	if (!nd || (!msg && msglen) || (!field && fieldlen) || where < MIME_IN_HEADER || where > MIME_IN_TEXT)
+	if (!nd || (!msg && msglen) || (!field && fieldlen) || where < MIME_IN_HEADER || where > MIME_IN_ADDR ||
+	    (where == MIME_IN_ADDR && !field))
 		return -EINVAL;
 	rc = mime_rec_check(rec, reclen, msglen);
 	if (rc)
@@ -500,11 +523,11 @@ int mime_search(const void *rec, size_t reclen, const char *msg, size_t msglen, 
 	memset(&sc, 0, sizeof sc);
 	sc.nd = nd;
 	mime_rec_ent(rec, 0, &root);
-	if (nd->len == 0 && !(where == MIME_IN_HEADER && field))
+	if (nd->len == 0 && !(field && (where == MIME_IN_HEADER || where == MIME_IN_ADDR)))
 		return 1;       /* the empty string is in every text */
-	if (where == MIME_IN_HEADER)
-		return mime_search_header(&sc, msg, root.hdr_off, root.hdr_len, field, fieldlen);
-	if (where == MIME_IN_TEXT && mime_search_header(&sc, msg, root.hdr_off, root.hdr_len, NULL, 0))
+	if (where == MIME_IN_HEADER || where == MIME_IN_ADDR)
+		return mime_search_header(&sc, msg, root.hdr_off, root.hdr_len, field, fieldlen, where == MIME_IN_ADDR);
+	if (where == MIME_IN_TEXT && mime_search_header(&sc, msg, root.hdr_off, root.hdr_len, NULL, 0, 0))
 		return 1;
 	return mime_search_body(&sc, rec, msg, where == MIME_IN_TEXT);
 }

@@ -113,7 +113,9 @@ static int store_mime_upgrade_txn(struct store *st, MDB_txn *txn, void *arg)
 
 /*
  * Give every blob a record of this version, once: blobs stored before MIME
- * records existed, or whose records have an older format. Does nothing
+ * records existed, or whose records mime_rec_check() refuses (an older
+ * format; a version 1 record flagged malformed, which may be a folded
+ * boundary that version misread). Only those are parsed. Does nothing
  * when meta "mime_version" already says this version. Chunked, so each
  * write txn stays small. 0 or a store error.
  */

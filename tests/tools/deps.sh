@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, only when some are missing.
 #   deps.sh build PKG...   build dependencies (from the board's BOARD_DEBS)
-#   deps.sh test           test tools (pytest, clients, clang for sanitizers and fuzzing)
+#   deps.sh test           test tools (pytest, clients, clang for sanitizers and fuzzing,
+#                          Dovecot as the oracle of test_imap_unfold.py)
 #   deps.sh bench          Dovecot, for side-by-side figures
 #   deps.sh npm            npm, when node came without it (the CGI browser tests)
 #   deps.sh source         what `apt-get source` needs: dpkg-dev and a deb-src

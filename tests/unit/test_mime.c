@@ -462,6 +462,108 @@ static void test_search_decoding(void)
 	CHECK(search(m, MIME_IN_BODY, NULL, "charset=windows-1252") == 0);
 }
 
+/*
+ * Folded header values (issue 14): a quoted boundary folded across lines,
+ * RFC 2231 continuations by Dovecot's rules, ENVELOPE white space, SEARCH
+ * on unfolded values and on parsed addresses. The answers are Dovecot 2.3's.
+ */
+static void test_unfold(void)
+{
+	static const char fold_sp[] =
+		"From: a@b.example\r\nContent-Type: multipart/mixed; boundary=\"foo\r\n bar\"\r\n\r\n"
+		"pre\r\n--foo bar\r\nContent-Type: text/plain\r\n\r\none\r\n--foo bar\r\n\r\ntwo\r\n--foo bar--\r\n";
+	static const char fold_lf[] =
+		"Content-Type: multipart/mixed;\n boundary=\"foo\n\tbar\"\n\n--foo\tbar\n\none\n--foo\tbar--\n";
+	static const char sections[] =
+		"Content-Type: multipart/\r\n mixed; boundary*0=\"ab\r\n c\";\r\n boundary*1\r\n =\r\n de\r\n\r\n"
+		"--ab cde\r\n\r\none\r\n--ab cde--\r\n";
+	static const char bare_cr[] =
+		"Content-Type: multipart/mixed; boundary=\"foo\r bar\"\r\n\r\n--foo bar\r\n\r\none\r\n--foo bar--\r\n";
+	static const char cont[] =
+		"Content-Type: application/x; a*0=\"50%\";\r\n a*1*=%41%42; b*0*=us-ascii''%41;\r\n"
+		" b*2=zz; plain=p; c*0=x; C*0=y; d*0=\r\n \"q\r\n r\"; d*1=\r\n s\r\n\r\nzz\r\n";
+	static const char hdrs[] =
+		"From: \"Tab\tand  spaces\" <a@b.example>, c@d.example (a\r\n  comment)\r\n"
+		"To: \"Name\" <user-from (comment) @ domain.org>, Team: x (y) @ b.example, \"q\" <c @ d . example>;\r\n"
+		"Cc: =?UTF-8?Q?Jos=C3?=\r\n =?UTF-8?Q?=A9?= <jose@x.example>\r\n"
+		"Subject: =?UTF-8?B?w6k=?=\r\n =?UTF-8?Q?t=C3?=\r\n\t=?UTF-8?Q?=A9?= =?ISO-8859-1?Q?_No=EBl?=\r\n"
+		"\tand  more\r\n\r\nbody\r\n";
+
+	CHECK(parse(fold_sp) == 0);     /* no repair needed */
+	CHECK(mime_rec_count(rec) == 3);
+	CHECK_STR(render(fold_sp, MIME_R_BODYSTRUCTURE),
+	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0 NIL NIL NIL NIL)"
+	          "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0 NIL NIL NIL NIL)"
+	          " \"mixed\" (\"boundary\" \"foo bar\") NIL NIL NIL)");
+	CHECK_STR(sect(fold_sp, "1"), "one");
+	CHECK_STR(sect(fold_sp, "2"), "two");
+	CHECK(parse(fold_lf) == 0);     /* bare LF, a tab kept */
+	CHECK_STR(render(fold_lf, MIME_R_BODY),
+	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0) \"mixed\")");
+
+	CHECK(parse(sections) == 0);    /* the boundary as RFC 2231 sections, joined */
+	CHECK_STR(render(sections, MIME_R_BODY),
+	          "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0) \"mixed\")");
+	CHECK_STR(sect(sections, "1"), "one");
+	CHECK(parse(bare_cr) == MIME_RF_MALFORMED);     /* a bare CR is no fold: no delimiter matches */
+	CHECK(mime_rec_count(rec) == 1);
+
+	CHECK(parse(cont) == 0);
+	CHECK_STR(render(cont, MIME_R_BODYSTRUCTURE),
+	          "(\"application\" \"x\" (\"plain\" \"p\" \"a*\" \"''50%25%41%42\" \"b*0*\" \"us-ascii''%41\""
+	          " \"b*2\" \"zz\" \"c*0\" \"x\" \"C*0\" \"y\" \"d\" \"q rs\") NIL NIL \"7bit\" 4 NIL NIL NIL NIL)");
+
+	CHECK(parse(hdrs) == 0);
+	CHECK_STR(render(hdrs, MIME_R_ENVELOPE),
+	          "(NIL \"=?UTF-8?B?w6k=?= =?UTF-8?Q?t=C3?= =?UTF-8?Q?=A9?= =?ISO-8859-1?Q?_No=EBl?= and more\" "
+	          "((\"Tab and spaces\" NIL \"a\" \"b.example\")(\"a comment\" NIL \"c\" \"d.example\")) "
+	          "((\"Tab and spaces\" NIL \"a\" \"b.example\")(\"a comment\" NIL \"c\" \"d.example\")) "
+	          "((\"Tab and spaces\" NIL \"a\" \"b.example\")(\"a comment\" NIL \"c\" \"d.example\")) "
+	          "((\"Name\" NIL \"user-from\" \"domain.org\")(NIL NIL \"Team\" NIL)(\"y\" NIL \"x\" \"b.example\")"
+	          "(\"q\" NIL \"c\" \"d.example\")(NIL NIL NIL NIL)) "
+	          "((\"=?UTF-8?Q?Jos=C3?= =?UTF-8?Q?=A9?=\" NIL \"jose\" \"x.example\")) NIL NIL NIL)");
+	/* header values: unfolded, white space runs one space, words of one charset joined */
+	CHECK(search(hdrs, MIME_IN_HEADER, "subject", "été noël and more") == 1);
+	CHECK(search(hdrs, MIME_IN_HEADER, "subject", "and  more") == 0);
+	CHECK(search(hdrs, MIME_IN_HEADER, "cc", "josé") == 1);
+	CHECK(search(hdrs, MIME_IN_ADDR, "cc", "josé <jose@x.example>") == 1);
+	/* addresses as parsed, then as written */
+	CHECK(search(hdrs, MIME_IN_HEADER, "to", "user-from@domain.org") == 0);
+	CHECK(search(hdrs, MIME_IN_ADDR, "to", "user-from@domain.org") == 1);
+	CHECK(search(hdrs, MIME_IN_ADDR, "to", "Name <user-from@domain.org>, Team: y <x@b.example>, q <c@d.") == 1);
+	CHECK(search(hdrs, MIME_IN_ADDR, "to", "c@d.example>;") == 1);
+	CHECK(search(hdrs, MIME_IN_ADDR, "to", "(comment) @ domain") == 1);
+	CHECK(search(hdrs, MIME_IN_ADDR, "from", "tab and spaces <a@b.example>, a comment <c@d") == 1);
+	CHECK(search(hdrs, MIME_IN_ADDR, "from", "user-from") == 0);
+	CHECK(search(hdrs, MIME_IN_ADDR, "bcc", "") == 0);
+	CHECK(search(hdrs, MIME_IN_ADDR, "to", "") == 1);
+	CHECK(search(hdrs, MIME_IN_ADDR, NULL, "a") == -EINVAL);
+	{
+		/* MIME_ADDR_TEXT_MAX: one address's text is cut there (the header as written still counts) */
+		static char m[MIME_ADDR_TEXT_MAX + 100];
+		for (size_t name = MIME_ADDR_TEXT_MAX - 14; name <= MIME_ADDR_TEXT_MAX - 13; name++) {
+			size_t n = (size_t)snprintf(m, sizeof m, "To: ");
+			memset(m + n, 'n', name);
+			snprintf(m + n + name, sizeof m - n - name, " <x @ y.example>\r\n\r\n");
+			CHECK(parse(m) == 0);
+			CHECK(search(m, MIME_IN_ADDR, "to", "x@y.example>") == (name == MIME_ADDR_TEXT_MAX - 14));
+			CHECK(search(m, MIME_IN_ADDR, "to", "<x @ y.example>") == 1);
+		}
+	}
+	{
+		/* MIME_BOUNDARY_MAX counts the boundary unfolded: len 'b's and the space */
+		static char m[4 * MIME_BOUNDARY_MAX], b[MIME_BOUNDARY_MAX + 2];
+		for (size_t len = MIME_BOUNDARY_MAX - 1; len <= MIME_BOUNDARY_MAX; len++) {
+			memset(b, 'b', len);
+			b[len] = '\0';
+			snprintf(m, sizeof m, "Content-Type: multipart/mixed; boundary=\"%.100s\r\n %s\"\r\n\r\n"
+			         "--%.100s %s\r\n\r\npart\r\n--%.100s %s--\r\n", b, b + 100, b, b + 100, b, b + 100);
+			CHECK(parse(m) == (len < MIME_BOUNDARY_MAX ? 0 : MIME_RF_MALFORMED));
+			CHECK(mime_rec_count(rec) == (len < MIME_BOUNDARY_MAX ? 2 : 1));
+		}
+	}
+}
+
 /* Nest n multiparts (boundaries b0, b1, ...) around one text part into buf. */
 static void nest(char *buf, size_t cap, int n)
 {
@@ -665,6 +767,77 @@ static void test_store(const char *dir)
 		CHECK(indexed == 0);
 	}
 
+	/*
+	 * A store written by record version 1: its record of a folded-boundary
+	 * message (one text/plain part, flagged malformed) is refused, parsed on
+	 * the fly, and rewritten by the upgrade; a v1 record without the flag is
+	 * right as it is and kept.
+	 */
+	{
+		static const char fold[] =
+			"Subject: f\r\nContent-Type: multipart/mixed; boundary=\"foo\r\n bar\"\r\n\r\n"
+			"--foo bar\r\n\r\none\r\n--foo bar\r\n\r\ntwo\r\n--foo bar--\r\n";
+		static char old[sizeof fold];
+		static unsigned char r1[MIME_REC_MAX];
+		unsigned char fk[8];
+		MDB_val fkv = { 8, fk }, mk = { 12, "mime_version" }, ver, fv, nv;
+		unsigned char one[4] = { 0, 0, 0, 1 };
+		struct store_msg fm;
+		uint32_t fuid;
+		size_t r1len;
+		unsigned indexed = 99;
+
+		CHECK_RC(store_deliver(st, "alice", "INBOX", fold, strlen(fold), 1700000002, &fuid), 0);
+		CHECK_RC(store_msg_get(st, mb.id, fuid, &fm), 0);
+		CHECK_RC(store_mime_section(st, mb.id, fuid, "2", 1, 0, out, sizeof out, &n, &total), 0);
+		CHECK(n == 3 && memcmp(out, "two", 3) == 0);
+		/* what version 1 wrote: the same offsets, no delimiter found */
+		memcpy(old, fold, sizeof fold);
+		memcpy(strstr(old, "\r\n bar\""), "xx", 2);
+		CHECK_RC(mime_parse(old, strlen(old), r1, sizeof r1, &r1len), 0);
+		CHECK(mime_rec_count(r1) == 1 && (mime_rec_flags(r1) & MIME_RF_MALFORMED));
+		r1[0] = 1;
+		CHECK_RC(mime_rec_check(r1, r1len, strlen(fold)), -EBADMSG);
+		store_put64(fk, fm.blob);
+		fv.mv_size = r1len;
+		fv.mv_data = r1;
+		ver.mv_size = 4;
+		ver.mv_data = one;
+		CHECK_RC(store_wbegin(st, &txn), 0);
+		CHECK(mdb_put(txn, st->mime, &fkv, &fv, 0) == 0);
+		CHECK(mdb_put(txn, st->meta, &mk, &ver, 0) == 0);
+		CHECK(mdb_get(txn, st->mime, &k, &nv) == 0);          /* the nested message's: v1, clean */
+		{
+			static unsigned char cp[MIME_REC_MAX];
+			size_t cl = nv.mv_size;
+			memcpy(cp, nv.mv_data, cl);
+			cp[0] = 1;
+			nv.mv_data = cp;
+			CHECK(mdb_put(txn, st->mime, &k, &nv, 0) == 0);
+		}
+		CHECK(mdb_txn_commit(txn) == 0);
+		CHECK_RC(store_mime_section(st, mb.id, fuid, "2", 1, 0, out, sizeof out, &n, &total), 0);
+		CHECK(n == 3 && memcmp(out, "two", 3) == 0);            /* parsed on the fly */
+		CHECK_RC(store_mime_upgrade(st, &indexed), 0);
+		CHECK(indexed == 1);                                    /* only the wrong one */
+		CHECK_RC(store_rbegin(st, &txn), 0);
+		CHECK(mdb_get(txn, st->mime, &fkv, &fv) == 0 && ((unsigned char *)fv.mv_data)[0] == MIME_REC_VERSION &&
+		      mime_rec_count(fv.mv_data) == 3);
+		CHECK(mdb_get(txn, st->mime, &k, &nv) == 0 && ((unsigned char *)nv.mv_data)[0] == 1 &&
+		      mime_rec_check(nv.mv_data, nv.mv_size, strlen(msg_nested)) == 0);
+		CHECK(mdb_get(txn, st->meta, &mk, &ver) == 0 && store_get32(ver.mv_data) == MIME_REC_VERSION);
+		store_rend(st);
+		CHECK_RC(store_mime_section(st, mb.id, uid, "2.1", 3, 0, out, sizeof out, &n, &total), 0);
+		CHECK(n == 11 && memcmp(out, "inner plain", 11) == 0);  /* the kept v1 record serves */
+		{
+			/* expunge it again, so the checks below see the store they expect */
+			struct store_batch *b;
+			CHECK_RC(store_batch_begin(st, &b), 0);
+			CHECK_RC(store_batch_expunge(b, mb.id, &fuid, 1), 0);
+			CHECK_RC(store_batch_end(b), 0);
+		}
+	}
+
 	/* store_check: an orphan record and a blob without one are reported, then fixed */
 	{
 		unsigned char orphan[8];
@@ -738,6 +911,7 @@ int main(void)
 	test_nested();
 	test_quirks();
 	test_search_decoding();
+	test_unfold();
 	test_malformed();
 	test_limits();
 	if (!mkdtemp(dir)) {
