@@ -26,7 +26,7 @@
 #if CONFIG_IMAP
 
 #define CAPS_COMMON "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE " \
-                    "CHILDREN SPECIAL-USE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE"
+                    "CHILDREN SPECIAL-USE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE STATUS=SIZE"
 
 /* The capability list for this session's state, into buf. */
 static void caps(struct conn *c, char *buf, size_t cap)

@@ -181,7 +181,7 @@ static int subscribe(struct conn *c, struct imap_p *p, int on)
 	char name[STORE_MBOX_NAME_MAX + 1];
 	int rc;
 
-	if (mbox_arg(c, p, name) || args_end(c, p))
+	if (mbox_arg(c, p, name) || args_end(c, p) || (on && name_ok(c, name)))
 		return 0;
 	rc = store_mbox_subscribe(conn_env.store, imap_of(c)->user_id, name, on);
 	if (rc < 0)

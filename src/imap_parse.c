@@ -6,6 +6,7 @@
  * and every later call fails at once.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -518,11 +519,27 @@ int imap_literal_tail(const char *line, size_t len, uint64_t *n, int *plus)
 	return 1;
 }
 
+/* The value of a modified BASE64 character (',' for '/'), or -1. */
+static int mb64(unsigned char b)
+{
+	if (b >= 'A' && b <= 'Z')
+		return b - 'A';
+	if (b >= 'a' && b <= 'z')
+		return b - 'a' + 26;
+	if (b >= '0' && b <= '9')
+		return b - '0' + 52;
+	return b == '+' ? 62 : b == ',' ? 63 : -1;
+}
+
 /*
  * Mailbox names: 1..STORE_MBOX_NAME_MAX (255) bytes of printable US-ASCII
  * in modified UTF-7 (RFC 3501 5.1.3): '&' starts a base64 run (the
  * modified alphabet with ',' for '/') ended by '-', "&-" is '&'; no empty
  * hierarchy level ("a//b", "/a", "a/"), no '*' or '%' (LIST wildcards).
+ * A run must decode to whole UTF-16 units with zero padding bits, pair
+ * its surrogates, and encode nothing below U+0080: a printable character
+ * must stand for itself (an encoded "a", "/" or a fake "INBOX" would be a
+ * second spelling of another name), and controls have no place in names.
  */
 int imap_mbox_name_check(const char *name)
 {
@@ -537,19 +554,26 @@ int imap_mbox_name_check(const char *name)
 		if (c == '/' && name[i + 1] == '/')
 			return -EINVAL;
 		if (c == '&') {
-			size_t j = i + 1, bits;
-			while (j < n && name[j] != '-') {
-				unsigned char b = (unsigned char)name[j];
-				if (!((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
-				      b == '+' || b == ','))
+			uint32_t acc = 0, u;
+			unsigned bits = 0, high = 0;
+			size_t j;
+			for (j = i + 1; j < n && name[j] != '-'; j++) {
+				int v = mb64((unsigned char)name[j]);
+				if (v < 0)
 					return -EINVAL;
-				j++;
+				acc = acc << 6 | (uint32_t)v;
+				if ((bits += 6) < 16)
+					continue;
+				bits -= 16;
+				u = acc >> bits & 0xffff;
+				if (high != (u >= 0xdc00 && u <= 0xdfff))
+					return -EINVAL;     /* a surrogate without its pair */
+				high = u >= 0xd800 && u <= 0xdbff;
+				if (u < 0x80)
+					return -EINVAL;
 			}
-			if (j >= n)
-				return -EINVAL;     /* unterminated */
-			bits = (j - i - 1) * 6;
-			/* UTF-16 in base64: a run encodes whole 16-bit units, padding < 6 bits. */
-			if (j - i - 1 > 0 && (bits % 16) >= 6)
+			/* unterminated, a pair left open, padding of 6 bits or more or not zero */
+			if (j >= n || high || bits >= 6 || (acc & ((1u << bits) - 1)))
 				return -EINVAL;
 			i = j;
 		}
