@@ -99,3 +99,101 @@ def test_status_size_before_login(srv):
     _, t = r.ok('LOGIN alice "%s"' % srv.users["alice"])
     assert b" STATUS=SIZE" in t, t
     r.close()
+
+
+# --- item 10: sequence sets are normalised before they are acted on ---------
+
+DUP = ",".join(["1:*"] * 2000)          # 8 KB of one range (the issue's FETCH 1:*,1:*,...)
+
+
+def fetch_seqs(u):
+    return [int(re.match(rb"\* (\d+) FETCH", l).group(1)) for l in u if re.match(rb"\* \d+ FETCH", l)]
+
+
+def five(srv):
+    for i in range(5):
+        srv.deliver_ok("alice", make_msg(i))
+    r = ilogin(srv)
+    r.ok("SELECT INBOX")
+    return r
+
+
+def test_duplicate_set_fetch_once(srv):
+    r = five(srv)
+    u, _ = r.ok("FETCH %s (FLAGS)" % DUP)
+    assert fetch_seqs(u) == [1, 2, 3, 4, 5], len(u)
+    u, _ = r.ok("UID FETCH %s (FLAGS)" % DUP)
+    assert fetch_seqs(u) == [1, 2, 3, 4, 5], len(u)
+    # overlapping, reversed and out of order: each message once, in order
+    u, _ = r.ok("FETCH 4:2,3,5,1:2,2:3,* (UID)")
+    assert fetch_seqs(u) == [1, 2, 3, 4, 5], u
+    u, _ = r.ok("UID FETCH 5,1,3:2,*:4 (UID)")
+    assert fetch_seqs(u) == [1, 2, 3, 4, 5], u
+    # '*' keeps its meaning: 9:* is message 5 in a 5-message mailbox
+    u, _ = r.ok("FETCH 9:*,1 (UID)")
+    assert fetch_seqs(u) == [1, 5], u
+    r.close()
+
+
+def test_duplicate_set_store_search_once(srv):
+    r = five(srv)
+    u, _ = r.ok("STORE %s +FLAGS (\\Flagged)" % DUP)
+    assert fetch_seqs(u) == [1, 2, 3, 4, 5], len(u)
+    u, _ = r.ok("UID STORE %s -FLAGS (\\Flagged)" % DUP)
+    assert fetch_seqs(u) == [1, 2, 3, 4, 5], len(u)
+    u, _ = r.ok("SEARCH %s" % DUP)
+    assert u == [b"* SEARCH 1 2 3 4 5"], u
+    u, _ = r.ok("UID SEARCH UID %s" % DUP)
+    assert u == [b"* SEARCH 1 2 3 4 5"], u
+    r.close()
+
+
+def test_duplicate_set_copy_move_once(srv):
+    r = five(srv)
+    _, t = r.ok("COPY %s Archive" % DUP)
+    assert b"[COPYUID " in t and t.split(b"[COPYUID ")[1].split()[1:3] == [b"1:5", b"1:5]"], t
+    u, _ = r.ok("STATUS Archive (MESSAGES)")
+    assert u == [b'* STATUS "Archive" (MESSAGES 5)'], u
+    r.ok("UID COPY %s Drafts" % DUP)
+    u, _ = r.ok("STATUS Drafts (MESSAGES)")
+    assert u == [b'* STATUS "Drafts" (MESSAGES 5)'], u
+    r.ok("MOVE 2,2,2:3,3 Junk")
+    u, _ = r.ok("STATUS Junk (MESSAGES)")
+    assert u == [b'* STATUS "Junk" (MESSAGES 2)'], u
+    r.ok("UID MOVE %s Trash" % DUP)
+    u, _ = r.ok("STATUS Trash (MESSAGES)")
+    assert u == [b'* STATUS "Trash" (MESSAGES 3)'], u
+    u, _ = r.ok("NOOP")
+    r.ok("UNSELECT")
+    u, _ = r.ok("STATUS INBOX (MESSAGES)")
+    assert u == [b'* STATUS "INBOX" (MESSAGES 0)'], u
+    r.close()
+
+
+def odd(n, start=1):
+    """n distinct single-number ranges: 1,3,5,... (not adjacent, so none merge)."""
+    return ",".join(str(start + 2 * i) for i in range(n))
+
+
+def test_set_range_limit_boundary(srv):
+    """IMAP_SET_RANGES_MAX (1024) distinct ranges once merged pass; 1025 get NO [LIMIT]."""
+    r = five(srv)
+    fits, over = odd(1024), odd(1025)
+    # duplicates do not count: the 1024 distinct ranges backwards, some twice
+    fits_twice = ",".join(reversed(fits.split(","))) + ",1,3,5,7,2047,1:1,3:3"
+    for cmd in ("FETCH %s (UID)", "UID FETCH %s (UID)", "STORE %s +FLAGS.SILENT (\\Seen)",
+                "UID STORE %s -FLAGS.SILENT (\\Seen)", "SEARCH %s", "UID SEARCH UID %s",
+                "COPY %s Drafts", "UID COPY %s Drafts"):
+        for s in (fits, fits_twice):
+            r.ok(cmd % s)
+        _, t = r.no(cmd % over)
+        assert b"NO [LIMIT]" in t, (cmd, t)
+    u, _ = r.ok("FETCH %s (UID)" % fits)
+    assert fetch_seqs(u) == [1, 3, 5], u
+    # the limit is on ranges, not numbers: adjacent ones merge
+    r.ok("FETCH %s (UID)" % ",".join(str(i) for i in range(1, 1800)))
+    _, t = r.no("MOVE %s Junk" % over)
+    assert b"NO [LIMIT]" in t, t
+    u, _ = r.ok("STATUS Drafts (MESSAGES)")
+    r.ok("NOOP")
+    r.close()
