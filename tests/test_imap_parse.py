@@ -197,3 +197,131 @@ def test_set_range_limit_boundary(srv):
     u, _ = r.ok("STATUS Drafts (MESSAGES)")
     r.ok("NOOP")
     r.close()
+
+
+# --- item 8: over-long command lines are answered with their tag -----------
+
+def toobig(line, tag=b"a1"):
+    return line.startswith(tag + b" BAD [TOOBIG]") and b"too long" in line
+
+
+@pytest.fixture
+def srv2(make_server):
+    return start_imap(make_server, kinds=("plain", "tls"))
+
+
+@pytest.mark.parametrize("kind", ("plain", "tls"))
+def test_long_id_answered_with_tag(srv2, kind):
+    """A chatty client's 31 KB ID, before and after login: its tag, once, after the line."""
+    from imap_util import iraw
+    big = b'a1 ID (' + b" ".join(b'"k%d" "%s"' % (i, b"v" * 20) for i in range(1050)) + b")\r\n"
+    assert len(big) > 30000
+    r = iraw(srv2, kind)
+    r.send(big)
+    line = r.readline()
+    assert toobig(line), line
+    assert not r.pending(0.3), r.r.buf[:200]
+    r.ok("NOOP")
+    r.ok('LOGIN alice "%s"' % srv2.users["alice"])
+    r.send(big.replace(b"a1 ", b"b7 ", 1))
+    line = r.readline()
+    assert toobig(line, b"b7"), line
+    r.ok("SELECT INBOX")
+    r.close()
+
+
+def test_huge_uid_set_answered_with_tag(srv):
+    r = five(srv)
+    r.send(b"a1 UID FETCH " + b",".join(b"%d" % i for i in range(1, 4000, 2)) + b" (FLAGS)\r\n")
+    line = r.readline()
+    assert toobig(line), line
+    assert not r.pending(0.3)
+    u, _ = r.ok("FETCH 1 (UID)")
+    assert fetch_seqs(u) == [1]
+    r.close()
+
+
+def test_long_line_with_literals(srv):
+    r = ilogin(srv)
+    pad = b"x" * 9000
+    # a synchronizing literal at the end: no "+", the tagged BAD instead (the client sends nothing more)
+    r.send(b"a1 SEARCH TEXT " + pad + b" {5}\r\n")
+    line = r.readline()
+    assert toobig(line), line
+    r.ok("NOOP")
+    # a non-synchronizing one is on its way: its bytes are dropped with the line, never run
+    r.send(b"a2 SEARCH TEXT " + pad + b" {22+}\r\nzz LOGOUT\r\nzz LOGOUT\r\n rest of it\r\n")
+    line = r.readline()
+    assert toobig(line, b"a2"), line
+    assert not r.pending(0.3), r.r.buf[:200]
+    # again and again: a long rest after the literal, ending with another literal
+    r.send(b"a3 X " + pad + b" {3+}\r\nabc" + pad + b" {0+}\r\n" + b" {4+}\r\nq\r\nq\r\n")
+    line = r.readline()
+    assert toobig(line, b"a3"), line
+    assert not r.pending(0.3), r.r.buf[:200]
+    u, _ = r.ok("NOOP")
+    # past LITERAL-'s limit, as for any command: BAD [TOOBIG] and the connection closes
+    r.send(b"a4 NOOP " + pad + b" {5000+}\r\n" + b"y" * 5000 + b"\r\n")
+    line = r.readline()
+    assert line.startswith(b"a4 BAD [TOOBIG]") and b"Literal too large" in line, line
+    data, closed = r.r.read_until_eof(5 * SLOW)
+    assert closed
+    assert srv.alive()
+
+
+def test_long_line_without_a_tag(srv):
+    r = ilogin(srv)
+    r.send(b"t" * 100 + b" NOOP " + b"x" * 9000 + b"\r\n")        # a tag over 64 bytes
+    line = r.readline()
+    assert line.startswith(b"* BAD [TOOBIG]"), line
+    r.send(b"x" * 9000 + b"\r\n")                                  # no tag, no space
+    line = r.readline()
+    assert line.startswith(b"* BAD [TOOBIG]"), line
+    r.ok("NOOP")
+    r.close()
+
+
+def test_long_line_in_idle_authenticate_append(srv):
+    r = five(srv)
+    pad = b"x" * 9000
+    # instead of DONE: IDLE's tag
+    r.send(b"i1 IDLE\r\n")
+    assert r.readline().startswith(b"+ ")
+    r.send(b"DONE" + pad + b"\r\n")
+    line = r.readline()
+    assert toobig(line, b"i1"), line
+    r.ok("NOOP")
+    # the rest of an APPEND's line after its literal: APPEND's tag, nothing stored
+    r.send(b"p1 APPEND INBOX {5+}\r\nhello" + pad + b"\r\n")
+    line = r.readline()
+    assert toobig(line, b"p1"), line
+    u, _ = r.ok("STATUS Drafts (MESSAGES)")
+    r.ok("NOOP")
+    u, _ = r.ok("SEARCH ALL")
+    assert u == [b"* SEARCH 1 2 3 4 5"], u
+    r.close()
+    # an AUTHENTICATE response over the limit: AUTHENTICATE's tag
+    from imap_util import iraw
+    r = iraw(srv)
+    r.send(b"s1 AUTHENTICATE PLAIN\r\n")
+    assert r.readline().startswith(b"+")
+    r.send(b"A" * 10000 + b"\r\n")
+    line = r.readline()
+    assert toobig(line, b"s1"), line
+    r.ok('LOGIN alice "%s"' % srv.users["alice"])
+    r.close()
+
+
+def test_pop3_long_line_err(make_server):
+    """POP3 answers an over-long line with -ERR at once (as before) and goes on."""
+    srv = make_server(users=("alice",), start=True, listeners=("plain",))
+    r = srv.raw()
+    r.send(b"USER " + b"a" * 31000 + b"\r\n")
+    line = r.readline()
+    assert line.startswith(b"-ERR") and b"too long" in line, line
+    assert not r.pending(0.3), r.buf[:200]
+    r.login("alice", srv.users["alice"])
+    r.send(b"NOOP " + b"x" * 31000 + b" {5+}\r\n")
+    assert r.readline().startswith(b"-ERR")
+    r.expect_ok("STAT")
+    r.close()
