@@ -260,6 +260,13 @@ def test_long_line_with_literals(srv):
     assert toobig(line, b"a3"), line
     assert not r.pending(0.3), r.r.buf[:200]
     u, _ = r.ok("NOOP")
+    # over the limit after a literal was taken: the tag is still the command's start
+    r.send(b"a5 SEARCH TEXT {5}\r\n")
+    assert r.readline().startswith(b"+ ")
+    r.send(b"hello TEXT " + pad + b"\r\n")
+    line = r.readline()
+    assert toobig(line, b"a5"), line
+    r.ok("NOOP")
     # past LITERAL-'s limit, as for any command: BAD [TOOBIG] and the connection closes
     r.send(b"a4 NOOP " + pad + b" {5000+}\r\n" + b"y" * 5000 + b"\r\n")
     line = r.readline()
@@ -324,4 +331,22 @@ def test_pop3_long_line_err(make_server):
     r.send(b"NOOP " + b"x" * 31000 + b" {5+}\r\n")
     assert r.readline().startswith(b"-ERR")
     r.expect_ok("STAT")
+    r.close()
+
+
+def test_line_limit_boundary(srv):
+    """A command of 8192 bytes with its CRLF is taken; one byte more is BAD [TOOBIG], tagged."""
+    r = ilogin(srv)
+    head = b'a1 ID ("k" "'
+    for extra, fits in ((0, True), (1, False)):
+        n = 8192 + extra - len(head) - len(b'")\r\n')
+        line = head + b"v" * n + b'")\r\n'
+        assert len(line) == 8192 + extra
+        r.send(line)
+        u, t = r.until("a1")
+        if fits:
+            assert t == b"a1 OK ID completed" and u == [b'* ID ("name" "postnook" "vendor" "postnook")'], (u, t)
+        else:
+            assert u == [] and toobig(t), (u, t)
+    r.ok("NOOP")
     r.close()
