@@ -32,13 +32,26 @@ static void walk(struct imap_p *p)
 			if (imap_p_string(p, &s) == 0)
 				imap_str_copy(&s, buf, sizeof buf);
 		} else if (c == '*' || (c >= '0' && c <= '9')) {
-			const char *pos;
-			uint32_t lo, hi, n = 0;
+			const char *pos, *end = p->end;
+			uint32_t lo = 0, hi = 0, prev = 0, n = 0;
+			struct imap_p again;
+			struct imap_str s2;
 			if (imap_p_seqset(p, &s))
 				break;
+			/* normalised: the rest moved up behind it, the text shorter or
+			 * the same, and a second pass leaves it as it is */
+			if (p->end > end || s.len == 0)
+				abort();
+			imap_p_init(&again, s.s, s.len);
+			if (imap_p_seqset(&again, &s2) || s2.len != s.len || !imap_p_eol(&again))
+				abort();
+			/* walked with any '*', no number comes twice */
 			pos = s.s;
-			while (n++ < 64 && imap_set_next(&pos, s.s + s.len, 1000, &lo, &hi))
-				;
+			while (n++ < 64 && imap_set_next(&pos, s.s + s.len, 1000, &lo, &hi)) {
+				if (lo > hi || (prev && lo <= prev))
+					abort();
+				prev = hi;
+			}
 			imap_set_has(s.s, s.s + s.len, 7, 5);
 		} else if (c == '\\') {
 			imap_p_flag(p, &s);
@@ -65,24 +78,31 @@ static void checks(const char *s, const char *end)
 	struct imap_append_args ap;
 	char name[IMAP_MBOX_NAME_MAX + 1];
 	size_t len = (size_t)(end - s);
+	char *a = malloc(len + 1);
 
-	imap_p_init(&p, s, len);
-	if (imap_check_store(&p, &st) == 0 && (st.fl < s || st.fl_end > end || st.fl > st.fl_end))
+	/* each check on a fresh copy: a sequence set is normalised in place */
+#define FRESH() (memcpy(a, s, len), a[len] = '\0', imap_p_init(&p, a, len), (void)0)
+	if (!a)
+		return;
+	FRESH();
+	if (imap_check_store(&p, &st) == 0 && (st.fl < a || st.fl_end > a + len || st.fl > st.fl_end))
 		abort();
-	imap_p_init(&p, s, len);
-	if (imap_check_copy(&p, &cp) == 0 && (cp.set.s < s || cp.set.s + cp.set.len > end))
+	FRESH();
+	if (imap_check_copy(&p, &cp) == 0 && (cp.set.s < a || cp.set.s + cp.set.len > a + len))
 		abort();
-	imap_p_init(&p, s, len);
+	FRESH();
 	if (imap_check_fetch(&p, &fe) == 0 && fe.items > fe.items_end)
 		abort();
-	imap_p_init(&p, s, len);
-	if (imap_check_search(&p, &se) == 0 && (se.keys < s || se.keys_end > end || se.keys > se.keys_end))
+	FRESH();
+	if (imap_check_search(&p, &se) == 0 && (se.keys < a || se.keys_end > a + len || se.keys > se.keys_end))
 		abort();
-	imap_p_init(&p, s, len);
+	FRESH();
 	imap_check_select(&p, name);
-	imap_p_init(&p, s, len);
+	FRESH();
 	if (imap_check_append(&p, &ap) == 0 && ap.nkw > IMAP_KEYWORDS_MAX)
 		abort();
+#undef FRESH
+	free(a);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

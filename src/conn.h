@@ -58,8 +58,16 @@ struct proto_ops {
 	int (*line)(struct conn *c, char *line, size_t len);
 	/* Raw bytes asked for with conn_expect_raw(). 0, or <0 to close. */
 	int (*raw)(struct conn *c, const unsigned char *data, size_t len);
-	/* A line longer than CONFIG_LINE_MAX was discarded. */
-	void (*too_long)(struct conn *c);
+	/*
+	 * A line longer than CONFIG_LINE_MAX: called with end 0 when it
+	 * overflows the input buffer, bytes/len its first CONFIG_LINE_MAX
+	 * bytes (not NUL-terminated: e.g. an IMAP tag to answer with); the
+	 * rest of the line is then discarded, and once its end has arrived
+	 * it is called again with end 1, bytes/len the line's last bytes
+	 * before CRLF (up to CONN_TAIL_MAX; e.g. a literal announcement whose
+	 * bytes the protocol must skip with conn_expect_raw).
+	 */
+	void (*too_long)(struct conn *c, const char *bytes, size_t len, int end);
 	/* Produce more output (room in the queue). 1 done, 0 more to come, <0 close. */
 	int (*stream)(struct conn *c);
 	/* Group commit: apply this session's queued writes inside batch b. 0 or <0.
@@ -129,6 +137,8 @@ struct conn {
 	unsigned char *in;
 };
 
+/* Bytes of the end of an over-long line kept for proto_ops.too_long. */
+#define CONN_TAIL_MAX 32
 /* Bytes of a slot's output queue and input buffer. */
 #define CONN_OUT_SIZE CONFIG_OUTBUF
 #define CONN_IN_SIZE CONFIG_LINE_MAX

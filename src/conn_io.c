@@ -248,21 +248,32 @@ static int take_line(struct conn *c)
 	nl = c->in_len > c->in_scan ? memchr(c->in + c->in_scan, '\n', c->in_len - c->in_scan) : NULL;
 	if (c->flags & CONN_F_DISCARD) {
 		if (!nl) {
-			c->in_len = 0;
+			/* drop all but the last bytes: the line's end may announce a literal */
+			if (c->in_len > CONN_TAIL_MAX)
+				in_drop(c, c->in_len - CONN_TAIL_MAX);
+			c->in_scan = c->in_len;
 			return 0;
 		}
 		used = (size_t)(nl - c->in) + 1;
-		memmove(c->in, c->in + used, c->in_len - used);
-		c->in_len -= used;
+		len = used - 1;
+		if (len > 0 && c->in[len - 1] == '\r')
+			len--;
 		c->flags &= ~(unsigned)CONN_F_DISCARD;
+		c->in_scan = 0;
+		c->ops->too_long(c, (const char *)c->in + (len > CONN_TAIL_MAX ? len - CONN_TAIL_MAX : 0),
+		                 len > CONN_TAIL_MAX ? CONN_TAIL_MAX : len, 1);
+		if (c->id)
+			in_drop(c, used);
 		return 1;
 	}
 	if (!nl) {
 		if (c->in_len == CONN_IN_SIZE) {
 			c->flags |= CONN_F_DISCARD;
-			c->in_len = 0;
-			c->in_scan = 0;
-			c->ops->too_long(c);
+			c->ops->too_long(c, (const char *)c->in, CONN_IN_SIZE, 0);
+			if (c->id) {
+				in_drop(c, CONN_IN_SIZE - CONN_TAIL_MAX);
+				c->in_scan = c->in_len;
+			}
 			return 1;
 		}
 		return 0;

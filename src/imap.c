@@ -26,7 +26,7 @@
 #if CONFIG_IMAP
 
 #define CAPS_COMMON "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE " \
-                    "CHILDREN SPECIAL-USE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE"
+                    "CHILDREN SPECIAL-USE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE STATUS=SIZE"
 
 /* The capability list for this session's state, into buf. */
 static void caps(struct conn *c, char *buf, size_t cap)
@@ -455,6 +455,8 @@ static void lit_reset(struct imap_sess *s)
 	memset(&s->lit, 0, sizeof s->lit);
 }
 
+static void toolong_end(struct conn *c, const char *tail, size_t len);
+
 /* proto_ops.line: a command line (with its literals so far): assemble or dispatch. */
 static int imap_line(struct conn *c, char *line, size_t len)
 {
@@ -471,6 +473,9 @@ static int imap_line(struct conn *c, char *line, size_t len)
 		return idle_line(c, line, len);
 	case IMAP_SUB_APPEND_EOL:
 		imap_append_eol(c, len);
+		return 0;
+	case IMAP_SUB_TOOLONG:
+		toolong_end(c, line, len);
 		return 0;
 	default:
 		break;
@@ -531,15 +536,82 @@ static int imap_line(struct conn *c, char *line, size_t len)
 	return 1 + (int)n;
 }
 
-/* proto_ops.too_long: a line over CONFIG_LINE_MAX was dropped. */
-static void imap_too_long(struct conn *c)
+/*
+ * The end of an over-long command (its last bytes, or the line after a
+ * literal it announced): a non-synchronizing literal announced there is
+ * on its way and dropped too (LITERAL-'s limit still holds: past it, as
+ * for any command, BAD and the connection closes); then the command is
+ * answered, with its tag, BAD [TOOBIG] — unless it was a refused APPEND's
+ * rest, answered already.
+ */
+static void toolong_end(struct conn *c, const char *tail, size_t len)
 {
 	struct imap_sess *s = imap_of(c);
+	uint64_t n;
+	int plus, big;
 
+	s->sub = IMAP_SUB_NONE;
+	if (imap_literal_tail(tail, len, &n, &plus) == 1 && plus && n <= IMAP_LITERAL_PLUS_MAX) {
+		s->sub = n ? IMAP_SUB_DISCARD : IMAP_SUB_TOOLONG;
+		s->spool.fd = -1;
+		s->spool.size = n;
+		s->spool.got = 0;
+		conn_expect_raw(c, n);
+		return;
+	}
+	s->toolong = 0;
+	big = imap_literal_tail(tail, len, &n, &plus) == 1 && plus;
+	if (!s->tag[0] && !big)
+		return;
+	if (!s->tag[0])
+		strcpy(s->tag, "*");
+	memset(&s->job, 0, sizeof s->job);
+	s->no_expunge = 1;
+	if (big) {
+		imap_done(c, "BAD [TOOBIG] Literal too large (the limit is %d octets)", IMAP_LITERAL_PLUS_MAX);
+		s->state = IMAP_LOGOUT;
+		return;
+	}
+	imap_done(c, "BAD [TOOBIG] Command line too long (the limit is %d octets)", IMAP_CMD_MAX);
+}
+
+/*
+ * proto_ops.too_long: a command line over IMAP_CMD_MAX. When it overflows
+ * (end 0, its first bytes), note whose it is: the tag at its start, or
+ * the command it belongs to (AUTHENTICATE's response, IDLE's DONE, the
+ * rest of an APPEND), or "*" when no tag can be read there. The rest is
+ * dropped by the connection; at its end (end 1, its last bytes) the
+ * client gets its answer, so it does not wait for a tag that never comes.
+ */
+static void imap_too_long(struct conn *c, const char *bytes, size_t len, int end)
+{
+	struct imap_sess *s = imap_of(c);
+	struct imap_p p;
+	struct imap_str tag;
+
+	if (end) {
+		toolong_end(c, bytes, len);
+		return;
+	}
 	lit_reset(s);
-	if (s->sub == IMAP_SUB_SASL)
-		s->sub = IMAP_SUB_NONE;
-	conn_printf(c, "* BAD Command line too long (the limit is %d octets)\r\n", IMAP_CMD_MAX);
+	if (s->sub == IMAP_SUB_IDLE && s->state == IMAP_SELECTED)
+		imap_view_idle(c, 0);
+	if (s->sub == IMAP_SUB_APPEND_EOL) {
+		if (s->spool.fd < 0)
+			s->tag[0] = '\0';      /* refused before its literal: answered */
+		imap_append_abort(c);
+	} else if (s->sub == IMAP_SUB_NONE) {
+		imap_p_init(&p, bytes, len);
+		if (imap_p_tag(&p, &tag) == 0 && tag.len <= IMAP_TAG_MAX && imap_p_peek(&p) == ' ') {
+			memcpy(s->tag, tag.s, tag.len);
+			s->tag[tag.len] = '\0';
+		} else {
+			strcpy(s->tag, "*");
+		}
+	}
+	s->sub = IMAP_SUB_TOOLONG;
+	s->toolong = 1;
+	conn_set_timer(c, s->state == IMAP_NOTAUTH ? (int64_t)conn_env.cfg->login_timeout * 1000 : imap_timeout_ms());
 }
 
 /* --- timers, close --------------------------------------------------------- */

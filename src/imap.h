@@ -36,6 +36,11 @@
 #define IMAP_LITERALS_MAX 16
 /* Nesting of parenthesised lists (FETCH items, SEARCH keys, flag lists). */
 #define IMAP_NEST_MAX 8
+/* Distinct ranges of a sequence set once it is normalised (merged and
+ * de-duplicated before it is acted on); more: NO [LIMIT]. A set that fits
+ * a command line has at most about 1,700 distinct ranges; the buffer
+ * that merges them is one for the daemon, 16 bytes a range. */
+#define IMAP_SET_RANGES_MAX 1024
 /* SEARCH keys in one command, OR/NOT included. */
 #define IMAP_SEARCH_KEYS_MAX 64
 /* BODY[...] sections in one FETCH. */
@@ -126,7 +131,10 @@ int imap_p_open(struct imap_p *p);
 int imap_p_close(struct imap_p *p);
 /* Does the next char match c (case-sensitive)? Consumes it if so. */
 int imap_p_accept(struct imap_p *p, char c);
-/* A sequence set: checked syntax; out covers its text. */
+/* A sequence set: checked syntax, normalised in place (ranges in order,
+ * merged, each number once; the rest of the command moves up behind the
+ * shorter text, p->end with it); out covers its text. More than
+ * IMAP_SET_RANGES_MAX ranges once merged: -EPERM, NO [LIMIT]. */
 int imap_p_seqset(struct imap_p *p, struct imap_str *out);
 /* A flag: \Word or a keyword atom. */
 int imap_p_flag(struct imap_p *p, struct imap_str *out);
@@ -151,6 +159,10 @@ int imap_str_is(const struct imap_str *s, const char *word);
 /*
  * Walk a checked sequence set: the next range at *pos (set text up to end),
  * with '*' as star; lo <= hi on return. 1 with a range, 0 at the end.
+ * *lo and *hi hold the range returned before (0 and 0 before the first):
+ * a range reaching below it is cut above it, or skipped when it lies
+ * inside, so a set normalised by imap_p_seqset yields no number twice,
+ * even when '*' turns out to be inside an earlier range ("1:5,*").
  */
 int imap_set_next(const char **pos, const char *end, uint32_t star, uint32_t *lo, uint32_t *hi);
 /* Does the set contain n? */

@@ -202,7 +202,7 @@ int imap_append_raw(struct conn *c, const unsigned char *data, size_t len)
 	}
 	s->spool.got += len;
 	if (s->spool.got >= s->spool.size)
-		s->sub = IMAP_SUB_APPEND_EOL;
+		s->sub = s->toolong ? IMAP_SUB_TOOLONG : IMAP_SUB_APPEND_EOL;
 	return 0;
 }
 

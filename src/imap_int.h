@@ -34,6 +34,7 @@ enum imap_sub {
 	IMAP_SUB_APPEND,        /* APPEND: message literal arriving (raw mode) */
 	IMAP_SUB_APPEND_EOL,    /* APPEND: literal in, waiting for the end of the line */
 	IMAP_SUB_DISCARD,       /* a refused literal arriving: drop it */
+	IMAP_SUB_TOOLONG,       /* a command over IMAP_CMD_MAX: drop up to its end, then answer */
 };
 
 /* A session's window into a shared view (see imap_view.c). */
@@ -164,6 +165,7 @@ struct imap_sess {
 	uint8_t sub;                /* enum imap_sub: what the next input is */
 	uint8_t readonly;           /* the selected mailbox was opened with EXAMINE */
 	uint8_t idle_done;          /* IDLE ended by DONE: its tagged reply is due */
+	uint8_t toolong;            /* dropping an over-long command (and the literals it announces) */
 	unsigned failures;          /* failed logins (LOGIN_MAX_FAILURES) */
 	uint32_t user_id;           /* 0 before login */
 	char user[65];              /* the signed-in user's name */

@@ -181,7 +181,7 @@ static int subscribe(struct conn *c, struct imap_p *p, int on)
 	char name[STORE_MBOX_NAME_MAX + 1];
 	int rc;
 
-	if (mbox_arg(c, p, name) || args_end(c, p))
+	if (mbox_arg(c, p, name) || args_end(c, p) || (on && name_ok(c, name)))
 		return 0;
 	rc = store_mbox_subscribe(conn_env.store, imap_of(c)->user_id, name, on);
 	if (rc < 0)
@@ -271,7 +271,9 @@ struct list_win {
 	char names[LIST_WINDOW][STORE_MBOX_NAME_MAX + 1];
 	uint8_t children[LIST_WINDOW];
 	uint8_t noselect[LIST_WINDOW];
+	uint16_t parent[LIST_WINDOW];   /* LSUB: bytes of the \Noselect parent to list first, 0 none */
 	int more;                   /* names remain after the window */
+	char last[STORE_MBOX_NAME_MAX + 1];  /* LSUB: the subscribed name passed before */
 };
 
 static struct list_win win;     /* one loop, one stream call at a time */
@@ -306,10 +308,40 @@ static int win_cb(void *arg, const char *name, const struct store_mbox *mb)
 	return 0;
 }
 
+/*
+ * RFC 3501 6.3.9: LSUB with '%' lists a parent of a subscribed name that
+ * the pattern matches, though only the child is subscribed, as \Noselect.
+ * Without '*' the pattern matches names of one depth only, so the parent
+ * is the name's prefix of that depth. The bytes of that prefix when it
+ * matches and prev (the subscribed name before, in order) did not already
+ * bring it (names below one parent are adjacent), else 0.
+ */
+static size_t lsub_parent(const char *pat, const char *name, const char *prev)
+{
+	char p[STORE_MBOX_NAME_MAX + 1];
+	size_t k = 0, i;
+
+	if (strchr(pat, '*'))
+		return 0;
+	for (i = 0; pat[i]; i++)
+		k += pat[i] == '/';
+	for (i = 0; name[i] && (name[i] != '/' || k--); i++)
+		;
+	if (!name[i] || list_match(pat, name))
+		return 0;
+	memcpy(p, name, i);
+	p[i] = '\0';
+	if (!list_match(pat, p) || (!strncmp(prev, name, i + 1)))
+		return 0;
+	return i;
+}
+
 static int sub_cb(void *arg, const char *name)
 {
 	struct list_win *w = arg;
+	size_t parent = lsub_parent(w->pat, name, w->last);
 
+	snprintf(w->last, sizeof w->last, "%s", name);
 	if (w->seen++ < w->skip)
 		return 0;
 	if (w->n == LIST_WINDOW) {
@@ -319,6 +351,7 @@ static int sub_cb(void *arg, const char *name)
 	snprintf(w->names[w->n], sizeof w->names[0], "%s", name);
 	w->children[w->n] = 0;
 	w->noselect[w->n] = 0;
+	w->parent[w->n] = (uint16_t)parent;
 	w->n++;
 	return 0;
 }
@@ -337,6 +370,7 @@ static int list_stream(struct conn *c)
 	pat[pl] = '\0';
 	memset(&win, 0, offsetof(struct list_win, names));
 	win.more = 0;
+	win.last[0] = '\0';
 	win.pat = pat;
 	win.skip = j->cur;
 	win.lsub = j->flags;
@@ -349,7 +383,13 @@ static int list_stream(struct conn *c)
 	for (unsigned i = 0; i < win.n; i++) {
 		char attrs[64];
 		const char *su;
-		if (list_match(pat, win.names[i])) {
+		if (win.parent[i]) {
+			/* a parent only its children are subscribed to (unless it is itself) */
+			win.names[i][win.parent[i]] = '\0';
+			if (store_mbox_is_subscribed(conn_env.store, s->user_id, win.names[i]) == 0 &&
+			    print_list(c, "LSUB", "\\Noselect", win.names[i]) < 0)
+				return 0;
+		} else if (list_match(pat, win.names[i])) {
 			if (win.lsub) {
 				/* a subscribed name kept only for its children says so */
 				struct store_mbox mb;

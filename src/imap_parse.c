@@ -6,10 +6,14 @@
  * and every later call fails at once.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "imap.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 void imap_p_init(struct imap_p *p, const char *s, size_t len)
 {
@@ -275,14 +279,18 @@ int imap_p_close(struct imap_p *p)
 	return 0;
 }
 
-/* seq-number: nz-number or '*'. */
-static int seqnum(const char **s, const char *end)
+/* '*' in a set being normalised: above every number. */
+#define SET_STAR ((uint64_t)UINT32_MAX + 1)
+
+/* seq-number: nz-number or '*' (SET_STAR) into *v. 0 or -1. */
+static int seqnum(const char **s, const char *end, uint64_t *v)
 {
 	const char *q = *s;
 	uint64_t n = 0;
 
 	if (q < end && *q == '*') {
 		*s = q + 1;
+		*v = SET_STAR;
 		return 0;
 	}
 	if (q >= end || *q < '1' || *q > '9')
@@ -293,29 +301,158 @@ static int seqnum(const char **s, const char *end)
 			return -1;
 	}
 	*s = q;
+	*v = n;
 	return 0;
 }
 
+/* One range of a set: seq-number [':' seq-number], lo <= hi; *canon = 0
+ * when it is not spelt the short way ("5:5", "7:5", "*:5"). 0 or -1. */
+static int seqrange(const char **s, const char *end, uint64_t *lo, uint64_t *hi, int *canon)
+{
+	uint64_t a, b;
+
+	if (seqnum(s, end, &a) < 0)
+		return -1;
+	b = a;
+	if (*s < end && **s == ':') {
+		(*s)++;
+		if (seqnum(s, end, &b) < 0)
+			return -1;
+		if (a >= b)
+			*canon = 0;
+	}
+	*lo = a < b ? a : b;
+	*hi = a < b ? b : a;
+	return 0;
+}
+
+/*
+ * The ranges of a set being normalised. One loop, one thread, and a set is
+ * normalised within one parser call, so one buffer serves every session;
+ * it is touched only by a set that is not in order already (most are).
+ * One more slot than the limit, so a duplicate of the last range that fits
+ * is merged away before the limit is judged.
+ */
+static struct set_range {
+	uint64_t lo, hi;
+} set_buf[IMAP_SET_RANGES_MAX + 1];
+
+/* Sort r[0..n) by lo (a shell sort: no allocation, no recursion), then
+ * merge overlapping and adjacent ranges. The number of ranges left. */
+static size_t ranges_merge(struct set_range *r, size_t n)
+{
+	size_t gap, i, j, o = 0;
+
+	for (gap = n / 2; gap > 0; gap = gap == 2 ? 1 : gap * 5 / 11)
+		for (i = gap; i < n; i++) {
+			struct set_range t = r[i];
+			for (j = i; j >= gap && r[j - gap].lo > t.lo; j -= gap)
+				r[j] = r[j - gap];
+			r[j] = t;
+		}
+	for (i = 0; i < n; i++) {
+		if (o && r[i].lo <= r[o - 1].hi + 1) {
+			if (r[i].hi > r[o - 1].hi)
+				r[o - 1].hi = r[i].hi;
+		} else {
+			r[o++] = r[i];
+		}
+	}
+	return o;
+}
+
+/* Write v ('*' for SET_STAR) at o, or only count it when o is NULL. Bytes. */
+static size_t num_put(char *o, uint64_t v)
+{
+	char t[10];
+	size_t n = 0, i;
+
+	if (v == SET_STAR) {
+		if (o)
+			*o = '*';
+		return 1;
+	}
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; o && i < n; i++)
+		o[i] = t[n - 1 - i];
+	return n;
+}
+
+/*
+ * Rewrite the set text [s, s + len) from set_buf[0..n) and move the rest
+ * of the command up behind it. The text never grows: each merged range's
+ * ends are numbers of the ranges it replaced (a '*' stays a '*'), so it
+ * takes no more bytes than they and their commas did.
+ */
+static void set_rewrite(struct imap_p *p, char *s, size_t len, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += (i ? 1 : 0) + num_put(NULL, set_buf[i].lo) +
+		     (set_buf[i].hi != set_buf[i].lo ? 1 + num_put(NULL, set_buf[i].hi) : 0);
+	if (k > len)
+		return;         /* cannot happen (see above); the set then stays as sent */
+	for (i = 0, k = 0; i < n; i++) {
+		if (i)
+			s[k++] = ',';
+		k += num_put(s + k, set_buf[i].lo);
+		if (set_buf[i].hi != set_buf[i].lo) {
+			s[k++] = ':';
+			k += num_put(s + k, set_buf[i].hi);
+		}
+	}
+	memmove(s + k, s + len, (size_t)(p->end - (s + len)));
+	memset((char *)p->end - (len - k), ' ', len - k);
+	p->p -= len - k;
+	p->end -= len - k;
+}
+
+/*
+ * A sequence set, normalised in place before anyone acts on it: ranges in
+ * order, overlapping and adjacent ones merged, each number once, so that
+ * "1:*,1:*,..." costs what "1:*" does. '*' keeps its meaning: a range
+ * "n:*" still reaches whatever '*' is when the set is used, and a lone
+ * '*' merges only into such a range. A set already in that form (most)
+ * is left alone. More than IMAP_SET_RANGES_MAX distinct ranges: NO [LIMIT].
+ */
 int imap_p_seqset(struct imap_p *p, struct imap_str *out)
 {
-	const char *s = p->p;
+	char *s = (char *)p->p;
+	const char *q;
+	uint64_t lo, hi, prev = 0;
+	size_t n = 0;
+	int canon = 1;
 
 	if (p->err)
 		return p->err;
 	for (;;) {
-		if (seqnum(&p->p, p->end) < 0)
+		if (seqrange(&p->p, p->end, &lo, &hi, &canon) < 0)
 			return imap_p_fail(p, "Invalid sequence set");
-		if (p->p < p->end && *p->p == ':') {
-			p->p++;
-			if (seqnum(&p->p, p->end) < 0)
-				return imap_p_fail(p, "Invalid sequence set");
-		}
+		if (n++ && lo <= prev + 1)
+			canon = 0;      /* out of order, overlapping or adjacent */
+		prev = hi;
 		if (p->p < p->end && *p->p == ',') {
 			p->p++;
 			continue;
 		}
 		break;
 	}
+	if (!canon) {
+		n = 0;
+		for (q = s; q < p->p && n <= IMAP_SET_RANGES_MAX; q += q < p->p && *q == ',') {
+			seqrange(&q, p->p, &set_buf[n].lo, &set_buf[n].hi, &canon);
+			if (++n > IMAP_SET_RANGES_MAX)
+				n = ranges_merge(set_buf, n);
+		}
+		if (n <= IMAP_SET_RANGES_MAX)
+			set_rewrite(p, s, (size_t)(p->p - s), n = ranges_merge(set_buf, n));
+	}
+	if (n > IMAP_SET_RANGES_MAX)
+		return imap_p_no(p, "[LIMIT] Too many ranges in the sequence set (the limit is "
+		                    STR(IMAP_SET_RANGES_MAX) " once merged)");
 	out->s = s;
 	out->len = (size_t)(p->p - s);
 	out->q = 0;
@@ -461,27 +598,36 @@ static uint32_t setnum(const char **s, uint32_t star)
 int imap_set_next(const char **pos, const char *end, uint32_t star, uint32_t *lo, uint32_t *hi)
 {
 	const char *s = *pos;
-	uint32_t a, b;
+	uint32_t a, b, prev = *hi;
 
-	if (s >= end)
-		return 0;
-	a = setnum(&s, star);
-	b = a;
-	if (s < end && *s == ':') {
-		s++;
-		b = setnum(&s, star);
+	for (;;) {
+		if (s >= end)
+			return 0;
+		a = setnum(&s, star);
+		b = a;
+		if (s < end && *s == ':') {
+			s++;
+			b = setnum(&s, star);
+		}
+		if (s < end && *s == ',')
+			s++;
+		*pos = s;
+		*lo = a < b ? a : b;
+		*hi = a < b ? b : a;
+		/* Only the last range of a normalised set (the one with '*') can
+		 * reach back below the one before: skip what that one gave. */
+		if (!prev || *lo > prev)
+			return 1;
+		if (*hi > prev) {
+			*lo = prev + 1;
+			return 1;
+		}
 	}
-	if (s < end && *s == ',')
-		s++;
-	*pos = s;
-	*lo = a < b ? a : b;
-	*hi = a < b ? b : a;
-	return 1;
 }
 
 int imap_set_has(const char *set, const char *end, uint32_t star, uint32_t n)
 {
-	uint32_t lo, hi;
+	uint32_t lo = 0, hi = 0;
 
 	while (imap_set_next(&set, end, star, &lo, &hi))
 		if (n >= lo && n <= hi)
@@ -518,11 +664,27 @@ int imap_literal_tail(const char *line, size_t len, uint64_t *n, int *plus)
 	return 1;
 }
 
+/* The value of a modified BASE64 character (',' for '/'), or -1. */
+static int mb64(unsigned char b)
+{
+	if (b >= 'A' && b <= 'Z')
+		return b - 'A';
+	if (b >= 'a' && b <= 'z')
+		return b - 'a' + 26;
+	if (b >= '0' && b <= '9')
+		return b - '0' + 52;
+	return b == '+' ? 62 : b == ',' ? 63 : -1;
+}
+
 /*
  * Mailbox names: 1..STORE_MBOX_NAME_MAX (255) bytes of printable US-ASCII
  * in modified UTF-7 (RFC 3501 5.1.3): '&' starts a base64 run (the
  * modified alphabet with ',' for '/') ended by '-', "&-" is '&'; no empty
  * hierarchy level ("a//b", "/a", "a/"), no '*' or '%' (LIST wildcards).
+ * A run must decode to whole UTF-16 units with zero padding bits, pair
+ * its surrogates, and encode nothing below U+0080: a printable character
+ * must stand for itself (an encoded "a", "/" or a fake "INBOX" would be a
+ * second spelling of another name), and controls have no place in names.
  */
 int imap_mbox_name_check(const char *name)
 {
@@ -537,19 +699,26 @@ int imap_mbox_name_check(const char *name)
 		if (c == '/' && name[i + 1] == '/')
 			return -EINVAL;
 		if (c == '&') {
-			size_t j = i + 1, bits;
-			while (j < n && name[j] != '-') {
-				unsigned char b = (unsigned char)name[j];
-				if (!((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
-				      b == '+' || b == ','))
+			uint32_t acc = 0, u;
+			unsigned bits = 0, high = 0;
+			size_t j;
+			for (j = i + 1; j < n && name[j] != '-'; j++) {
+				int v = mb64((unsigned char)name[j]);
+				if (v < 0)
 					return -EINVAL;
-				j++;
+				acc = acc << 6 | (uint32_t)v;
+				if ((bits += 6) < 16)
+					continue;
+				bits -= 16;
+				u = acc >> bits & 0xffff;
+				if (high != (u >= 0xdc00 && u <= 0xdfff))
+					return -EINVAL;     /* a surrogate without its pair */
+				high = u >= 0xd800 && u <= 0xdbff;
+				if (u < 0x80)
+					return -EINVAL;
 			}
-			if (j >= n)
-				return -EINVAL;     /* unterminated */
-			bits = (j - i - 1) * 6;
-			/* UTF-16 in base64: a run encodes whole 16-bit units, padding < 6 bits. */
-			if (j - i - 1 > 0 && (bits % 16) >= 6)
+			/* unterminated, a pair left open, padding of 6 bits or more or not zero */
+			if (j >= n || high || bits >= 6 || (acc & ((1u << bits) - 1)))
 				return -EINVAL;
 			i = j;
 		}

@@ -575,8 +575,11 @@ static int pop3_line(struct conn *c, char *line, size_t len)
 	return 0;
 }
 
-static void pop3_too_long(struct conn *c)
+/* proto_ops.too_long: answered at once; the rest of the line is dropped. */
+static void pop3_too_long(struct conn *c, const char *bytes, size_t len, int end)
 {
+	if (end)
+		return;
 	if (pop3_of(c)->state == POP3_AUTH_SASL)
 		pop3_of(c)->state = POP3_AUTH;
 	reply(c, "-ERR Line too long (the limit is %d octets)\r\n", POP3_LINE_MAX);

@@ -145,6 +145,17 @@ void store_kw_key(uint32_t mbox, unsigned char kb[7]);
 /* Decode a keyword list value into names; *n gets their number. */
 void store_kw_decode(const MDB_val *v, char names[STORE_KW_MAX][STORE_KW_LEN + 1], unsigned *n);
 
+/* --- store_mbox.c: the default mailboxes --- */
+
+/*
+ * Create the default mailboxes user lacks (store_mbox_defaults) in txn and
+ * subscribe the special-use ones it creates (Dovecot's auto = subscribe).
+ * A user without the meta mark "subdef/" u32 user (made before defaults
+ * were subscribed) has every selectable special-use default subscribed,
+ * once: the mark is then written, so a folder unsubscribed later stays so.
+ */
+int store_mbox_make_defaults(struct store *st, MDB_txn *txn, uint32_t user);
+
 /* --- store_mime.c: MIME records ("mime": u64 blob id -> mime.h record) --- */
 
 /* Put blob's record (rec, len) in txn, replacing any. */

@@ -158,30 +158,76 @@ int store_mbox_create(struct store *st, uint32_t user, const char *name, struct 
 	return rc;
 }
 
-static int defaults_txn(struct store *st, MDB_txn *txn, void *arg)
+/* "subdef/" u32 user: the meta mark of a user whose defaults are subscribed. */
+#define SUBDEF_KEY_LEN 11
+static void subdef_key(uint32_t user, unsigned char kb[SUBDEF_KEY_LEN])
 {
-	struct mbox_arg *a = arg;
-	struct store_mbox mb;
-
-	for (unsigned i = 0; i < store_mbox_ndefaults; i++) {
-		int rc = mbox_make(st, txn, a->user, store_mbox_defaults[i], &mb);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	memcpy(kb, "subdef/", 7);
+	store_put32(kb + 7, user);
 }
 
-/* Create the default mailboxes a user lacks (a cheap read when none is missing). */
+static size_t sub_key(uint32_t user, const char *name, unsigned char *kb);
+
+int store_mbox_make_defaults(struct store *st, MDB_txn *txn, uint32_t user)
+{
+	unsigned char kb[SUB_KEY_MAX];
+	MDB_val k = { SUBDEF_KEY_LEN, kb }, v;
+	struct store_mbox mb;
+	int rc, marked;
+
+	subdef_key(user, kb);
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc);
+	marked = rc == 0;
+	for (unsigned i = 0; i < store_mbox_ndefaults; i++) {
+		const char *name = store_mbox_defaults[i];
+		rc = mbox_make(st, txn, user, name, &mb);      /* 1: it was there */
+		if (rc < 0)
+			return rc;
+		if (strcmp(name, "INBOX") && (rc == 0 || !marked) && !(mb.flags & STORE_MBOX_NOSELECT)) {
+			k.mv_size = sub_key(user, name, kb);
+			v.mv_size = 0;
+			v.mv_data = "";
+			if ((rc = mdb_put(txn, st->meta, &k, &v, 0)) != 0)
+				return store_err(rc);
+		}
+	}
+	if (marked)
+		return 0;
+	subdef_key(user, kb);
+	k.mv_size = SUBDEF_KEY_LEN;
+	v.mv_size = 0;
+	v.mv_data = "";
+	return store_err(mdb_put(txn, st->meta, &k, &v, 0));
+}
+
+static int defaults_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	return store_mbox_make_defaults(st, txn, ((struct mbox_arg *)arg)->user);
+}
+
+/* Create the default mailboxes a user lacks and subscribe them (a cheap
+ * read when none is missing and the user's subscriptions are marked). */
 int store_mbox_ensure_defaults(struct store *st, uint32_t user)
 {
 	struct mbox_arg a = { .user = user };
+	unsigned char kb[SUBDEF_KEY_LEN];
+	MDB_val k = { SUBDEF_KEY_LEN, kb }, v;
 	struct store_mbox mb;
-	unsigned i;
+	MDB_txn *txn;
+	int rc;
 
-	for (i = 0; i < store_mbox_ndefaults; i++)
-		if (store_mbox_get_any(st, user, store_mbox_defaults[i], &mb) != 0)
-			break;      /* (a \Noselect one left by DELETE stays as it is) */
-	if (i == store_mbox_ndefaults)
+	subdef_key(user, kb);
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_get(txn, st->meta, &k, &v);
+	/* (a \Noselect default left by DELETE counts as there: it stays as it is) */
+	for (unsigned i = 0; rc == 0 && i < store_mbox_ndefaults; i++)
+		rc = store_mrec_get(st, txn, user, store_mbox_defaults[i], &mb);
+	store_rend(st);
+	if (rc == 0)
 		return 0;
 	return store_write(st, defaults_txn, &a);
 }
@@ -493,6 +539,25 @@ int store_mbox_subscribe(struct store *st, uint32_t user, const char *name, int 
 	if (!name || !*name || strlen(name) > STORE_MBOX_NAME_MAX)
 		return STORE_EINVAL;
 	return store_write(st, sub_txn, &a);
+}
+
+int store_mbox_is_subscribed(struct store *st, uint32_t user, const char *name)
+{
+	unsigned char kb[SUB_KEY_MAX];
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	if (!name || !*name || strlen(name) > STORE_MBOX_NAME_MAX)
+		return STORE_EINVAL;
+	k.mv_size = sub_key(user, name, kb);
+	k.mv_data = kb;
+	rc = store_rbegin(st, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_get(txn, st->meta, &k, &v);
+	store_rend(st);
+	return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
 int store_mbox_list_subscribed(struct store *st, uint32_t user, int (*cb)(void *arg, const char *name),

@@ -81,9 +81,11 @@ int store_mbox_list(struct store *st, uint32_t user,
  */
 int store_mbox_create(struct store *st, uint32_t user, const char *name, struct store_mbox *out);
 /*
- * Create the default mailboxes (store_mbox_defaults) a user is missing; a
- * cheap read when none is. Returns 0, STORE_EFULL (mailbox ids used up),
- * or a common error.
+ * Create the default mailboxes (store_mbox_defaults) a user is missing and
+ * subscribe the special-use ones it creates; a user made before defaults
+ * were subscribed has them subscribed once (a meta mark records it, so an
+ * UNSUBSCRIBE later stays). A cheap read when nothing is to do.
+ * Returns 0, STORE_EFULL (mailbox ids used up), or a common error.
  */
 int store_mbox_ensure_defaults(struct store *st, uint32_t user);
 /*
@@ -122,6 +124,11 @@ int store_mbox_recent(struct store *st, const uint32_t *mbox, const uint32_t *ui
  * or a common error.
  */
 int store_mbox_subscribe(struct store *st, uint32_t user, const char *name, int on);
+/*
+ * Is name subscribed by user? Returns 1, 0, STORE_EINVAL (name NULL,
+ * empty or over STORE_MBOX_NAME_MAX), or a common error.
+ */
+int store_mbox_is_subscribed(struct store *st, uint32_t user, const char *name);
 /*
  * Call cb for each subscribed name of user in name order, in one read txn:
  * cb must not call the store.

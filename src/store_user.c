@@ -46,7 +46,6 @@ static int store_verifier(const char *pass, size_t passlen, struct store_urec *r
 static int store_user_add_txn(struct store *st, MDB_txn *txn, void *arg)
 {
 	struct store_urec *r = arg, old;
-	struct store_mbox mb;
 	unsigned char idb[4];
 	uint64_t id;
 	MDB_val k, v;
@@ -74,12 +73,7 @@ static int store_user_add_txn(struct store *st, MDB_txn *txn, void *arg)
 	rc = mdb_put(txn, st->userids, &k, &v, MDB_NOOVERWRITE);
 	if (rc)
 		return store_err(rc);
-	for (size_t i = 0; i < store_mbox_ndefaults; i++) {
-		rc = store_mrec_create(st, txn, r->u.id, store_mbox_defaults[i], &mb);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return store_mbox_make_defaults(st, txn, r->u.id);
 }
 
 /* Create a user with the default mailboxes. 0, STORE_EEXIST, STORE_EINVAL, ... */

@@ -48,6 +48,8 @@
 static struct {
 	char lines[4 * CONN_IN_SIZE];   /* each line, then '|' */
 	size_t lines_len;
+	unsigned nend;              /* too_long calls at the end of an over-long line */
+	char tail[CONN_TAIL_MAX + 1], head0;
 	unsigned nlines, ntoo_long, nclose, ncommit, ncommitted, ntimer, nstream_bad;
 	unsigned char raw[256];
 	size_t raw_len;
@@ -147,9 +149,17 @@ static int t_raw(struct conn *c, const unsigned char *data, size_t len)
 	return 0;
 }
 
-static void t_too_long(struct conn *c)
+/* Counts the overflows (end 0, answered at once, the head's first byte
+ * kept) and records each line end's tail (end 1) in R.tail. */
+static void t_too_long(struct conn *c, const char *bytes, size_t len, int end)
 {
+	if (end) {
+		R.nend++;
+		snprintf(R.tail, sizeof R.tail, "%.*s", (int)len, bytes);
+		return;
+	}
 	R.ntoo_long++;
+	R.head0 = len == CONN_IN_SIZE ? bytes[0] : 0;
 	conn_printf(c, "-too long\r\n");
 }
 
@@ -348,7 +358,8 @@ static void rec_clear(void)
 {
 	R.lines_len = 0;
 	R.lines[0] = '\0';
-	R.nlines = R.ntoo_long = 0;
+	R.nlines = R.ntoo_long = R.nend = 0;
+	R.tail[0] = R.head0 = 0;
 	out_len = 0;
 	out[0] = '\0';
 }
@@ -422,6 +433,9 @@ static void test_too_long(void)
 	send_bytes(big, CONN_IN_SIZE - 1 + 8);
 	settle_drain();
 	CHECK_RC((int)R.ntoo_long, 1);
+	CHECK_RC((int)R.nend, 1);
+	CHECK_RC(R.head0, 'b');
+	CHECK_STR(R.tail, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 	CHECK_STR(R.lines, "next|");
 	CHECK_STR(out, "-too long\r\n+next\r\n");
 	/* a line of three buffers, in pieces with turns between: still one report */
@@ -431,9 +445,12 @@ static void test_too_long(void)
 		send_bytes(big + off, 3 * CONN_IN_SIZE - off < 1000 ? 3 * CONN_IN_SIZE - off : 1000);
 		loop_run_once(0);
 	}
-	send_str("\r\nafter\r\n");
+	send_str("{12+}\r\nafter\r\n");
 	settle_drain();
 	CHECK_RC((int)R.ntoo_long, 1);
+	/* the end's last bytes survive the pieces: a literal it announces can be seen */
+	CHECK_RC((int)R.nend, 1);
+	CHECK_STR(R.tail, "ccccccccccccccccccccccccccc{12+}");
 	CHECK_STR(R.lines, "after|");
 	CHECK_STR(out, "-too long\r\n+after\r\n");
 	CHECK_RC((int)conn_count(-1), 1);

@@ -89,7 +89,20 @@ int main(void)
 	n.len = 0;
 	n.buf[0] = '\0';
 	store_mbox_list_subscribed(st, u.id, collect_sub, &n);
-	CHECK(!strcmp(n.buf, "INBOX,"));
+	/* user add subscribed the special-use defaults */
+	CHECK(!strcmp(n.buf, "Archive,Drafts,INBOX,Junk,Sent,Trash,"));
+	CHECK(store_mbox_is_subscribed(st, u.id, "INBOX") == 1);
+	CHECK(store_mbox_is_subscribed(st, u.id, "Z") == 0);
+	CHECK(store_mbox_is_subscribed(st, u.id, "") == STORE_EINVAL);
+	/* once marked, the defaults are not subscribed again */
+	CHECK(store_mbox_subscribe(st, u.id, "Junk", 0) == 0);
+	CHECK(store_mbox_ensure_defaults(st, u.id) == 0);
+	CHECK(store_mbox_is_subscribed(st, u.id, "Junk") == 0);
+	/* one the defaults make again is */
+	CHECK(store_mbox_delete(st, u.id, "Drafts", NULL) == 0);
+	CHECK(store_mbox_subscribe(st, u.id, "Drafts", 0) == 0);
+	CHECK(store_mbox_ensure_defaults(st, u.id) == 0);
+	CHECK(store_mbox_is_subscribed(st, u.id, "Drafts") == 1);
 
 	/* messages: deliver, flags and keywords, copy sharing the blob */
 	CHECK(store_deliver(st, "alice", "INBOX", "Subject: a\r\n\r\nx\r\n", 17, 1000, &uid) == 0);
