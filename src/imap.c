@@ -553,10 +553,13 @@ static void imap_timer(struct conn *c)
 		return;
 	}
 	if (c->flags & CONN_F_HOLD && !(c->flags & CONN_F_COMMIT)) {
-		/* The delayed answer to a failed login. */
-		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
-		if (login_resume(c, s->failures) == LOGIN_ETOOMANY)
+		/* The delayed answer to a failed login; the last one says why the
+		 * connection closes (RFC 3501 7.1.5: BYE, then the tagged reply). */
+		if (login_resume(c, s->failures) == LOGIN_ETOOMANY) {
+			conn_printf(c, "* BYE Too many failed logins\r\n");
 			s->state = IMAP_LOGOUT;     /* closes after the answer */
+		}
+		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
 		return;
 	}
 	if (s->sub == IMAP_SUB_IDLE) {

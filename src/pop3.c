@@ -718,9 +718,13 @@ static void pop3_timer(struct conn *c)
 
 	if (c->flags & CONN_F_HOLD) {
 		/* The delayed answer to a failed login. */
-		reply(c, "-ERR [AUTH] Invalid user name or password\r\n");
-		if (login_resume(c, s->failures) == LOGIN_ETOOMANY)
+		if (login_resume(c, s->failures) == LOGIN_ETOOMANY) {
+			/* No line may follow a reply in POP3: this one says why it closes. */
+			reply(c, "-ERR [AUTH] Invalid user name or password; too many failed logins, closing\r\n");
 			conn_close_after(c);
+		} else {
+			reply(c, "-ERR [AUTH] Invalid user name or password\r\n");
+		}
 		return;
 	}
 	reply(c, "-ERR Idle for too long; closing\r\n");
