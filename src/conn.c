@@ -340,6 +340,20 @@ void conn_close(struct conn *c, const char *why)
 	update_pause();
 }
 
+void conn_bye_all(void)
+{
+	unsigned i;
+
+	for (i = 0; i < high; i++) {
+		struct conn *c = slot_at(i);
+		if (!c->id)
+			continue;
+		loop_timer_cancel(&c->timer);   /* no keepalive or delayed answer after the last line */
+		c->flags |= CONN_F_BYE | CONN_F_CLOSE_AFTER;
+		conn_run(c);
+	}
+}
+
 void conn_close_all(void)
 {
 	unsigned i;

@@ -81,6 +81,10 @@ struct proto_ops {
 	void (*mbox_changed)(uint32_t mbox);
 	/* Daemon-wide, may be NULL: at exit, after every connection closed. */
 	void (*shutdown)(void);
+	/* May be NULL: the daemon is shutting down. Queue the session's last
+	 * line (IMAP's * BYE); called once, between two replies, with no
+	 * command taken any more; the connection closes once it is sent. */
+	void (*bye)(struct conn *c);
 };
 
 struct conn_tls;
@@ -95,6 +99,8 @@ enum conn_flag {
 	CONN_F_EOF = 1 << 6,           /* peer closed its side */
 	CONN_F_DIRECT = 1 << 7,        /* conn_stream_buf handed out the TLS engine's or a bulk buffer */
 	CONN_F_KEEP = 1 << 8,          /* conn_keep_line: the line stays until the stream/hold ends */
+	CONN_F_BYE = 1 << 9,           /* shutdown: proto->bye is due at the next reply boundary */
+	CONN_F_NOTIFY = 1 << 10,       /* TLS close_notify queued (closing) */
 };
 
 
@@ -163,6 +169,10 @@ void conn_log(const struct conn *c, enum log_level lvl, const char *fmt, ...)
 unsigned conn_count(int proto);
 /* Call fn for every open connection, for reports (the daemon's status file). */
 void conn_foreach(void (*fn)(void *arg, const struct conn *c), void *arg);
+/* Shutdown, first step: every connection takes no more commands, gets its
+ * protocol's last line (ops->bye, once the reply in progress is out) and
+ * closes when its output is sent (TLS: then a close_notify). */
+void conn_bye_all(void);
 /* Close every connection (shutdown): no protocol commit runs. */
 void conn_close_all(void);
 /* Is the connection encrypted (TLS handshake done or in progress)? */

@@ -20,5 +20,7 @@ unsigned char *conn_tls_sendapp(struct conn *c, size_t *room);
 void conn_tls_sendapp_ack(struct conn *c, size_t n);
 /* Poll events the engine wants. */
 short conn_tls_events(struct conn *c);
+/* Queue a close_notify alert (after the records already queued). */
+void conn_tls_close_notify(struct conn *c);
 
 #endif

@@ -404,6 +404,12 @@ void conn_run(struct conn *c)
 			conn_close(c, "store error");
 			return;
 		}
+		if ((c->flags & (CONN_F_BYE | CONN_F_STREAMING)) == CONN_F_BYE) {
+			/* Shutdown, between two replies: the protocol's last line. */
+			c->flags &= ~(unsigned)CONN_F_BYE;
+			if (c->ops->bye)
+				c->ops->bye(c);
+		}
 		moved = c->tls ? conn_tls_pump(c) : plain_flush(c);
 		if (moved < 0) {
 			rc = (int)moved;
@@ -412,6 +418,12 @@ void conn_run(struct conn *c)
 		if (!out_pending(c) && !(c->flags & CONN_F_STREAMING)) {
 			if (c->flags & CONN_F_CLOSE_AFTER) {
 				if (!c->tls || !(conn_tls_events(c) & POLLOUT)) {
+					if (c->tls && !(c->flags & CONN_F_NOTIFY)) {
+						/* Every record is out: end TLS with a close_notify. */
+						c->flags |= CONN_F_NOTIFY;
+						conn_tls_close_notify(c);
+						continue;
+					}
 					conn_close(c, "done");
 					return;
 				}

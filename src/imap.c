@@ -586,6 +586,19 @@ static void imap_close(struct conn *c)
 	s->spool.fd = -1;
 }
 
+/* proto_ops.bye: the daemon is shutting down (RFC 3501 7.1.5). */
+static void imap_bye(struct conn *c)
+{
+	struct imap_sess *s = imap_of(c);
+
+	if (s->sub == IMAP_SUB_IDLE) {
+		if (s->state == IMAP_SELECTED)
+			imap_view_idle(c, 0);   /* no update after the BYE */
+		s->sub = IMAP_SUB_NONE;
+	}
+	conn_printf(c, "* BYE [UNAVAILABLE] Server shutting down\r\n");
+}
+
 /* The signed-in user, or NULL before login. */
 static const char *imap_user(const struct conn *c)
 {
@@ -610,6 +623,7 @@ const struct proto_ops imap_ops = {
 	.user = imap_user,
 	.mbox_changed = imap_view_notify,
 	.shutdown = imap_view_shutdown,
+	.bye = imap_bye,
 };
 
 #endif

@@ -742,6 +742,14 @@ static void pop3_close(struct conn *c)
 	s->state = POP3_AUTH;
 }
 
+/* proto_ops.bye: the daemon is shutting down. POP3 has no unsolicited
+ * reply: the client takes this as the answer to its next (or pending)
+ * command, then finds the connection closed; nothing is deleted. */
+static void pop3_bye(struct conn *c)
+{
+	reply(c, "-ERR [SYS/TEMP] Server shutting down\r\n");
+}
+
 /* The signed-in user, or NULL before login. */
 static const char *pop3_user(const struct conn *c)
 {
@@ -763,6 +771,7 @@ const struct proto_ops pop3_ops = {
 	.timer = pop3_timer,
 	.close = pop3_close,
 	.user = pop3_user,
+	.bye = pop3_bye,
 };
 
 #endif
