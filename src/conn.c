@@ -268,6 +268,7 @@ int conn_adopt(int fd, const struct sockaddr_storage *peer, const struct cfg_lis
 	nopen_proto[lst->proto]++;
 	conn_log(c, LOG_LVL_INFO, "connect to %s port %u%s", ops->name, lst->port,
 	         lst->tls == CFG_TLS_IMPLICIT ? " (tls)" : "");
+	conn_trace_connect(c);
 	if (lst->tls == CFG_TLS_IMPLICIT && conn_tls_start(c) < 0) {
 		conn_close(c, "no TLS slot");
 		return -ENOMEM;
@@ -323,6 +324,7 @@ void conn_close(struct conn *c, const char *why)
 	if (!c->id)
 		return;
 	conn_log(c, LOG_LVL_INFO, "closed (%s)", why);
+	conn_trace_stop(c, why);
 	c->ops->close(c);
 	if (c->flags & CONN_F_COMMIT)
 		commit_cancel(c);

@@ -109,6 +109,7 @@ struct conn {
 	struct loop_timer timer;       /* idle timeout or delayed reply */
 	uint32_t id;                   /* connection id for logs; 0 = free slot */
 	unsigned flags;
+	uint8_t trace;                 /* traced: its trace slot + 1 (conn_trace.c), else 0 */
 	const struct proto_ops *ops;   /* the listener's protocol */
 	const struct cfg_listen *lst;  /* the listener it came in on (copy below) */
 	struct cfg_listen listen;      /* copied: a reload may drop the listener */
@@ -217,6 +218,18 @@ void conn_hold(struct conn *c, int on);
 void conn_set_timer(struct conn *c, int64_t ms);
 /* Output state changed (new reply or stream started): send on the loop's next turn. */
 void conn_kick(struct conn *c);
+
+/*
+ * The protocol trace (trace.h). A protocol hands over each command line it
+ * takes, masked: the first show bytes of text, then " ***" when masked
+ * (a password, SASL data, the rest of a LOGIN). Replies and message data
+ * are traced by the connection layer. No-ops when c is not traced.
+ */
+void conn_trace_in(struct conn *c, const char *text, size_t show, int masked);
+/* c signed in as user: trace it from now on when the config names the user. */
+void conn_trace_login(struct conn *c, const char *user);
+/* The config was reloaded: start or stop tracing open connections to match. */
+void conn_trace_reload(void);
 
 /* The daemon's shared state that connections use (set by serve.c). */
 struct conn_env {

@@ -31,6 +31,8 @@ int conn_write(struct conn *c, const void *data, size_t len)
 		return -ENOSPC;
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
+	if (conn_traced(c))
+		conn_trace_out(c, data, len);
 	return 0;
 }
 
@@ -45,6 +47,8 @@ int conn_printf(struct conn *c, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= conn_out_room(c))
 		return -ENOSPC;
+	if (conn_traced(c))
+		conn_trace_out(c, c->out + c->out_len, (size_t)n);
 	c->out_len += (size_t)n;
 	return 0;
 }
@@ -219,6 +223,8 @@ static int take_raw(struct conn *c)
 	if ((uint64_t)n > c->raw_left)
 		n = (size_t)c->raw_left;
 	c->raw_left -= n;
+	if (conn_traced(c))
+		conn_trace_data(c, n, 1);
 	if (c->ops->raw(c, c->in, n) < 0) {
 		conn_close(c, "protocol error");
 		return 1;
@@ -262,6 +268,7 @@ static int take_line(struct conn *c)
 			c->flags |= CONN_F_DISCARD;
 			c->in_len = 0;
 			c->in_scan = 0;
+			conn_trace_note(c, "the client's line is longer than CONFIG_LINE_MAX: discarded");
 			c->ops->too_long(c);
 			return 1;
 		}
@@ -360,6 +367,8 @@ void conn_stream_commit(struct conn *c, size_t n)
 {
 	struct conn_bulk *b;
 
+	if (conn_traced(c))
+		conn_trace_data(c, n, 0);
 	if ((c->flags & CONN_F_DIRECT) && !c->tls) {
 		c->flags &= ~(unsigned)CONN_F_DIRECT;
 		b = bulk_of(c);
@@ -430,6 +439,7 @@ void conn_run(struct conn *c)
 			} else if ((c->flags & CONN_F_STARTTLS) && !c->tls) {
 				c->flags &= ~(unsigned)CONN_F_STARTTLS;
 				c->in_len = c->in_scan = c->in_hold = 0;
+				conn_trace_note(c, "TLS handshake starts");
 				if (conn_tls_start(c) < 0) {
 					conn_close(c, "no TLS slot");
 					return;

@@ -35,6 +35,7 @@ int login_check(struct conn *c, const char *name, const char *pass, size_t passl
 		return rc;
 	}
 	login_delay_ok(&c->peer);
+	conn_trace_login(c, u->name);
 	return 0;
 }
 

@@ -537,6 +537,25 @@ static const struct pop3_cmd_def {
 	{ POP3_C_QUIT, IN_AUTH | IN_TRANS, 0, 0, pop3_cmd_quit },
 };
 
+/* The trace of a command line (trace.h): PASS's argument, AUTH's initial
+ * response and a SASL response line are masked. */
+static void trace_line(struct conn *c, const char *line, size_t len)
+{
+	const struct pop3_sess *s = pop3_of(c);
+	const char *sp;
+
+	if (!c->trace)
+		return;
+	if (s->state == POP3_AUTH_SASL)
+		conn_trace_in(c, line, 0, 1);
+	else if (len > 4 && !strncasecmp(line, "PASS", 4))
+		conn_trace_in(c, line, 4, 1);
+	else if (len > 5 && !strncasecmp(line, "AUTH ", 5) && (sp = memchr(line + 5, ' ', len - 5)) != NULL)
+		conn_trace_in(c, line, (size_t)(sp - line), 1);
+	else
+		conn_trace_in(c, line, len, 0);
+}
+
 /* One command line: check length, parse, check state and arguments, act. */
 static int pop3_line(struct conn *c, char *line, size_t len)
 {
@@ -545,6 +564,7 @@ static int pop3_line(struct conn *c, char *line, size_t len)
 	size_t i;
 	int in;
 
+	trace_line(c, line, len);
 	if (s->state == POP3_AUTH_SASL)
 		return sasl_plain(c, line, len);
 	conn_set_timer(c, (int64_t)(s->state == POP3_TRANS ? conn_env.cfg->pop3_timeout

@@ -363,6 +363,7 @@ static void reload(void)
 		}
 	}
 	cfg = next;
+	conn_trace_reload();            /* the trace list may have changed */
 	rc = listeners_sync(&cfg);
 	if (rc)
 		log_err("reload: some listeners could not be opened");
