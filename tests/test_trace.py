@@ -5,14 +5,33 @@ SASL data masked and message data summarised by size, each line's text cut
 at 200 bytes, the file rotated to trace.log.1 at 256 KiB; a reload turns
 it on and off for connected sessions; it is off by default."""
 import base64
+import os
 import re
 import signal
+import subprocess
+import tempfile
 import time
 
 import pytest
 
 from imap_util import IRaw
-from postnook_fixture import SLOW, make_msg
+from postnook_fixture import BIN, SLOW, make_msg
+
+
+def trace_built():
+    """Does this build have the trace (CONFIG_TRACE)? Its config parser then
+    takes the key and stops at the unknown one on the next line."""
+    if not os.path.exists(BIN):
+        return False
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "t.conf")
+        with open(conf, "w") as f:
+            f.write("trace = alice\nfrobnicate = 1\n")
+        r = subprocess.run([BIN, "user", "-c", conf, "list"], capture_output=True, text=True, timeout=30 * SLOW)
+    return "no protocol trace" not in r.stderr
+
+
+pytestmark = pytest.mark.skipif(not trace_built(), reason="this build has no protocol trace (CONFIG_TRACE=n)")
 
 TEXT_MAX = 200              # README: bytes of a traced line's text
 FILE_MAX = 256 * 1024       # README: trace.log is rotated at this size
