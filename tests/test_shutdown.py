@@ -20,9 +20,12 @@ BYE_WAIT = 2        # README: the bounded wait at shutdown, in seconds
 
 
 def tls_ctx(srv):
-    """A verifying client context; wrap with suppress_ragged_eofs=False so a
-    TCP close without close_notify raises instead of reading as EOF."""
-    return srv.client_ctx()
+    """A verifying client context that reports a TCP close without
+    close_notify (OpenSSL 3 as Python sets it up ignores it); wrap with
+    suppress_ragged_eofs=False so it raises instead of reading as EOF."""
+    ctx = srv.client_ctx()
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    return ctx
 
 
 class Sess:
@@ -177,3 +180,20 @@ def test_client_that_never_reads_does_not_hold_shutdown(make_server):
     assert srv.log().count("closed (server shutting down)") == 2, srv.log()[-2000:]
     for r in stuck:
         r.close()
+
+
+def test_tls_logout_and_quit_end_with_close_notify(make_server):
+    """Not only at shutdown: every TLS session the server closes (LOGOUT,
+    QUIT) ends with a close_notify after the last reply."""
+    srv = make_server(start=True, imap=("tls",), listeners=("tls",))
+    s = Sess(srv.iports["tls"], tls_ctx(srv))
+    m = IRaw(s.r)
+    assert m.readline().startswith(b"* OK")
+    m.send(b"z LOGOUT\r\n")
+    data, how = s.rest()
+    assert data == b"* BYE postnook logging out\r\nz OK LOGOUT completed\r\n" and how == "closed", (data, how)
+    s = Sess(srv.ports["tls"], tls_ctx(srv))
+    assert s.r.readline().startswith(b"+OK")
+    s.r.send(b"QUIT\r\n")
+    data, how = s.rest()
+    assert data == b"+OK Bye\r\n" and how == "closed", (data, how)
