@@ -222,3 +222,24 @@ def test_trace_line_bound_and_rotation(make_server):
     for name in ("trace.log", "trace.log.1"):
         for _, d, t in trace_lines(srv, name=name):
             assert len(t) <= TEXT_MAX + len(" [... 9999 bytes more]"), t
+
+
+def test_trace_at_most_16_connections(make_server):
+    """README: at most 16 connections are traced at once; the 17th is logged
+    and left untraced, and a closed one's place is taken by the next."""
+    srv = make_server(start=True, imap=("plain",), listeners=(), trace="127.0.0.1")
+    sessions = []
+    for i in range(17):
+        r = IRaw(srv.iraw())
+        r.ok("NOOP", tag="s%d" % i)
+        sessions.append(r)
+    sessions[0].ok("LOGOUT")
+    r = IRaw(srv.iraw())
+    r.ok("NOOP", tag="late")
+    for s in sessions[1:] + [r]:
+        s.ok("LOGOUT")
+    srv.stop()
+    c = texts(trace_lines(srv), "C:")
+    assert ["s%d NOOP" % i for i in range(16)] == [x for x in c if x.startswith("s") and x.endswith("NOOP")], c
+    assert "s16 NOOP" not in c and "late NOOP" in c
+    assert re.search(r"WARN conn \d+ 127\.0\.0\.1:\d+: not traced: 16 connections are traced already", srv.log())
