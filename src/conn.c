@@ -351,7 +351,9 @@ void conn_bye_all(void)
 		if (!c->id)
 			continue;
 		loop_timer_cancel(&c->timer);   /* no keepalive or delayed answer after the last line */
-		c->flags |= CONN_F_BYE | CONN_F_CLOSE_AFTER;
+		if (!(c->flags & CONN_F_CLOSE_AFTER))
+			c->flags |= CONN_F_BYE;     /* not after a QUIT's or LOGOUT's own last words */
+		c->flags |= CONN_F_CLOSE_AFTER;
 		conn_run(c);
 	}
 }

@@ -627,6 +627,8 @@ static void imap_bye(struct conn *c)
 {
 	struct imap_sess *s = imap_of(c);
 
+	if (s->state == IMAP_LOGOUT)
+		return;                     /* its BYE is out already (LOGOUT, too many failures) */
 	if (s->sub == IMAP_SUB_IDLE) {
 		if (s->state == IMAP_SELECTED)
 			imap_view_idle(c, 0);   /* no update after the BYE */
