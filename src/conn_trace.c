@@ -78,7 +78,7 @@ static void start(struct conn *c, const char *why)
 	traces[i].id = c->id;
 	c->trace = (uint8_t)(i + 1);
 	event(c, "trace on (%s): %s %s port %u%s", why, c->ops->name, c->peer_str, c->listen.port,
-	      c->tls ? " (tls)" : "");
+	      c->tls || c->listen.tls == CFG_TLS_IMPLICIT ? " (tls)" : "");
 }
 
 /* Stop tracing c, with a last event line "what (why)". */
