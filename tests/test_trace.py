@@ -74,12 +74,13 @@ def test_trace_off_by_default(make_server):
     assert not (srv.datadir / "trace.log").exists()
 
 
-def test_trace_user_from_login(make_server):
-    srv = make_server(start=True, imap=("plain",), listeners=("plain",), trace="alice")
-    bob = IRaw(srv.iraw())
+@pytest.mark.parametrize("kind", ["plain", "tls"])
+def test_trace_user_from_login(make_server, kind):
+    srv = make_server(start=True, imap=(kind,), listeners=("plain",), trace="alice")
+    bob = IRaw(srv.iraw(kind))
     bob.ok('LOGIN bob "%s"' % srv.users["bob"])
     bob.ok("SELECT INBOX")
-    r = IRaw(srv.iraw())
+    r = IRaw(srv.iraw(kind))
     r.ok('LOGIN alice "%s"' % srv.users["alice"], tag="a1")
     msg = make_msg("traced", body="The secret body text of this message.\n").replace(b"\n", b"\r\n")
     r.send(b"a2 APPEND INBOX {%d}\r\n" % len(msg))
@@ -96,7 +97,8 @@ def test_trace_user_from_login(make_server):
     t = texts(lines)
     # Traced from the login on: the login's answer, not the command (it
     # was taken before the user was known), and nothing of bob's session.
-    assert any(x.startswith("trace on (user): imap 127.0.0.1:") for x in texts(lines, "*")), t
+    assert any(re.match(r"trace on \(user\): imap 127\.0\.0\.1:\d+ port %d%s$"
+                        % (srv.iports[kind], " \\(tls\\)" if kind == "tls" else ""), x) for x in texts(lines, "*")), t
     assert texts(lines, "C:")[0] == "a2 APPEND INBOX {%d}" % len(msg), t
     assert any(x.startswith("a1 OK [CAPABILITY") for x in texts(lines, "S:")), t
     assert "[%d bytes of literal data]" % len(msg) in texts(lines, "C:"), t
