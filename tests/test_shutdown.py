@@ -145,11 +145,11 @@ def test_half_sent_append_not_stored(make_server):
 
 
 def test_client_that_never_reads_does_not_hold_shutdown(make_server):
-    """A FETCH of a 4 MB message to a client that reads nothing: its bytes
+    """A FETCH of a 12 MB message to a client that reads nothing: its bytes
     fill the socket buffers and stay there. The daemon still exits within
     the bounded wait, and the other sessions get their BYE."""
     srv = make_server(start=True, imap=("plain", "tls"), listeners=("plain",))
-    body = ("x" * 76 + "\n") * (4 * 1024 * 1024 // 77)
+    body = ("x" * 76 + "\n") * (12 * 1024 * 1024 // 77)
     srv.deliver_ok("alice", make_msg("big", body=body))
     stuck = []
     for kind in ("plain", "tls"):
