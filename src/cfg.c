@@ -457,9 +457,59 @@ static int cfg_set_admin_setup(struct cfg_parser *p, const char *v)
 	return 0;
 }
 
+static int cfg_is_blank(char ch);
+
+/* trace = NAME-OR-ADDRESS, ...: whose sessions the protocol trace records.
+ * Kept canonical (addresses as inet_ntop writes them, ", " between items). */
+static int cfg_set_trace(struct cfg_parser *p, const char *v)
+{
+	char buf[CFG_LINE_MAX], *item, *save = NULL;
+	size_t n = 0, used = 0;
+
+	if (!CONFIG_TRACE && *v)
+		return cfg_bad(p, "trace: this build has no protocol trace (CONFIG_TRACE)");
+	snprintf(buf, sizeof(buf), "%s", v);
+	p->c.trace[0] = '\0';
+	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		char canon[66];
+		unsigned char bin[16];
+		size_t len;
+		const char *s;
+
+		while (cfg_is_blank(*item))
+			item++;
+		for (len = strlen(item); len > 0 && cfg_is_blank(item[len - 1]); len--)
+			;
+		item[len] = '\0';
+		if (len == 0)
+			continue;
+		if (++n > CFG_TRACE_MAX)
+			return cfg_bad(p, "trace names at most %d users or addresses", CFG_TRACE_MAX);
+		if (item[0] == '[' && item[len - 1] == ']') {
+			item[--len] = '\0';
+			item++;
+			len--;
+		}
+		if (inet_pton(AF_INET, item, bin) == 1)
+			inet_ntop(AF_INET, bin, canon, sizeof(canon));
+		else if (inet_pton(AF_INET6, item, bin) == 1)
+			inet_ntop(AF_INET6, bin, canon, sizeof(canon));
+		else {
+			for (s = item; (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+			               *s == '-'; s++)
+				;
+			if (*s != '\0' || s - item > 64 || (strchr(item, '.') && strspn(item, "0123456789.") == len))
+				return cfg_bad(p, "trace: '%.64s' is neither a user name nor a numeric IP address", item);
+			snprintf(canon, sizeof(canon), "%s", item);
+		}
+		used += (size_t)snprintf(p->c.trace + used, sizeof(p->c.trace) - used, "%s%s", used ? ", " : "", canon);
+	}
+	return 0;
+}
+
 enum {
 	K_DATADIR, K_HOSTNAME, K_USER, K_CERT, K_KEY, K_PIDFILE, K_LOG, K_LISTEN, K_PLAINTEXT,
-	K_MAXCONN, K_MAXPERIP, K_POP3TO, K_IMAPTO, K_IMAPPOLL, K_LOGINTO, K_SYNC, K_MAPSIZE, K_MAPMAX, K_QUOTA, K_ADMINSETUP, K_COUNT
+	K_MAXCONN, K_MAXPERIP, K_POP3TO, K_IMAPTO, K_IMAPPOLL, K_LOGINTO, K_SYNC, K_MAPSIZE, K_MAPMAX, K_QUOTA, K_ADMINSETUP, K_TRACE, K_COUNT
 };
 
 static const struct cfg_key cfg_keys[K_COUNT] = {
@@ -483,6 +533,7 @@ static const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_MAPMAX] = { "map_max", cfg_set_map_max, 0 },
 	[K_QUOTA] = { "quota_exceeded", cfg_set_quota, 0 },
 	[K_ADMINSETUP] = { "admin_setup", cfg_set_admin_setup, 0 },
+	[K_TRACE] = { "trace", cfg_set_trace, 0 },
 };
 
 /* Fill c with the defaults documented in cfg.h and the README. */

@@ -15,6 +15,7 @@
 #define CFG_MAX_LISTEN 16
 #define CFG_PATH_MAX 256
 #define CFG_ERR_MAX 512
+#define CFG_TRACE_MAX 8         /* users and addresses in the trace key */
 
 enum cfg_proto { CFG_PROTO_POP3, CFG_PROTO_IMAP, CFG_PROTO_N };
 enum cfg_tls { CFG_TLS_NONE, CFG_TLS_STARTTLS, CFG_TLS_IMPLICIT };
@@ -51,6 +52,9 @@ struct cfg {
 	uint64_t map_max;               /* map_max = 1G (64-bit) */
 	enum cfg_quota_mode quota_mode; /* quota_exceeded = temporary | permanent */
 	enum cfg_plain admin_setup;     /* admin_setup = lan: who may set the first web admin password */
+	/* trace = "" (off): users and numeric client addresses whose sessions
+	 * the protocol trace records (trace.h), canonical: "alice, 192.168.1.23" */
+	char trace[CFG_TRACE_MAX * 66];
 };
 
 /* Fill c with the defaults. */

@@ -36,6 +36,9 @@ static const struct {
 	{ "/certificate", R_POST, cgi_page_cert },
 	{ "/device", R_POST, cgi_page_device },
 	{ "/device/mobileconfig", 0, cgi_page_mobileconfig },
+#if CONFIG_TRACE
+	{ "/trace", R_POST, cgi_page_trace },
+#endif
 	{ "/mail/config-v1.1.xml", R_PUBLIC, cgi_page_autoconfig },
 	{ "/.well-known/autoconfig/mail/config-v1.1.xml", R_PUBLIC, cgi_page_autoconfig },
 	{ "/autoconfig", R_PUBLIC, cgi_page_autoconfig },

@@ -91,7 +91,7 @@ void cgi_fmt_time(int64_t t, char *out, size_t cap);
 
 /* --- the request (cgi.c) ---------------------------------------------- */
 
-enum cgi_nav { NAV_NONE, NAV_PLAIN, NAV_OVERVIEW, NAV_PROTO, NAV_USERS, NAV_CERT, NAV_DEVICE };
+enum cgi_nav { NAV_NONE, NAV_PLAIN, NAV_OVERVIEW, NAV_PROTO, NAV_USERS, NAV_CERT, NAV_DEVICE, NAV_TRACE };
 
 struct cgi_req {
 	const char *method;             /* "GET" or "POST" */
@@ -216,6 +216,7 @@ int cgi_page_proto(struct cgi_req *r);
 int cgi_page_users(struct cgi_req *r);
 int cgi_page_cert(struct cgi_req *r);
 int cgi_page_device(struct cgi_req *r);
+int cgi_page_trace(struct cgi_req *r);
 /* Public: Thunderbird's config-v1.1.xml. */
 int cgi_page_autoconfig(struct cgi_req *r);
 /* Apple .mobileconfig for one user (signed in). */

@@ -217,6 +217,9 @@ static const struct {
 	{ NAV_USERS, "/users", "Users &amp; quotas" },
 	{ NAV_CERT, "/certificate", "Certificate" },
 	{ NAV_DEVICE, "/device", "Set up a device" },
+#if CONFIG_TRACE
+	{ NAV_TRACE, "/trace", "Trace" },
+#endif
 };
 
 /* Head, header and navigation; the body of the page follows. */

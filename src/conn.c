@@ -268,6 +268,7 @@ int conn_adopt(int fd, const struct sockaddr_storage *peer, const struct cfg_lis
 	nopen_proto[lst->proto]++;
 	conn_log(c, LOG_LVL_INFO, "connect to %s port %u%s", ops->name, lst->port,
 	         lst->tls == CFG_TLS_IMPLICIT ? " (tls)" : "");
+	conn_trace_connect(c);
 	if (lst->tls == CFG_TLS_IMPLICIT && conn_tls_start(c) < 0) {
 		conn_close(c, "no TLS slot");
 		return -ENOMEM;
@@ -323,6 +324,7 @@ void conn_close(struct conn *c, const char *why)
 	if (!c->id)
 		return;
 	conn_log(c, LOG_LVL_INFO, "closed (%s)", why);
+	conn_trace_stop(c, why);
 	c->ops->close(c);
 	if (c->flags & CONN_F_COMMIT)
 		commit_cancel(c);
@@ -338,6 +340,22 @@ void conn_close(struct conn *c, const char *why)
 	c->free_next = free_list;
 	free_list = c;
 	update_pause();
+}
+
+void conn_bye_all(void)
+{
+	unsigned i;
+
+	for (i = 0; i < high; i++) {
+		struct conn *c = slot_at(i);
+		if (!c->id)
+			continue;
+		loop_timer_cancel(&c->timer);   /* no keepalive or delayed answer after the last line */
+		if (!(c->flags & CONN_F_CLOSE_AFTER))
+			c->flags |= CONN_F_BYE;     /* not after a QUIT's or LOGOUT's own last words */
+		c->flags |= CONN_F_CLOSE_AFTER;
+		conn_run(c);
+	}
 }
 
 void conn_close_all(void)

@@ -89,6 +89,10 @@ struct proto_ops {
 	void (*mbox_changed)(uint32_t mbox);
 	/* Daemon-wide, may be NULL: at exit, after every connection closed. */
 	void (*shutdown)(void);
+	/* May be NULL: the daemon is shutting down. Queue the session's last
+	 * line (IMAP's * BYE); called once, between two replies, with no
+	 * command taken any more; the connection closes once it is sent. */
+	void (*bye)(struct conn *c);
 };
 
 struct conn_tls;
@@ -103,6 +107,8 @@ enum conn_flag {
 	CONN_F_EOF = 1 << 6,           /* peer closed its side */
 	CONN_F_DIRECT = 1 << 7,        /* conn_stream_buf handed out the TLS engine's or a bulk buffer */
 	CONN_F_KEEP = 1 << 8,          /* conn_keep_line: the line stays until the stream/hold ends */
+	CONN_F_BYE = 1 << 9,           /* shutdown: proto->bye is due at the next reply boundary */
+	CONN_F_NOTIFY = 1 << 10,       /* TLS close_notify queued (closing) */
 };
 
 
@@ -111,6 +117,7 @@ struct conn {
 	struct loop_timer timer;       /* idle timeout or delayed reply */
 	uint32_t id;                   /* connection id for logs; 0 = free slot */
 	unsigned flags;
+	uint8_t trace;                 /* traced: its trace slot + 1 (conn_trace.c), else 0 */
 	const struct proto_ops *ops;   /* the listener's protocol */
 	const struct cfg_listen *lst;  /* the listener it came in on (copy below) */
 	struct cfg_listen listen;      /* copied: a reload may drop the listener */
@@ -173,6 +180,10 @@ void conn_log(const struct conn *c, enum log_level lvl, const char *fmt, ...)
 unsigned conn_count(int proto);
 /* Call fn for every open connection, for reports (the daemon's status file). */
 void conn_foreach(void (*fn)(void *arg, const struct conn *c), void *arg);
+/* Shutdown, first step: every connection takes no more commands, gets its
+ * protocol's last line (ops->bye, once the reply in progress is out) and
+ * closes when its output is sent (TLS: then a close_notify). */
+void conn_bye_all(void);
 /* Close every connection (shutdown): no protocol commit runs. */
 void conn_close_all(void);
 /* Is the connection encrypted (TLS handshake done or in progress)? */
@@ -217,6 +228,18 @@ void conn_hold(struct conn *c, int on);
 void conn_set_timer(struct conn *c, int64_t ms);
 /* Output state changed (new reply or stream started): send on the loop's next turn. */
 void conn_kick(struct conn *c);
+
+/*
+ * The protocol trace (trace.h). A protocol hands over each command line it
+ * takes, masked: the first show bytes of text, then " ***" when masked
+ * (a password, SASL data, the rest of a LOGIN). Replies and message data
+ * are traced by the connection layer. No-ops when c is not traced.
+ */
+void conn_trace_in(struct conn *c, const char *text, size_t show, int masked);
+/* c signed in as user: trace it from now on when the config names the user. */
+void conn_trace_login(struct conn *c, const char *user);
+/* The config was reloaded: start or stop tracing open connections to match. */
+void conn_trace_reload(void);
 
 /* The daemon's shared state that connections use (set by serve.c). */
 struct conn_env {

@@ -20,5 +20,17 @@ unsigned char *conn_tls_sendapp(struct conn *c, size_t *room);
 void conn_tls_sendapp_ack(struct conn *c, size_t n);
 /* Poll events the engine wants. */
 short conn_tls_events(struct conn *c);
+/* Queue a close_notify alert (after the records already queued). */
+void conn_tls_close_notify(struct conn *c);
+
+/* The trace (conn_trace.c): is c traced; start at connect if its address
+ * is named; stop (closed, why); replies queued; message data counted
+ * (in: literal bytes taken raw, else streamed bytes); an event line. */
+#define conn_traced(c) (CONFIG_TRACE && (c)->trace)
+void conn_trace_connect(struct conn *c);
+void conn_trace_stop(struct conn *c, const char *why);
+void conn_trace_out(struct conn *c, const void *data, size_t len);
+void conn_trace_data(struct conn *c, size_t n, int in);
+void conn_trace_note(struct conn *c, const char *what);
 
 #endif

@@ -31,6 +31,8 @@ int conn_write(struct conn *c, const void *data, size_t len)
 		return -ENOSPC;
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
+	if (conn_traced(c))
+		conn_trace_out(c, data, len);
 	return 0;
 }
 
@@ -45,6 +47,8 @@ int conn_printf(struct conn *c, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= conn_out_room(c))
 		return -ENOSPC;
+	if (conn_traced(c))
+		conn_trace_out(c, c->out + c->out_len, (size_t)n);
 	c->out_len += (size_t)n;
 	return 0;
 }
@@ -219,6 +223,8 @@ static int take_raw(struct conn *c)
 	if ((uint64_t)n > c->raw_left)
 		n = (size_t)c->raw_left;
 	c->raw_left -= n;
+	if (conn_traced(c))
+		conn_trace_data(c, n, 1);
 	if (c->ops->raw(c, c->in, n) < 0) {
 		conn_close(c, "protocol error");
 		return 1;
@@ -269,6 +275,7 @@ static int take_line(struct conn *c)
 	if (!nl) {
 		if (c->in_len == CONN_IN_SIZE) {
 			c->flags |= CONN_F_DISCARD;
+			conn_trace_note(c, "the client's line is longer than CONFIG_LINE_MAX: discarded");
 			c->ops->too_long(c, (const char *)c->in, CONN_IN_SIZE, 0);
 			if (c->id) {
 				in_drop(c, CONN_IN_SIZE - CONN_TAIL_MAX);
@@ -371,6 +378,8 @@ void conn_stream_commit(struct conn *c, size_t n)
 {
 	struct conn_bulk *b;
 
+	if (conn_traced(c))
+		conn_trace_data(c, n, 0);
 	if ((c->flags & CONN_F_DIRECT) && !c->tls) {
 		c->flags &= ~(unsigned)CONN_F_DIRECT;
 		b = bulk_of(c);
@@ -415,6 +424,12 @@ void conn_run(struct conn *c)
 			conn_close(c, "store error");
 			return;
 		}
+		if ((c->flags & (CONN_F_BYE | CONN_F_STREAMING)) == CONN_F_BYE) {
+			/* Shutdown, between two replies: the protocol's last line. */
+			c->flags &= ~(unsigned)CONN_F_BYE;
+			if (c->ops->bye)
+				c->ops->bye(c);
+		}
 		moved = c->tls ? conn_tls_pump(c) : plain_flush(c);
 		if (moved < 0) {
 			rc = (int)moved;
@@ -423,12 +438,19 @@ void conn_run(struct conn *c)
 		if (!out_pending(c) && !(c->flags & CONN_F_STREAMING)) {
 			if (c->flags & CONN_F_CLOSE_AFTER) {
 				if (!c->tls || !(conn_tls_events(c) & POLLOUT)) {
+					if (c->tls && !(c->flags & CONN_F_NOTIFY)) {
+						/* Every record is out: end TLS with a close_notify. */
+						c->flags |= CONN_F_NOTIFY;
+						conn_tls_close_notify(c);
+						continue;
+					}
 					conn_close(c, "done");
 					return;
 				}
 			} else if ((c->flags & CONN_F_STARTTLS) && !c->tls) {
 				c->flags &= ~(unsigned)CONN_F_STARTTLS;
 				c->in_len = c->in_scan = c->in_hold = 0;
+				conn_trace_note(c, "TLS handshake starts");
 				if (conn_tls_start(c) < 0) {
 					conn_close(c, "no TLS slot");
 					return;

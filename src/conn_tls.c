@@ -181,6 +181,11 @@ void conn_tls_sendapp_ack(struct conn *c, size_t n)
 		br_ssl_engine_sendapp_ack(&c->tls->sc.eng, n);
 }
 
+void conn_tls_close_notify(struct conn *c)
+{
+	br_ssl_engine_close(&c->tls->sc.eng);
+}
+
 short conn_tls_events(struct conn *c)
 {
 	unsigned st = br_ssl_engine_current_state(&c->tls->sc.eng);
@@ -202,5 +207,6 @@ int conn_tls_pump(struct conn *c) { (void)c; return -ENOTSUP; }
 unsigned char *conn_tls_sendapp(struct conn *c, size_t *room) { (void)c; (void)room; return NULL; }
 void conn_tls_sendapp_ack(struct conn *c, size_t n) { (void)c; (void)n; }
 short conn_tls_events(struct conn *c) { (void)c; return 0; }
+void conn_tls_close_notify(struct conn *c) { (void)c; }
 
 #endif

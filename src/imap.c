@@ -395,6 +395,36 @@ static void head_parse(struct head *h, const char *line, size_t len)
 		}
 }
 
+/*
+ * Trace a whole command (trace.h): LOGIN is shown up to its user name and
+ * AUTHENTICATE up to its mechanism, the rest masked; a line whose head did
+ * not parse is masked after any LOGIN or AUTHENTICATE in it.
+ */
+static void trace_cmd(struct conn *c, const struct head *h, const char *line, size_t len)
+{
+	struct imap_p q = h->p;
+	struct imap_str a;
+	const char *w;
+	int masked = 0;
+
+	if (!c->trace)
+		return;
+	if (h->def && (h->def->fn == imap_cmd_login || h->def->fn == imap_cmd_authenticate)) {
+		int login = h->def->fn == imap_cmd_login;
+		masked = 1;
+		if (!imap_p_sp(&q) && !(login ? imap_p_astring(&q, &a) : imap_p_atom(&q, &a)) && !q.err) {
+			masked = login || q.p < line + len;
+			len = (size_t)(q.p - line);
+		} else {
+			len = (size_t)(h->p.p - line);
+		}
+	} else if (!h->def && ((w = strcasestr(line, "LOGIN")) || (w = strcasestr(line, "AUTHENTICATE")))) {
+		masked = 1;
+		len = (size_t)(w - line) + (*w == 'A' || *w == 'a' ? 12 : 5);
+	}
+	conn_trace_in(c, line, len, masked);
+}
+
 static void tag_set(struct imap_sess *s, const struct head *h)
 {
 	memcpy(s->tag, h->tag.s, h->tag.len);
@@ -468,10 +498,13 @@ static int imap_line(struct conn *c, char *line, size_t len)
 
 	switch (s->sub) {
 	case IMAP_SUB_SASL:
+		conn_trace_in(c, line, 0, 1);
 		return sasl_plain(c, line, len);
 	case IMAP_SUB_IDLE:
+		conn_trace_in(c, line, len, 0);
 		return idle_line(c, line, len);
 	case IMAP_SUB_APPEND_EOL:
+		conn_trace_in(c, line, len, 0);
 		imap_append_eol(c, len);
 		return 0;
 	case IMAP_SUB_TOOLONG:
@@ -487,6 +520,7 @@ static int imap_line(struct conn *c, char *line, size_t len)
 	t = imap_literal_tail(line + seg, len - seg, &n, &plus);
 	head_parse(&h, line, len);
 	if (t == 0) {
+		trace_cmd(c, &h, line, len);
 		lit_reset(s);
 		return dispatch(c, &h, 0);
 	}
@@ -500,6 +534,7 @@ static int imap_line(struct conn *c, char *line, size_t len)
 		const char *brace = memrchr(line + seg, '{', len - seg);
 		size_t at = brace ? (size_t)(brace - line) : len;
 		if (at > 0 && line[at - 1] == ' ' && line + at - 1 > h.p.p) {
+			trace_cmd(c, &h, line, len);
 			h.p.end = line + at - 1;
 			s->lit.n = n;
 			s->lit.plus = (uint8_t)plus;
@@ -510,6 +545,7 @@ static int imap_line(struct conn *c, char *line, size_t len)
 	}
 	if (s->lit.count >= IMAP_LITERALS_MAX || (plus && n > IMAP_LITERAL_PLUS_MAX) ||
 	    (uint64_t)len + 2 + n + 2 > IMAP_CMD_MAX) {
+		trace_cmd(c, &h, line, len);
 		if (h.tag_ok)
 			tag_set(s, &h);
 		else
@@ -625,10 +661,13 @@ static void imap_timer(struct conn *c)
 		return;
 	}
 	if (c->flags & CONN_F_HOLD && !(c->flags & CONN_F_COMMIT)) {
-		/* The delayed answer to a failed login. */
-		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
-		if (login_resume(c, s->failures) == LOGIN_ETOOMANY)
+		/* The delayed answer to a failed login; the last one says why the
+		 * connection closes (RFC 3501 7.1.5: BYE, then the tagged reply). */
+		if (login_resume(c, s->failures) == LOGIN_ETOOMANY) {
+			conn_printf(c, "* BYE Too many failed logins\r\n");
 			s->state = IMAP_LOGOUT;     /* closes after the answer */
+		}
+		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
 		return;
 	}
 	if (s->sub == IMAP_SUB_IDLE) {
@@ -655,6 +694,21 @@ static void imap_close(struct conn *c)
 	s->spool.fd = -1;
 }
 
+/* proto_ops.bye: the daemon is shutting down (RFC 3501 7.1.5). */
+static void imap_bye(struct conn *c)
+{
+	struct imap_sess *s = imap_of(c);
+
+	if (s->state == IMAP_LOGOUT)
+		return;                     /* its BYE is out already (LOGOUT, too many failures) */
+	if (s->sub == IMAP_SUB_IDLE) {
+		if (s->state == IMAP_SELECTED)
+			imap_view_idle(c, 0);   /* no update after the BYE */
+		s->sub = IMAP_SUB_NONE;
+	}
+	conn_printf(c, "* BYE [UNAVAILABLE] Server shutting down\r\n");
+}
+
 /* The signed-in user, or NULL before login. */
 static const char *imap_user(const struct conn *c)
 {
@@ -679,6 +733,7 @@ const struct proto_ops imap_ops = {
 	.user = imap_user,
 	.mbox_changed = imap_view_notify,
 	.shutdown = imap_view_shutdown,
+	.bye = imap_bye,
 };
 
 #endif

@@ -25,7 +25,7 @@ int login_check(struct conn *c, const char *name, const char *pass, size_t passl
 	if (rc == STORE_EAUTH || rc == STORE_EINVAL) {
 		int64_t d = login_delay_fail(&c->peer, loop_now());
 		(*failures)++;
-		conn_log(c, LOG_LVL_INFO, "login failed for user '%.64s'", name);
+		conn_log(c, LOG_LVL_INFO, "%s login failed for user '%.64s'", c->ops->name, name);
 		conn_hold(c, 1);
 		conn_set_timer(c, d);
 		return STORE_EAUTH;
@@ -35,6 +35,7 @@ int login_check(struct conn *c, const char *name, const char *pass, size_t passl
 		return rc;
 	}
 	login_delay_ok(&c->peer);
+	conn_trace_login(c, u->name);
 	return 0;
 }
 
@@ -42,8 +43,10 @@ int login_check(struct conn *c, const char *name, const char *pass, size_t passl
 int login_resume(struct conn *c, unsigned failures)
 {
 	conn_hold(c, 0);
-	if (failures >= LOGIN_MAX_FAILURES)
+	if (failures >= LOGIN_MAX_FAILURES) {
+		conn_log(c, LOG_LVL_INFO, "%s: %u failed logins, closing the connection", c->ops->name, failures);
 		return LOGIN_ETOOMANY;
+	}
 	conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
 	return 0;
 }

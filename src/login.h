@@ -19,8 +19,8 @@
  *        words, answers and sets its session timer.
  *   3. login_resume, from the protocol's timer callback when the delay is
  *      over: commands are taken again and the login timeout re-armed, or,
- *      after LOGIN_MAX_FAILURES failures, the protocol closes the
- *      connection after its "invalid user name or password" answer.
+ *      after LOGIN_MAX_FAILURES failures (logged, with the protocol's
+ *      name), the protocol says so in its answer and closes the connection.
  * This module sends no reply: the wording stays with each protocol.
  * Callers: imap.c and pop3.c. The per-address delays are login_delay.h's.
  */

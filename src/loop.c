@@ -128,6 +128,11 @@ void loop_stop(void)
 	L.stop = 1;
 }
 
+void loop_unstop(void)
+{
+	L.stop = 0;
+}
+
 /* Fire every due timer; return ms until the next one (-1: none). */
 static int run_timers(void)
 {

@@ -54,6 +54,9 @@ int loop_run(void);
  * when stopped or interrupted), or -errno if poll fails hard. */
 int loop_run_once(int timeout_ms);
 void loop_stop(void);
+/* Undo loop_stop(), so that loop_run_once() turns again (the daemon's
+ * shutdown lets the sessions' last lines go out). */
+void loop_unstop(void);
 /* Run the next turn without waiting in poll (work was queued for a turn end). */
 void loop_wake(void);
 

@@ -537,6 +537,25 @@ static const struct pop3_cmd_def {
 	{ POP3_C_QUIT, IN_AUTH | IN_TRANS, 0, 0, pop3_cmd_quit },
 };
 
+/* The trace of a command line (trace.h): PASS's argument, AUTH's initial
+ * response and a SASL response line are masked. */
+static void trace_line(struct conn *c, const char *line, size_t len)
+{
+	const struct pop3_sess *s = pop3_of(c);
+	const char *sp;
+
+	if (!c->trace)
+		return;
+	if (s->state == POP3_AUTH_SASL)
+		conn_trace_in(c, line, 0, 1);
+	else if (len > 4 && !strncasecmp(line, "PASS", 4))
+		conn_trace_in(c, line, 4, 1);
+	else if (len > 5 && !strncasecmp(line, "AUTH ", 5) && (sp = memchr(line + 5, ' ', len - 5)) != NULL)
+		conn_trace_in(c, line, (size_t)(sp - line), 1);
+	else
+		conn_trace_in(c, line, len, 0);
+}
+
 /* One command line: check length, parse, check state and arguments, act. */
 static int pop3_line(struct conn *c, char *line, size_t len)
 {
@@ -545,6 +564,7 @@ static int pop3_line(struct conn *c, char *line, size_t len)
 	size_t i;
 	int in;
 
+	trace_line(c, line, len);
 	if (s->state == POP3_AUTH_SASL)
 		return sasl_plain(c, line, len);
 	conn_set_timer(c, (int64_t)(s->state == POP3_TRANS ? conn_env.cfg->pop3_timeout
@@ -721,9 +741,13 @@ static void pop3_timer(struct conn *c)
 
 	if (c->flags & CONN_F_HOLD) {
 		/* The delayed answer to a failed login. */
-		reply(c, "-ERR [AUTH] Invalid user name or password\r\n");
-		if (login_resume(c, s->failures) == LOGIN_ETOOMANY)
+		if (login_resume(c, s->failures) == LOGIN_ETOOMANY) {
+			/* No line may follow a reply in POP3: this one says why it closes. */
+			reply(c, "-ERR [AUTH] Invalid user name or password; too many failed logins, closing\r\n");
 			conn_close_after(c);
+		} else {
+			reply(c, "-ERR [AUTH] Invalid user name or password\r\n");
+		}
 		return;
 	}
 	reply(c, "-ERR Idle for too long; closing\r\n");
@@ -739,6 +763,14 @@ static void pop3_close(struct conn *c)
 		trans_del(c);
 	snapshot_free(s);
 	s->state = POP3_AUTH;
+}
+
+/* proto_ops.bye: the daemon is shutting down. POP3 has no unsolicited
+ * reply: the client takes this as the answer to its next (or pending)
+ * command, then finds the connection closed; nothing is deleted. */
+static void pop3_bye(struct conn *c)
+{
+	reply(c, "-ERR [SYS/TEMP] Server shutting down\r\n");
 }
 
 /* The signed-in user, or NULL before login. */
@@ -762,6 +794,7 @@ const struct proto_ops pop3_ops = {
 	.timer = pop3_timer,
 	.close = pop3_close,
 	.user = pop3_user,
+	.bye = pop3_bye,
 };
 
 #endif

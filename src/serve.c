@@ -58,6 +58,13 @@ static int sigpipe[2] = { -1, -1 };
 static struct loop_fd sig_lfd, notify_lfd;
 static struct tls_creds creds;
 static int have_creds;
+static int stopping;                      /* shutdown: sessions are saying goodbye */
+static int stop_now;                      /* a second SIGTERM: do not wait for them */
+
+/* At shutdown, how long the sessions' last lines (IMAP's * BYE) may take to
+ * go out before the remaining connections are closed regardless: a client
+ * that never reads does not hold the daemon's exit longer than this. */
+#define SERVE_BYE_MS 2000
 
 static void on_signal(int sig)
 {
@@ -357,6 +364,7 @@ static void reload(void)
 		}
 	}
 	cfg = next;
+	conn_trace_reload();            /* the trace list may have changed */
 	rc = listeners_sync(&cfg);
 	if (rc)
 		log_err("reload: some listeners could not be opened");
@@ -371,10 +379,12 @@ static void signal_cb(struct loop_fd *lf, short revents)
 
 	while ((n = read(lf->fd, b, sizeof b)) > 0)
 		for (i = 0; i < n; i++) {
-			if (b[i] == SIGHUP)
+			if (b[i] == SIGHUP && !stopping)
 				reload();
-			else if (b[i] == SIGTERM || b[i] == SIGINT)
+			else if (b[i] == SIGTERM || b[i] == SIGINT) {
+				stop_now = stopping;
 				loop_stop();
+			}
 		}
 }
 
@@ -401,6 +411,33 @@ static void notify_cb(struct loop_fd *lf, short revents)
 		if (rc == 0 && kind == 'M')
 			protos_mbox_changed(mbox);
 	}
+}
+
+/*
+ * Shutdown: stop accepting and reloading, let every session say its last
+ * line (IMAP * BYE, POP3 -ERR [SYS/TEMP]) and wait up to SERVE_BYE_MS for
+ * them to be sent; the caller then closes whatever is left.
+ */
+static void shutdown_drain(void)
+{
+	int64_t end;
+	size_t i;
+
+	stopping = 1;
+	for (i = 0; i < CFG_MAX_LISTEN; i++)
+		if (listeners[i].active) {
+			loop_fd_del(&listeners[i].lfd);
+			close(listeners[i].lfd.fd);
+			listeners[i].active = 0;
+		}
+	if (notify_lfd.fd >= 0)
+		loop_fd_del(&notify_lfd);
+	loop_unstop();
+	conn_bye_all();
+	end = loop_now() + SERVE_BYE_MS;
+	while (conn_count(-1) && !stop_now && loop_now() < end)
+		if (loop_run_once((int)(end - loop_now())) < 0)
+			break;
 }
 
 static int setup_signals(void)
@@ -587,6 +624,8 @@ int cmd_serve_main(int argc, char **argv)
 	log_info("postnook ready: %zu listeners, up to %u connections", cfg.nlisten, cfg.max_connections);
 	rc = loop_run();
 	log_info("shutting down%s", rc < 0 ? " after a poll error" : "");
+	if (rc == 0)
+		shutdown_drain();
 	conn_close_all();
 	for (i = 0; i < CFG_PROTO_N; i++)
 		if (protos[i] && protos[i]->shutdown)

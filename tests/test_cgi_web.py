@@ -5,6 +5,7 @@ playwright-core, against a running daemon. Screenshots of every page at
 import hashlib
 import imaplib
 import plistlib
+import re
 import poplib
 import socket
 import ssl
@@ -452,3 +453,44 @@ def test_cgi_unprivileged_web_user(make_server):
 def pwd_uid(name):
     import pwd
     return pwd.getpwnam(name).pw_uid
+
+
+def test_cgi_trace_page(web, browser):
+    """The Trace page: a bad name is refused next to the field and nothing
+    is written; saved names take effect at once (the daemon reloads), and
+    the page shows the trace's latest lines, the password masked."""
+    from test_trace import trace_built
+    if not trace_built():
+        pytest.skip("this build has no protocol trace (CONFIG_TRACE=n)")
+    srv, ws = web("lighttpd", imap=("plain",))
+    b = browser
+    sign_in_first_time(b, ws)
+    before = srv.conf.read_bytes()
+    b.goto(ws.cgi + "/trace")
+    assert "No trace has been written yet" in b.text("main")
+    b.fill("#trace", "alice, Bad Name!")
+    b.click("main form button")
+    text = b.text("main")
+    assert "Nothing was saved" in text and "'Bad Name!' is neither a user name nor a numeric IP address" in text
+    assert b.value("#trace") == "alice, Bad Name!"
+    assert srv.conf.read_bytes() == before
+    b.shots("trace-error")
+    b.fill("#trace", " alice ,192.168.1.23")
+    b.click("main form button")
+    assert "The mail server reloaded and uses them now" in b.text("main")
+    assert b.value("#trace") == "alice, 192.168.1.23"
+    assert "trace = alice, 192.168.1.23\n" in srv.conf.read_text()
+    m = srv.imap("alice")
+    m.select("INBOX")
+    m.logout()
+    srv.imap("bob").logout()
+    b.goto(ws.cgi + "/trace")
+    lines = b.text("pre.trace")
+    assert "SELECT INBOX" in lines and "* trace on (user): imap" in lines, lines
+    assert "closed (done)" in lines and srv.users["alice"] not in lines and "bob" not in lines
+    b.shots("trace")
+    # Emptied: the line goes and nothing more is traced.
+    b.fill("#trace", "")
+    b.click("main form button")
+    assert "The mail server reloaded and uses them now" in b.text("main")
+    assert not re.search(r"^trace\s*=", srv.conf.read_text(), re.M), srv.conf.read_text()

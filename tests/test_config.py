@@ -34,6 +34,10 @@ BAD = [
     ("cert-without-key", "cert = /nonexistent/cert.pem\n", None),
     ("imap-timeout-low", "imap_timeout = 1799\n", 6),
     ("imap-idle-poll-high", "imap_idle_poll = 10001\n", 6),
+    ("trace-not-a-name", "trace = alice, Bob!\n", 6),
+    ("trace-bad-address", "trace = 192.168.1.300\n", 6),
+    ("trace-name-too-long", "trace = " + "a" * 65 + "\n", 6),
+    ("trace-nine-items", "trace = " + ", ".join("u%d" % i for i in range(9)) + "\n", 6),
 ]
 
 

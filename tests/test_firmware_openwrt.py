@@ -137,6 +137,18 @@ def test_uci_keeps_web_page_settings(ipk, tmp_path):
 
 
 @pytest.mark.skipif(not BUSYBOX, reason="busybox not installed")
+def test_uci_keeps_the_trace(ipk, tmp_path):
+    """The web page's trace line survives every start and reload, before and
+    after the file has listen lines of its own."""
+    uci = (ipk["root"] / "etc/config/postnook").read_text()
+    for first in ("", "listen = pop3 tls 0.0.0.0:1995\n"):
+        old = tmp_path / "old.conf"
+        old.write_text("datadir = /old\n" + first + "trace = alice, 192.168.1.23\n")
+        lines = [l for l in uci2conf(ipk["root"], uci, old, tmp_path).splitlines() if l.startswith("trace")]
+        assert lines == ["trace = alice, 192.168.1.23"], lines
+
+
+@pytest.mark.skipif(not BUSYBOX, reason="busybox not installed")
 def test_packaged_binary_serves_pop3_and_imap(ipk, tmp_path):
     """UCI defaults changed as a user would with `uci set` (data dir, ports,
     no user switch since the test is not root on a router), translated by the

@@ -48,7 +48,13 @@ def test_pop3_closed_at_fifth_failure(make_server):
             e = r.cmd("PASS wrong-%d" % i, timeout=30 * SLOW)
         else:
             e = r.cmd("AUTH PLAIN " + plain_b64("alice", "wrong-%d" % i), timeout=30 * SLOW)
-        assert e == b"-ERR [AUTH] Invalid user name or password", "failure %d -> %r" % (i, e)
+        if i < MAX_FAILURES:
+            assert e == b"-ERR [AUTH] Invalid user name or password", "failure %d -> %r" % (i, e)
+        else:
+            # The last answer says why the connection closes (POP3 allows no
+            # line after it).
+            assert e == b"-ERR [AUTH] Invalid user name or password; too many failed logins, closing", \
+                "failure %d -> %r" % (i, e)
         assert time.time() - t0 >= 0.2, "failure %d answered without the delay" % i
         if i < MAX_FAILURES:
             # Still open and in AUTHORIZATION state.
@@ -61,6 +67,7 @@ def test_pop3_closed_at_fifth_failure(make_server):
     r = srv.raw()
     r.login("alice", srv.users["alice"])
     r.expect_ok("QUIT")
+    assert_failure_log(srv, "pop3")
 
 
 def test_imap_closed_at_fifth_failure(make_server):
@@ -78,12 +85,16 @@ def test_imap_closed_at_fifth_failure(make_server):
         assert r.until("e")[1] == b"e BAD Malformed SASL PLAIN response"
         t0 = time.time()
         if i % 2:
-            _, t = r.cmd('LOGIN alice "wrong-%d"' % i, tag="f", timeout=30 * SLOW)
+            u, t = r.cmd('LOGIN alice "wrong-%d"' % i, tag="f", timeout=30 * SLOW)
         else:
-            _, t = r.cmd("AUTHENTICATE PLAIN " + plain_b64("alice", "wrong-%d" % i), tag="f",
+            u, t = r.cmd("AUTHENTICATE PLAIN " + plain_b64("alice", "wrong-%d" % i), tag="f",
                          timeout=30 * SLOW)
         assert t == b"f NO [AUTHENTICATIONFAILED] Invalid user name or password", \
             "failure %d -> %r" % (i, t)
+        # The last failure says why the connection closes: BYE, then the
+        # tagged reply (as LOGOUT does).
+        assert u == ([b"* BYE Too many failed logins"] if i == MAX_FAILURES else []), \
+            "failure %d: untagged %r" % (i, u)
         assert time.time() - t0 >= 0.2, "failure %d answered without the delay" % i
         if i < MAX_FAILURES:
             r.ok("NOOP")
@@ -95,6 +106,18 @@ def test_imap_closed_at_fifth_failure(make_server):
     r = IRaw(srv.iraw("plain"))
     r.ok('LOGIN alice "%s"' % srv.users["alice"])
     r.close()
+    assert_failure_log(srv, "imap")
+
+
+def assert_failure_log(srv, proto):
+    """The log names the protocol of each failed login and says why the
+    connection was closed."""
+    srv.stop()
+    log = srv.log()
+    failed = re.findall(r"INFO conn (\d+) 127\.0\.0\.1:\d+: %s login failed for user 'alice'" % proto, log)
+    assert len(failed) == MAX_FAILURES and len(set(failed)) == 1, "failed-login lines:\n%s" % log[-3000:]
+    assert re.search(r"INFO conn %s 127\.0\.0\.1:\d+: %s: %d failed logins, closing the connection"
+                     % (failed[0], proto, MAX_FAILURES), log), log[-3000:]
 
 
 def break_user(srv, name):

@@ -396,8 +396,29 @@ static void test_load(void)
 	CHECK(cfg_load(&c, "/tmp", err, sizeof(err)) == -1 && strcmp(err, "/tmp: not a regular file") == 0);
 }
 
+/* trace: users and addresses, kept canonical; at most CFG_TRACE_MAX. */
+static void test_trace(void)
+{
+	if (!CONFIG_TRACE) {
+		ERR("trace = alice\n", "t.conf:1: trace: this build has no protocol trace (CONFIG_TRACE)");
+		return;
+	}
+	OK("trace =\n");
+	CHECK(strcmp(c.trace, "") == 0);
+	OK("trace = alice ,[::0001],  192.168.1.23,,bob.smith_2-x\n");
+	CHECK(strcmp(c.trace, "alice, ::1, 192.168.1.23, bob.smith_2-x") == 0);
+	OK("trace = 1,2,3,4,5,6,7,8\n");
+	CHECK(strcmp(c.trace, "1, 2, 3, 4, 5, 6, 7, 8") == 0);
+	ERR("trace = 1,2,3,4,5,6,7,8,9\n", "t.conf:1: trace names at most 8 users or addresses");
+	ERR("trace = Alice\n", "t.conf:1: trace: 'Alice' is neither a user name nor a numeric IP address");
+	ERR("trace = 10.0.0.256\n", "t.conf:1: trace: '10.0.0.256' is neither a user name nor a numeric IP address");
+	ERR("trace = [1.2.3]\n", "t.conf:1: trace: '1.2.3' is neither a user name nor a numeric IP address");
+	ERR("trace = fe80::1::2\n", "t.conf:1: trace: 'fe80::1::2' is neither a user name nor a numeric IP address");
+}
+
 int main(void)
 {
+	test_trace();
 	test_defaults();
 	test_keys();
 	test_errors();

@@ -50,7 +50,7 @@ static struct {
 	size_t lines_len;
 	unsigned nend;              /* too_long calls at the end of an over-long line */
 	char tail[CONN_TAIL_MAX + 1], head0;
-	unsigned nlines, ntoo_long, nclose, ncommit, ncommitted, ntimer, nstream_bad;
+	unsigned nlines, ntoo_long, nclose, ncommit, ncommitted, ntimer, nstream_bad, nbye;
 	unsigned char raw[256];
 	size_t raw_len;
 	unsigned nraw;
@@ -226,6 +226,15 @@ static const char *t_user(const struct conn *c)
 	return NULL;
 }
 
+/* Shutdown's last line: it must come between replies, never inside one. */
+static void t_bye(struct conn *c)
+{
+	R.nbye++;
+	if (c->flags & CONN_F_STREAMING)
+		R.nstream_bad++;
+	conn_printf(c, "* last\r\n");
+}
+
 static const struct proto_ops test_ops = {
 	.name = "test",
 	.sess_size = sizeof(struct tsess),
@@ -240,6 +249,7 @@ static const struct proto_ops test_ops = {
 	.timer = t_timer,
 	.close = t_close,
 	.user = t_user,
+	.bye = t_bye,
 };
 
 /* --- the client side ------------------------------------------------------ */
@@ -721,6 +731,76 @@ static void test_eof_and_errors(void)
 	close_conn();
 }
 
+/* Shutdown (conn_bye_all): no command is taken any more; the protocol's
+ * last line goes out after the reply in progress, then the close. */
+static void test_bye(void)
+{
+	/* between commands; a pipelined command is not taken */
+	if (open_conn())
+		return;
+	send_str("a\r\n");
+	settle_drain();
+	conn_bye_all();
+	send_str("b\r\n");
+	settle_drain();
+	CHECK_STR(out, "+a\r\n* last\r\n");
+	CHECK_STR(R.lines, "a|");
+	CHECK(eof);
+	CHECK_RC((int)R.nbye, 1);
+	CHECK_RC((int)R.nclose, 1);
+	close_conn();
+	/* in the middle of a long reply that the client reads slowly: the
+	 * reply is finished first, then the last line */
+	if (open_conn())
+		return;
+	small_sndbuf();
+	send_str("BIG 300000\r\n");
+	for (int i = 0; i < 20; i++)
+		loop_run_once(0);
+	CHECK(cc->flags & CONN_F_STREAMING);
+	conn_bye_all();
+	for (int i = 0; i < 100000 && !eof; i++) {
+		loop_run_once(0);
+		if (i % 4 == 0)
+			drain();
+	}
+	CHECK(eof);
+	CHECK_RC((int)out_len, 300000 + 8);
+	CHECK(out_len > 8 && !strcmp(out + out_len - 8, "* last\r\n"));
+	CHECK_RC((int)R.nbye, 1);
+	CHECK_RC((int)R.nstream_bad, 0);
+	close_conn();
+	/* held (a delayed answer pending): the delay's timer no longer fires */
+	if (open_conn())
+		return;
+	send_str("HOLD\r\n");
+	settle_drain();
+	conn_bye_all();
+	settle_drain();
+	CHECK_STR(out, "* last\r\n");
+	CHECK(eof);
+	CHECK_RC((int)R.ntimer, 0);
+	close_conn();
+	/* after QUIT (its reply is its last word): nothing more */
+	if (open_conn())
+		return;
+	small_sndbuf();
+	send_str("BIG 300000\r\nQUIT\r\n");
+	for (int i = 0; i < 100000 && !(cc->flags & CONN_F_CLOSE_AFTER); i++) {
+		loop_run_once(0);
+		drain();
+	}
+	conn_bye_all();
+	for (int i = 0; i < 100000 && !eof; i++) {
+		loop_run_once(0);
+		drain();
+	}
+	CHECK(eof);
+	CHECK(out_len > 5 && !strcmp(out + out_len - 5, "bye\r\n"));
+	CHECK_RC((int)R.nbye, 0);
+	close_conn();
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_conn_io.XXXXXX";
@@ -750,6 +830,7 @@ int main(void)
 	test_raw();
 	test_backpressure();
 	test_eof_and_errors();
+	test_bye();
 
 	store_close(st);
 	{
