@@ -36,6 +36,7 @@ static const struct {
 	{ "/certificate", R_POST, cgi_page_cert },
 	{ "/device", R_POST, cgi_page_device },
 	{ "/device/mobileconfig", 0, cgi_page_mobileconfig },
+	{ "/ca.crt", R_PUBLIC, cgi_page_cacert },
 	{ "/mail/config-v1.1.xml", R_PUBLIC, cgi_page_autoconfig },
 	{ "/.well-known/autoconfig/mail/config-v1.1.xml", R_PUBLIC, cgi_page_autoconfig },
 	{ "/autoconfig", R_PUBLIC, cgi_page_autoconfig },

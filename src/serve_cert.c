@@ -1,0 +1,202 @@
+/* serve_cert — the self-made certificate, kept current (see serve_cert.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "serve_cert.h"
+#include "sysconfig.h"
+#include "tls.h"
+
+#define NAMES_MAX (CFG_MAX_LISTEN + 32)
+#define IFADDRS_MAX 16
+
+struct names {
+	const char *v[NAMES_MAX];
+	size_t n;
+	char buf[8 + IFADDRS_MAX][256];   /* derived host names, then interface addresses */
+	size_t nbuf;
+	int skipped;                      /* names the CA does not permit */
+};
+
+int serve_cert_self(const struct cfg *c)
+{
+	char cert[CFG_PATH_MAX + 16], key[CFG_PATH_MAX + 16];
+
+	if (!c->cert[0])
+		return 1;
+	snprintf(cert, sizeof cert, "%s/cert.pem", c->datadir);
+	snprintf(key, sizeof key, "%s/key.pem", c->datadir);
+	return !strcmp(c->cert, cert) && !strcmp(c->key, key);
+}
+
+/* Add name unless it is there already, or (with ca) outside what the CA permits. */
+static void names_add(struct names *nm, const struct tls_creds *ca, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		if (!strcmp(nm->v[i], name))
+			return;
+	if (ca && !tls_ca_permits(ca, name)) {
+		if (!nm->skipped++)
+			log_warn("certificate: %s is outside the household CA's names: left out", name);
+		return;
+	}
+	if (nm->n < NAMES_MAX)
+		nm->v[nm->n++] = name;
+}
+
+/* A copy of text in the names' own buffer (NULL when full). */
+static const char *names_keep(struct names *nm, const char *fmt, const char *s)
+{
+	if (nm->nbuf == sizeof nm->buf / sizeof nm->buf[0])
+		return NULL;
+	snprintf(nm->buf[nm->nbuf], sizeof nm->buf[0], fmt, s);
+	return nm->buf[nm->nbuf++];
+}
+
+/* The router's host names: the configured one and the system's (when it differs). */
+static size_t host_names(const struct cfg *c, struct names *nm, const char **hosts)
+{
+	char sys[256];
+	size_t n = 0;
+
+	hosts[n++] = c->hostname;
+	if (gethostname(sys, sizeof sys) == 0 && (sys[sizeof sys - 1] = '\0', sys[0]) && strcmp(sys, c->hostname) &&
+	    strcmp(sys, "localhost") && !strchr(sys, ' ') && (hosts[n] = names_keep(nm, "%s", sys)))
+		n++;
+	return n;
+}
+
+/*
+ * The names the certificate must hold: each host name (a one-label name
+ * also as NAME.lan and NAME.home.arpa), localhost and every configured
+ * listen address. With ifaddrs, a wildcard listener adds the host's own
+ * addresses (those change on their own, so they never make a certificate
+ * stale). Names the CA does not permit are left out.
+ */
+static void cert_names(const struct cfg *c, const struct tls_creds *ca, const char *const *hosts,
+                       size_t nhosts, struct names *nm, int ifaddrs)
+{
+	struct ifaddrs *ifa, *i;
+	size_t h, l;
+	int wildcard = 0;
+
+	for (h = 0; h < nhosts; h++) {
+		names_add(nm, ca, hosts[h]);
+		if (!strchr(hosts[h], '.') && strcmp(hosts[h], "localhost")) {
+			const char *n1 = names_keep(nm, "%s.lan", hosts[h]), *n2 = names_keep(nm, "%s.home.arpa", hosts[h]);
+			if (n1)
+				names_add(nm, ca, n1);
+			if (n2)
+				names_add(nm, ca, n2);
+		}
+	}
+	names_add(nm, ca, "localhost");
+	for (l = 0; l < c->nlisten; l++) {
+		if (!strcmp(c->listen[l].addr, "0.0.0.0") || !strcmp(c->listen[l].addr, "::"))
+			wildcard = 1;
+		else
+			names_add(nm, ca, c->listen[l].addr);
+	}
+	if (!ifaddrs || !wildcard || getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i && nm->nbuf < sizeof nm->buf / sizeof nm->buf[0]; i = i->ifa_next) {
+		char a[INET6_ADDRSTRLEN];
+		const void *p;
+		int fam = i->ifa_addr ? i->ifa_addr->sa_family : 0;
+
+		if (fam == AF_INET)
+			p = &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
+		else if (fam == AF_INET6)
+			p = &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
+		else
+			continue;
+		if (inet_ntop(fam, p, a, sizeof a)) {
+			unsigned char ip[16];
+			size_t len = tls_ip_parse(a, ip);
+			/* Public addresses are outside the CA's ranges: not worth a warning. */
+			if (len && tls_ip_private(ip, len))
+				names_add(nm, ca, names_keep(nm, "%s", a));
+		}
+	}
+	freeifaddrs(ifa);
+}
+
+/* Note a renewal for the web page (DATADIR/cert.renewed, temp file + rename). */
+static void cert_record(const struct cfg *c, const unsigned char *oldfp, const char *reason)
+{
+	char path[CFG_PATH_MAX + 32], tmp[CFG_PATH_MAX + 40], cert[CFG_PATH_MAX + 16], key[CFG_PATH_MAX + 16];
+	char fo[96] = "-", fn[96], line[512];
+	struct tls_creds now;
+	int fd, n;
+
+	snprintf(cert, sizeof cert, "%s/cert.pem", c->datadir);
+	snprintf(key, sizeof key, "%s/key.pem", c->datadir);
+	if (tls_creds_load(&now, cert, key))
+		return;
+	tls_fingerprint_str(now.fingerprint, fn);
+	tls_creds_free(&now);
+	if (oldfp)
+		tls_fingerprint_str(oldfp, fo);
+	log_info("certificate: issued a new server certificate (%s); SHA-256 fingerprint %s", reason, fn);
+	snprintf(path, sizeof path, "%s/" SERVE_CERT_RECORD, c->datadir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	n = snprintf(line, sizeof line, "%lld %s %s %s\n", (long long)time(NULL), fo, fn, reason);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return;
+	if (n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) == n && close(fd) == 0) {
+		if (rename(tmp, path) < 0)
+			unlink(tmp);
+		return;
+	}
+	close(fd);
+	unlink(tmp);
+}
+
+int serve_cert_renew(const struct cfg *c, int *issued)
+{
+	static struct names want, all;      /* 14 KiB each: kept off the stack */
+	const char *hosts[2];
+	unsigned char oldfp[32];
+	struct tls_creds ca;
+	const char *why;
+	size_t nhosts;
+	int rc, made, have_old;
+
+	*issued = 0;
+	memset(&want, 0, sizeof want);
+	memset(&all, 0, sizeof all);
+	want.skipped = 1;                   /* warn about left-out names once, when issuing */
+	nhosts = host_names(c, &want, hosts);
+	rc = tls_ca_ensure(c->datadir, hosts, nhosts, &ca, &made);
+	if (rc) {
+		log_err("certificate: no household CA in %s: %s", c->datadir, tls_strerror(rc));
+		return rc;
+	}
+	if (made)
+		log_info("certificate: made a new household CA %s/ca.pem, valid %d days", c->datadir, TLS_CA_DAYS);
+	cert_names(c, &ca, hosts, nhosts, &want, 0);
+	why = tls_leaf_stale(c->datadir, &ca, want.v, want.n, oldfp, &have_old);
+	if (why) {
+		cert_names(c, &ca, hosts, nhosts, &all, 1);
+		rc = tls_leaf_issue(c->datadir, &ca, all.v, all.n);
+		if (rc)
+			log_err("certificate: cannot issue a server certificate in %s: %s", c->datadir, tls_strerror(rc));
+		else {
+			*issued = 1;
+			cert_record(c, have_old ? oldfp : NULL, why);
+		}
+	}
+	tls_creds_free(&ca);
+	return rc;
+}
