@@ -47,7 +47,8 @@ static void names_add(struct names *nm, const struct tls_creds *ca, const char *
 			return;
 	if (ca && !tls_ca_permits(ca, name)) {
 		if (!nm->skipped++)
-			log_warn("certificate: %s is outside the household CA's names: left out", name);
+			log_warn("certificate: %s is outside the household CA's names: left out (remove ca.pem and "
+			         "ca-key.pem for a new CA)", name);
 		return;
 	}
 	if (nm->n < NAMES_MAX)
@@ -176,7 +177,7 @@ int serve_cert_renew(const struct cfg *c, int *issued)
 	*issued = 0;
 	memset(&want, 0, sizeof want);
 	memset(&all, 0, sizeof all);
-	want.skipped = 1;                   /* warn about left-out names once, when issuing */
+	all.skipped = 1;                    /* the want pass warned already */
 	nhosts = host_names(c, &want, hosts);
 	rc = tls_ca_ensure(c->datadir, hosts, nhosts, &ca, &made);
 	if (rc) {
