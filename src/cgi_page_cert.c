@@ -185,14 +185,14 @@ static void ca_card(struct cgi_req *r, const struct cgi_cert *in_use)
 	struct cgi_renewal rn;
 	char t[48];
 
-	if (in_use->self_made && cgi_cert_renewal(r, &rn) == 0 && !strcmp(rn.new_fp, in_use->fingerprint)) {
+	if (in_use->self_made && cgi_cert_renewal(r, &rn) == 0 && !strcmp(rn.new_fp, in_use->fingerprint) &&
+	    strcmp(rn.old_fp, "-")) {
 		cgi_fmt_time(rn.when, t, sizeof t);
 		cgi_printf(b, "<div class=\"note info\" role=\"status\"><p>The server made a new certificate on %s (", t);
 		cgi_esc(b, rn.reason);
-		cgi_printf(b, "): <strong>its fingerprint changed</strong>%s<span class=\"mono\">%s</span>. Devices that "
-		              "trust the household CA accept it without asking; a device that trusted only the old "
-		              "certificate asks once more.</p></div>", strcmp(rn.old_fp, "-") ? ". Before: " : "",
-		           strcmp(rn.old_fp, "-") ? rn.old_fp : "");
+		cgi_printf(b, "): <strong>its fingerprint changed</strong>. Before: <span class=\"mono\">%s</span>. Devices "
+		              "that trust the household CA accept the new one without asking; a device that trusted only "
+		              "the old certificate asks once more.</p></div>", rn.old_fp);
 	}
 	cgi_put(b, "<section class=\"card\" aria-labelledby=\"h-ca\"><h2 id=\"h-ca\">Household CA</h2>");
 	if (cgi_cert_ca(r, &ca) != 0) {

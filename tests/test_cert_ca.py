@@ -366,7 +366,9 @@ def test_ca_download_and_apple_profile(make_server, tmp_path):
     page = page_of(srv, "/device", ck)[1]
     assert "/cgi-bin/postnook.cgi/ca.crt" in page and "Trust this router" in page
     ca_fp = fp_of_der(ssl.PEM_cert_to_DER_cert(ca))
-    assert ca_fp in page and ca_fp in page_of(srv, "/certificate", ck)[1]
+    cpage = page_of(srv, "/certificate", ck)[1]
+    assert ca_fp in page and ca_fp in cpage
+    assert "fingerprint changed" not in cpage        # the first certificate replaced none
     st, head, body = cgi(srv, "/device/mobileconfig", cookie=ck, query="user=alice&proto=imap")
     assert st == 200, body
     pl = plistlib.loads(body.encode())
