@@ -18,10 +18,14 @@
 #define NAMES_MAX (CFG_MAX_LISTEN + 32)
 #define IFADDRS_MAX 16
 
+/* A derived name: a system host name (at most 64 bytes), a one-label name
+ * (at most 63) with ".home.arpa", or an address as text (at most 45). */
+#define NAME_BUF 80
+
 struct names {
 	const char *v[NAMES_MAX];
 	size_t n;
-	char buf[8 + IFADDRS_MAX][256];   /* derived host names, then interface addresses */
+	char buf[8 + IFADDRS_MAX][NAME_BUF]; /* derived host names, then interface addresses */
 	size_t nbuf;
 	int skipped;                      /* names the CA does not permit */
 };
@@ -67,11 +71,11 @@ static const char *names_keep(struct names *nm, const char *fmt, const char *s)
 /* The router's host names: the configured one and the system's (when it differs). */
 static size_t host_names(const struct cfg *c, struct names *nm, const char **hosts)
 {
-	char sys[256];
+	char sys[NAME_BUF];
 	size_t n = 0;
 
 	hosts[n++] = c->hostname;
-	if (gethostname(sys, sizeof sys) == 0 && (sys[sizeof sys - 1] = '\0', sys[0]) && strcmp(sys, c->hostname) &&
+	if (gethostname(sys, sizeof sys) == 0 && memchr(sys, '\0', 65) && sys[0] && strcmp(sys, c->hostname) &&
 	    strcmp(sys, "localhost") && !strchr(sys, ' ') && (hosts[n] = names_keep(nm, "%s", sys)))
 		n++;
 	return n;
@@ -80,16 +84,12 @@ static size_t host_names(const struct cfg *c, struct names *nm, const char **hos
 /*
  * The names the certificate must hold: each host name (a one-label name
  * also as NAME.lan and NAME.home.arpa), localhost and every configured
- * listen address. With ifaddrs, a wildcard listener adds the host's own
- * addresses (those change on their own, so they never make a certificate
- * stale). Names the CA does not permit are left out.
+ * listen address. Names the CA does not permit are left out.
  */
 static void cert_names(const struct cfg *c, const struct tls_creds *ca, const char *const *hosts,
-                       size_t nhosts, struct names *nm, int ifaddrs)
+                       size_t nhosts, struct names *nm)
 {
-	struct ifaddrs *ifa, *i;
 	size_t h, l;
-	int wildcard = 0;
 
 	for (h = 0; h < nhosts; h++) {
 		names_add(nm, ca, hosts[h]);
@@ -102,13 +102,25 @@ static void cert_names(const struct cfg *c, const struct tls_creds *ca, const ch
 		}
 	}
 	names_add(nm, ca, "localhost");
-	for (l = 0; l < c->nlisten; l++) {
-		if (!strcmp(c->listen[l].addr, "0.0.0.0") || !strcmp(c->listen[l].addr, "::"))
-			wildcard = 1;
-		else
+	for (l = 0; l < c->nlisten; l++)
+		if (strcmp(c->listen[l].addr, "0.0.0.0") && strcmp(c->listen[l].addr, "::"))
 			names_add(nm, ca, c->listen[l].addr);
-	}
-	if (!ifaddrs || !wildcard || getifaddrs(&ifa) < 0)
+}
+
+/*
+ * For a wildcard listener, the host's own private addresses too (so a phone
+ * that connects to 192.168.1.1 finds it). They change on their own, so they
+ * are added only when a certificate is issued, never a reason to issue one.
+ */
+static void cert_ifaddrs(const struct cfg *c, const struct tls_creds *ca, struct names *nm)
+{
+	struct ifaddrs *ifa, *i;
+	size_t l;
+	int wildcard = 0;
+
+	for (l = 0; l < c->nlisten; l++)
+		wildcard |= !strcmp(c->listen[l].addr, "0.0.0.0") || !strcmp(c->listen[l].addr, "::");
+	if (!wildcard || getifaddrs(&ifa) < 0)
 		return;
 	for (i = ifa; i && nm->nbuf < sizeof nm->buf / sizeof nm->buf[0]; i = i->ifa_next) {
 		char a[INET6_ADDRSTRLEN];
@@ -125,8 +137,9 @@ static void cert_names(const struct cfg *c, const struct tls_creds *ca, const ch
 			unsigned char ip[16];
 			size_t len = tls_ip_parse(a, ip);
 			/* Public addresses are outside the CA's ranges: not worth a warning. */
-			if (len && tls_ip_private(ip, len))
-				names_add(nm, ca, names_keep(nm, "%s", a));
+			const char *kept;
+			if (len && tls_ip_private(ip, len) && (kept = names_keep(nm, "%s", a)))
+				names_add(nm, ca, kept);
 		}
 	}
 	freeifaddrs(ifa);
@@ -166,7 +179,7 @@ static void cert_record(const struct cfg *c, const unsigned char *oldfp, const c
 
 int serve_cert_renew(const struct cfg *c, int *issued)
 {
-	static struct names want, all;      /* 14 KiB each: kept off the stack */
+	static struct names nm;             /* 2.3 KiB */
 	const char *hosts[2];
 	unsigned char oldfp[32];
 	struct tls_creds ca;
@@ -175,10 +188,8 @@ int serve_cert_renew(const struct cfg *c, int *issued)
 	int rc, made, have_old;
 
 	*issued = 0;
-	memset(&want, 0, sizeof want);
-	memset(&all, 0, sizeof all);
-	all.skipped = 1;                    /* the want pass warned already */
-	nhosts = host_names(c, &want, hosts);
+	memset(&nm, 0, sizeof nm);
+	nhosts = host_names(c, &nm, hosts);
 	rc = tls_ca_ensure(c->datadir, hosts, nhosts, &ca, &made);
 	if (rc) {
 		log_err("certificate: no household CA in %s: %s", c->datadir, tls_strerror(rc));
@@ -186,11 +197,11 @@ int serve_cert_renew(const struct cfg *c, int *issued)
 	}
 	if (made)
 		log_info("certificate: made a new household CA %s/ca.pem, valid %d days", c->datadir, TLS_CA_DAYS);
-	cert_names(c, &ca, hosts, nhosts, &want, 0);
-	why = tls_leaf_stale(c->datadir, &ca, want.v, want.n, oldfp, &have_old);
+	cert_names(c, &ca, hosts, nhosts, &nm);
+	why = tls_leaf_stale(c->datadir, &ca, nm.v, nm.n, oldfp, &have_old);
 	if (why) {
-		cert_names(c, &ca, hosts, nhosts, &all, 1);
-		rc = tls_leaf_issue(c->datadir, &ca, all.v, all.n);
+		cert_ifaddrs(c, &ca, &nm);
+		rc = tls_leaf_issue(c->datadir, &ca, nm.v, nm.n);
 		if (rc)
 			log_err("certificate: cannot issue a server certificate in %s: %s", c->datadir, tls_strerror(rc));
 		else {
