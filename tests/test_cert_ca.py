@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -184,6 +185,35 @@ def test_nss_accepts_the_served_certificate_and_enforces_the_constraints(make_se
     crt, _ = issue(srv, tmp_path, "printer", ["DNS:printer.lan", "IP:192.168.1.9"])
     rc, out = nss_verify(db, tmp_path, "printer", crt.read_text())
     assert rc == 0, out
+    # NSS's own TLS client (tstclnt), as Thunderbird connects: an IMAPS session, no override.
+    if shutil.which("tstclnt"):
+        def tstclnt(name):
+            cmds = "a LOGIN alice %s\r\nb SELECT INBOX\r\nc LOGOUT\r\n" % srv.users["alice"]
+            # tstclnt does not exit when the server closes (it spins): read until the LOGOUT
+            # reply, a failure or its exit, then end it.
+            p = subprocess.Popen(["tstclnt", "-h", "127.0.0.1", "-p", str(srv.iports["tls"]), "-d", "sql:%s" % db,
+                                  "-a", name, "-V", "tls1.2:tls1.2"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            p.stdin.write(cmds.encode())
+            p.stdin.flush()
+            out, deadline = b"", time.time() + 20 * SLOW
+            try:
+                while b"c OK" not in out and time.time() < deadline:
+                    if select.select([p.stdout], [], [], 0.5)[0]:
+                        chunk = os.read(p.stdout.fileno(), 4096)
+                        if not chunk:
+                            break
+                        out += chunk
+            finally:
+                rc = p.poll()
+                if rc is None:
+                    p.kill()
+                    p.wait()
+            return (0 if b"c OK" in out else rc or 1), out.decode(errors="replace")
+        rc, out = tstclnt("localhost")
+        assert rc == 0 and "a OK" in out and "b OK [READ-WRITE]" in out and "c OK" in out, out
+        rc, out = tstclnt("www.example.com")
+        assert rc != 0 and "SSL_ERROR_BAD_CERT_DOMAIN" in out and "a OK" not in out, out
 
 
 def test_name_constraints_enforced_by_openssl(make_server, tmp_path):
