@@ -195,7 +195,7 @@ const char *tls_leaf_stale(const char *dir, const struct tls_creds *ca, const ch
 	ca_paths(dir, "cert.pem", "key.pem", cert, key);
 	rc = tls_creds_load(&c, cert, key);
 	if (rc)
-		return rc == -ENOENT ? "there is none yet" : "it cannot be loaded";
+		return rc == -ENOENT ? "there is none" : "it cannot be loaded";
 	memcpy(oldfp, c.fingerprint, 32);
 	*have_old = 1;
 	if (c.chain_len != 2 || c.chain[1].data_len != ca->chain[0].data_len ||
