@@ -115,14 +115,14 @@ static void cert_names(const struct cfg *c, const struct tls_creds *ca, const ch
 static void cert_ifaddrs(const struct cfg *c, const struct tls_creds *ca, struct names *nm)
 {
 	struct ifaddrs *ifa, *i;
-	size_t l;
+	size_t l, added = 0;
 	int wildcard = 0;
 
 	for (l = 0; l < c->nlisten; l++)
 		wildcard |= !strcmp(c->listen[l].addr, "0.0.0.0") || !strcmp(c->listen[l].addr, "::");
 	if (!wildcard || getifaddrs(&ifa) < 0)
 		return;
-	for (i = ifa; i && nm->nbuf < sizeof nm->buf / sizeof nm->buf[0]; i = i->ifa_next) {
+	for (i = ifa; i && added < IFADDRS_MAX; i = i->ifa_next) {
 		char a[INET6_ADDRSTRLEN];
 		const void *p;
 		int fam = i->ifa_addr ? i->ifa_addr->sa_family : 0;
@@ -138,8 +138,10 @@ static void cert_ifaddrs(const struct cfg *c, const struct tls_creds *ca, struct
 			size_t len = tls_ip_parse(a, ip);
 			/* Public addresses are outside the CA's ranges: not worth a warning. */
 			const char *kept;
-			if (len && tls_ip_private(ip, len) && (kept = names_keep(nm, "%s", a)))
+			if (len && tls_ip_private(ip, len) && (kept = names_keep(nm, "%s", a))) {
 				names_add(nm, ca, kept);
+				added++;
+			}
 		}
 	}
 	freeifaddrs(ifa);

@@ -148,6 +148,8 @@ def test_imaps_verifies_against_the_household_ca(make_server, tmp_path):
                  "IP:192.168.0.0/255.255.0.0", "IP:127.0.0.0/255.0.0.0", "IP:FC00:0:0:0:0:0:0:0/FE00:0:0:0:0:0:0:0"):
         assert want in ctext, want
     assert "TLS Web Server Authentication" in ctext
+    ca_total, ca_left = days(ca.read_text(), tmp_path)
+    assert 3652 <= ca_total <= 3653.0001 and ca_left > 3650, (ca_total, ca_left)   # ten years
     for name, mode in (("ca-key.pem", 0o600), ("key.pem", 0o600), ("cert.pem", 0o600), ("ca.pem", 0o640)):
         assert stat.S_IMODE(os.stat(d / name).st_mode) == mode, name
 
