@@ -328,9 +328,14 @@ def old_style_datadir(srv, tmp_path):
     return (srv.datadir / "cert.pem").read_text()
 
 
-def test_old_self_signed_ca_certificate_upgraded(make_server, tmp_path):
+@pytest.mark.parametrize("named", [False, True], ids=["unset", "named-in-config"])
+def test_old_self_signed_ca_certificate_upgraded(make_server, tmp_path, named):
+    """Also when the config names DATADIR/cert.pem itself (the old page's "new certificate" wrote that)."""
     srv = make_server(start=False, listeners=("plain",), imap=("tls",))
     old = old_style_datadir(srv, tmp_path)
+    if named:
+        srv.opts["cert"], srv.opts["key"] = str(srv.datadir / "cert.pem"), str(srv.datadir / "key.pem")
+        srv.write_config()
     assert re.search(r"CA:TRUE", text_of(old, tmp_path, "old.pem"))
     assert not (srv.datadir / "ca.pem").exists()
     srv.deliver_ok("alice", b"Subject: kept\n\nstill here\n")
