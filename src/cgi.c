@@ -39,6 +39,7 @@ static const struct {
 #if CONFIG_TRACE
 	{ "/trace", R_POST, cgi_page_trace },
 #endif
+	{ "/ca.crt", R_PUBLIC, cgi_page_cacert },
 	{ "/mail/config-v1.1.xml", R_PUBLIC, cgi_page_autoconfig },
 	{ "/.well-known/autoconfig/mail/config-v1.1.xml", R_PUBLIC, cgi_page_autoconfig },
 	{ "/autoconfig", R_PUBLIC, cgi_page_autoconfig },

@@ -206,6 +206,19 @@ struct cgi_cert {
 int cgi_cert_info(const struct cgi_req *r, struct cgi_cert *out);
 /* Check a certificate and key pair (the key must match) and describe the certificate. 0 or a tls error. */
 int cgi_cert_load(const char *cert, const char *key, struct cgi_cert *out);
+/* Describe the household CA (DATADIR/ca.pem). 0, -errno or a tls error. */
+int cgi_cert_ca(const struct cgi_req *r, struct cgi_cert *out);
+/* The household CA as PEM text into buf (cap bytes, NUL-terminated). Its length, or -errno / -EFBIG. */
+long cgi_cert_ca_pem(const struct cgi_req *r, char *buf, size_t cap);
+
+/* The daemon's last automatic renewal of the self-made certificate (DATADIR/cert.renewed). */
+struct cgi_renewal {
+	int64_t when;
+	char old_fp[96], new_fp[96];    /* old_fp "-" when there was none */
+	char reason[200];
+};
+/* 0, or -ENOENT (never renewed) / -EINVAL (unreadable). */
+int cgi_cert_renewal(const struct cgi_req *r, struct cgi_renewal *out);
 
 /* --- pages --------------------------------------------------------------- */
 
@@ -221,5 +234,7 @@ int cgi_page_trace(struct cgi_req *r);
 int cgi_page_autoconfig(struct cgi_req *r);
 /* Apple .mobileconfig for one user (signed in). */
 int cgi_page_mobileconfig(struct cgi_req *r);
+/* Public: the household CA's certificate, for devices to install. */
+int cgi_page_cacert(struct cgi_req *r);
 
 #endif

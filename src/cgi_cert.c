@@ -183,6 +183,66 @@ int cgi_cert_load(const char *cert, const char *key, struct cgi_cert *out)
 	return rc;
 }
 
+/* Read a small file into buf (cap bytes with the NUL). Its length, -errno, or -EFBIG when it does not fit. */
+static long file_read(const char *path, char *buf, size_t cap)
+{
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == cap - 1) {
+			close(fd);
+			return -EFBIG;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	return (long)len;
+}
+
+int cgi_cert_ca(const struct cgi_req *r, struct cgi_cert *out)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->cert_path, sizeof out->cert_path, "%s/ca.pem", r->cfg.datadir);
+	return cert_file_info(out->cert_path, out);
+}
+
+long cgi_cert_ca_pem(const struct cgi_req *r, char *buf, size_t cap)
+{
+	char path[CFG_PATH_MAX + 16];
+
+	snprintf(path, sizeof path, "%s/ca.pem", r->cfg.datadir);
+	return file_read(path, buf, cap);
+}
+
+int cgi_cert_renewal(const struct cgi_req *r, struct cgi_renewal *out)
+{
+	char path[CFG_PATH_MAX + 32], line[512];
+	long long when;
+	int n = 0;
+	long rc;
+
+	memset(out, 0, sizeof *out);
+	snprintf(path, sizeof path, "%s/cert.renewed", r->cfg.datadir);
+	rc = file_read(path, line, sizeof line);
+	if (rc < 0)
+		return rc == -ENOENT ? -ENOENT : -EINVAL;
+	if (sscanf(line, "%lld %95s %95s %n", &when, out->old_fp, out->new_fp, &n) != 3 || n == 0 ||
+	    strlen(out->new_fp) != 95)
+		return -EINVAL;
+	out->when = when;
+	snprintf(out->reason, sizeof out->reason, "%.*s", (int)strcspn(line + n, "\n"), line + n);
+	return 0;
+}
+
 /* Describe the certificate in use (see cgi.h). 0, -errno, -ENOTSUP (no TLS) or a tls error, with out->err set. */
 int cgi_cert_info(const struct cgi_req *r, struct cgi_cert *out)
 {

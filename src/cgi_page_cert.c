@@ -1,13 +1,15 @@
 /*
  * cgi_page_cert — the certificate: fingerprint, validity and key type of
  * the one in use; paste a PEM certificate (chain) and key, checked with
- * tls_creds_load() (the key must match) before anything changes; or make a
- * new self-signed one with tls_selfsigned_create().
+ * tls_creds_load() (the key must match) before anything changes; or ask
+ * for a new self-made one; the household CA that issues it, with its
+ * download and renewal news.
  *
  * The daemon reloads its certificate when the configured path changes, so
- * an upload gets fresh file names (DATADIR/cert-TIME.pem, key-TIME.pem) and
- * a new self-made pair toggles between naming DATADIR/cert.pem explicitly
- * and leaving cert/key unset (both mean the same files).
+ * an upload gets fresh file names (DATADIR/cert-TIME.pem, key-TIME.pem). A
+ * new self-made certificate is issued by the daemon itself (only it may
+ * read the CA's key): the page removes DATADIR/cert.pem, goes back to the
+ * self-made files if the config named others, and asks for a reload.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -154,43 +156,60 @@ static int cert_upload(struct cgi_req *r, const char *cert, const char *key, str
 	return 0;
 }
 
-/* Make a new self-signed pair in DATADIR/cert.pem (see the top of the file). 0 or -1 with msg. */
+/* Ask the daemon for a new self-made certificate (see the top of the file). 0 or -1 with msg. */
 static int cert_regenerate(struct cgi_req *r, char *msg, size_t cap, struct cgi_reload *rl)
 {
 	static const char *const keys[] = { "cert", "key" };
-	char c[CFG_PATH_MAX + 16], k[CFG_PATH_MAX + 16], lines[2 * CFG_PATH_MAX + 64], err[CFG_ERR_MAX];
-	const char *sans[CFG_MAX_LISTEN + 1];
-	size_t n = 0, i, j;
-	int rc;
+	char c[CFG_PATH_MAX + 16], err[CFG_ERR_MAX];
+	struct cgi_cert now;
 
+	cgi_cert_info(r, &now);
 	snprintf(c, sizeof c, "%s/cert.pem", r->cfg.datadir);
-	snprintf(k, sizeof k, "%s/key.pem", r->cfg.datadir);
-	sans[n++] = "localhost";
-	for (i = 0; i < r->cfg.nlisten; i++) {
-		const char *a = r->cfg.listen[i].addr;
-		int dup = !strcmp(a, "0.0.0.0") || !strcmp(a, "::");
-		for (j = 0; j < n; j++)
-			dup |= !strcmp(sans[j], a);
-		if (!dup)
-			sans[n++] = a;
-	}
-	rc = tls_selfsigned_create(c, k, r->cfg.hostname, sans, n);
-	if (rc) {
-		snprintf(msg, cap, "A new certificate could not be made: %s.", tls_strerror(rc));
+	if (unlink(c) < 0 && errno != ENOENT) {
+		snprintf(msg, cap, "The old certificate could not be removed: %s.", strerror(errno));
 		return -1;
 	}
-	give_to_daemon(r, c);
-	give_to_daemon(r, k);
-	if (r->cfg.cert[0])
-		lines[0] = '\0';
-	else
-		snprintf(lines, sizeof lines, "cert = %s\nkey = %s\n", c, k);
-	if (cgi_conf_update(r, keys, 2, lines, err, sizeof err) < 0) {
+	if (!now.self_made && cgi_conf_update(r, keys, 2, "", err, sizeof err) < 0) {
 		snprintf(msg, cap, "%.280s", err);
 		return -1;
 	}
 	cgi_conf_reload(r, rl);
 	return 0;
+}
+
+/* The household CA: fingerprint, validity, download, and the last automatic renewal. */
+static void ca_card(struct cgi_req *r, const struct cgi_cert *in_use)
+{
+	struct cgi_buf *b = &r->out;
+	struct cgi_cert ca;
+	struct cgi_renewal rn;
+	char t[48];
+
+	if (in_use->self_made && cgi_cert_renewal(r, &rn) == 0 && !strcmp(rn.new_fp, in_use->fingerprint) &&
+	    strcmp(rn.old_fp, "-")) {
+		cgi_fmt_time(rn.when, t, sizeof t);
+		cgi_printf(b, "<div class=\"note info\" role=\"status\"><p>The server made a new certificate on %s (", t);
+		cgi_esc(b, rn.reason);
+		cgi_printf(b, "): <strong>its fingerprint changed</strong>. Before: <span class=\"mono\">%s</span>. Devices "
+		              "that trust the household CA accept the new one without asking; a device that trusted only "
+		              "the old certificate asks once more.</p></div>", rn.old_fp);
+	}
+	cgi_put(b, "<section class=\"card\" aria-labelledby=\"h-ca\"><h2 id=\"h-ca\">Household CA</h2>");
+	if (cgi_cert_ca(r, &ca) != 0) {
+		cgi_put(b, "<p>None yet: the server makes it when it first starts.</p></section>");
+		return;
+	}
+	cgi_fmt_time(ca.not_after, t, sizeof t);
+	cgi_put(b, "<p class=\"small\">Install it once on each phone and computer, and they trust this server's "
+	           "certificates from then on, renewals included, without warnings. It can vouch only for this "
+	           "router's names (<code>");
+	cgi_esc(b, r->cfg.hostname);
+	cgi_put(b, "</code>, names ending in <code>.lan</code> or <code>.home.arpa</code>) and home-network addresses, "
+	           "so trusting it lets nobody pose as another site.</p><dl class=\"kv\"><dt>Name</dt><dd>");
+	cgi_esc(b, ca.subject);
+	cgi_printf(b, "</dd><dt>Valid until</dt><dd>%s</dd><dt>SHA-256 fingerprint</dt><dd class=\"mono\">%s</dd></dl>"
+	              "<p><a href=\"%s/ca.crt\">Download the CA certificate</a> &middot; <a href=\"%s/device\">how to "
+	              "install it</a></p></section>", t, ca.fingerprint, r->script, r->script);
 }
 
 int cgi_page_cert(struct cgi_req *r)
@@ -224,7 +243,7 @@ int cgi_page_cert(struct cgi_req *r)
 	cgi_put(b, "<h1>Certificate</h1><p class=\"lead\">Mail apps check this certificate before they send a password. "
 	           "Compare the fingerprint when a phone asks whether to trust it.</p>");
 	if (done)
-		cgi_reload_notice(r, done == 1 ? "Your certificate is" : "A new self-signed certificate is", &rl);
+		cgi_reload_notice(r, done == 1 ? "Your certificate is" : "A new certificate is", &rl);
 	if (failed)
 		cgi_notice(r, "err", msg[0] ? msg : "Nothing was changed: please correct the fields marked below.");
 
@@ -234,7 +253,7 @@ int cgi_page_cert(struct cgi_req *r)
 		cgi_fmt_time(info.not_before, t1, sizeof t1);
 		cgi_fmt_time(info.not_after, t2, sizeof t2);
 		cgi_put(b, "<dl class=\"kv\"><dt>Kind</dt><dd>");
-		cgi_put(b, info.self_made ? "Self-signed, made by postnook" : "Your own certificate");
+		cgi_put(b, info.self_made ? "Made by postnook, issued by the household CA" : "Your own certificate");
 		if (info.subject[0]) {
 			cgi_put(b, "</dd><dt>Issued to</dt><dd>");
 			cgi_esc(b, info.subject);
@@ -242,7 +261,7 @@ int cgi_page_cert(struct cgi_req *r)
 		cgi_printf(b, "</dd><dt>Valid</dt><dd>%s to %s %s</dd><dt>Key</dt><dd>%s</dd>"
 		              "<dt>SHA-256 fingerprint</dt><dd class=\"mono\">%s</dd><dt>File</dt><dd><code>",
 		           t1, t2, info.not_after < now ? "<span class=\"pill bad\">expired</span>"
-		                   : info.not_after < now + 30 * 86400 ? "<span class=\"pill bad\">expires soon</span>"
+		                   : info.not_after < now + TLS_RENEW_DAYS * 86400 ? "<span class=\"pill bad\">expires soon</span>"
 		                   : "<span class=\"pill on\">valid</span>",
 		           info.keydesc, info.fingerprint);
 		cgi_esc(b, info.cert_path);
@@ -256,6 +275,7 @@ int cgi_page_cert(struct cgi_req *r)
 			           info.fingerprint);
 	}
 	cgi_put(b, "</section>");
+	ca_card(r, &info);
 
 	cgi_printf(b, "<form class=\"card\" method=\"post\" action=\"%s/certificate\" aria-labelledby=\"h-up\">"
 	              "<h2 id=\"h-up\">Use your own certificate</h2><p class=\"small\">For example one from Let's Encrypt "
@@ -279,9 +299,11 @@ int cgi_page_cert(struct cgi_req *r)
 	           "<button>Check and use</button></form>");
 
 	cgi_printf(b, "<form class=\"card\" method=\"post\" action=\"%s/certificate\" aria-labelledby=\"h-gen\">"
-	              "<h2 id=\"h-gen\">Make a new self-signed certificate</h2><p class=\"small\">For ", r->script);
+	              "<h2 id=\"h-gen\">Make a new certificate</h2><p class=\"small\">The server issues one from the "
+	              "household CA for ", r->script);
 	cgi_esc(b, r->cfg.hostname);
-	cgi_put(b, ", valid for 825 days. Every device will ask once more whether to trust the new one.</p>");
+	cgi_printf(b, ", valid %d days, and renews it by itself %d days before it ends. Devices that trust the "
+	              "household CA accept the new one; others ask once more.</p>", TLS_LEAF_DAYS, TLS_RENEW_DAYS);
 	cgi_csrf_input(r);
 	cgi_put(b, "<input type=\"hidden\" name=\"action\" value=\"regenerate\"><button class=\"sec\">Make a new certificate</button></form>");
 	cgi_page_end(r);

@@ -139,6 +139,29 @@ static void settings_card(struct cgi_req *r, const struct cfg_listen *l)
 	cgi_put(b, "</section>");
 }
 
+/* "Trust this router": the household CA to download, and how each kind of device installs it. */
+static void ca_card(struct cgi_req *r)
+{
+	struct cgi_buf *b = &r->out;
+	struct cgi_cert ca;
+
+	if (cgi_cert_ca(r, &ca) != 0)
+		return;
+	cgi_printf(b, "<section class=\"card\" aria-labelledby=\"h-ca\"><h2 id=\"h-ca\">Trust this router: no "
+	              "certificate warnings</h2><p class=\"small\">Install the router's household CA once per device; "
+	              "mail apps then accept its certificate, renewals included. It vouches only for this router's "
+	              "names and home-network addresses.</p><p><a href=\"%s/ca.crt\">Download the household CA</a> "
+	              "(SHA-256 <span class=\"mono\">%s</span>)</p><ul class=\"small\">"
+	              "<li><strong>Thunderbird</strong>: Settings, Privacy &amp; Security, Manage Certificates, "
+	              "Authorities, Import; tick \"Trust this CA to identify websites\".</li>"
+	              "<li><strong>Android</strong>: Settings, Security, Encryption &amp; credentials, Install a "
+	              "certificate, CA certificate.</li><li><strong>Windows</strong>: open the file, Install "
+	              "Certificate, Trusted Root Certification Authorities.</li><li><strong>iPhone, iPad, Mac</strong>: "
+	              "the profile below includes it.</li></ul>", r->script, ca.fingerprint);
+	cgi_put(b, "<p class=\"small\">Without it, compare the fingerprint the app shows with the one on the "
+	           "Certificate page before accepting.</p></section>");
+}
+
 /* POST action=smtp: check and keep the outgoing server. 0, or -1 with the field errors set. */
 static int smtp_save(struct cgi_req *r, char *err_host, char *err_port, size_t cap)
 {
@@ -243,9 +266,13 @@ int cgi_page_device(struct cgi_req *r)
 	              "<a href=\"%s/mail/config-v1.1.xml\">config-v1.1.xml</a>. The set-up guide explains how to publish it "
 	              "at <code>http://autoconfig.<em>your-domain</em>/mail/config-v1.1.xml</code>.</p></section>", r->script);
 
+	ca_card(r);
+
 	cgi_printf(b, "<form class=\"card\" method=\"get\" action=\"%s/device/mobileconfig\" aria-labelledby=\"h-ios\">"
 	              "<h2 id=\"h-ios\">iPhone, iPad and Mac</h2><p class=\"small\">Download a profile, open it on the device "
-	              "and confirm in Settings; the device asks for the password.</p><div class=\"row\">", r->script);
+	              "and confirm in Settings; the device asks for the password. The profile also installs the household "
+	              "CA: then turn on full trust for it in Settings, General, About, Certificate Trust Settings.</p>"
+	              "<div class=\"row\">", r->script);
 	cgi_put(b, "<div class=\"field\"><label for=\"mc-user\">User</label><select id=\"mc-user\" name=\"user\">");
 	rc = store_user_list(r->st, user_option, &uo);
 	if (rc)
@@ -337,6 +364,46 @@ static void uuid4(char out[37])
 	         u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
+/* The household CA as the profile's com.apple.security.root payload (nothing when there is none). */
+static void ca_payload(struct cgi_req *r)
+{
+	static char pem[8192];
+	struct cgi_buf *b = &r->out;
+	const char *beg, *end;
+	char u[37];
+
+	if (cgi_cert_ca_pem(r, pem, sizeof pem) <= 0 || !(beg = strstr(pem, "-----BEGIN CERTIFICATE-----\n")) ||
+	    !(end = strstr(beg, "-----END CERTIFICATE-----")))
+		return;
+	beg += 28;                      /* past the BEGIN line: the base64 lines are the plist's <data> */
+	uuid4(u);
+	cgi_put(b, "<dict>\n<key>PayloadCertificateFileName</key><string>postnook-ca.crt</string>\n"
+	           "<key>PayloadContent</key><data>\n");
+	cgi_putn(b, beg, (size_t)(end - beg));
+	cgi_put(b, "</data>\n<key>PayloadDescription</key><string>The household CA of ");
+	cgi_esc(b, r->cfg.hostname);
+	cgi_put(b, ": it vouches only for its own names.</string>\n<key>PayloadDisplayName</key><string>postnook CA ");
+	cgi_esc(b, r->cfg.hostname);
+	cgi_printf(b, "</string>\n<key>PayloadIdentifier</key><string>postnook.ca.%s</string>\n"
+	              "<key>PayloadType</key><string>com.apple.security.root</string>\n"
+	              "<key>PayloadUUID</key><string>%s</string>\n<key>PayloadVersion</key><integer>1</integer>\n"
+	              "</dict>\n", u, u);
+}
+
+/* GET /ca.crt (public: the CA is in every TLS handshake anyway): the household CA as PEM. */
+int cgi_page_cacert(struct cgi_req *r)
+{
+	static char pem[8192];
+	long n = cgi_cert_ca_pem(r, pem, sizeof pem);
+
+	if (n <= 0)
+		return cgi_error(r, 404, "No household CA yet", "The mail server makes it when it first starts.");
+	r->ctype = "application/x-x509-ca-cert";
+	cgi_put(&r->head, "Content-Disposition: attachment; filename=\"postnook-ca.crt\"\r\n");
+	cgi_putn(&r->out, pem, (size_t)n);
+	return 0;
+}
+
 /* Apple configuration profile for one user (GET, signed in). */
 int cgi_page_mobileconfig(struct cgi_req *r)
 {
@@ -400,8 +467,9 @@ int cgi_page_mobileconfig(struct cgi_req *r)
 	cgi_esc(b, u.name);
 	cgi_printf(b, "</string>\n<key>PayloadType</key><string>com.apple.mail.managed</string>\n"
 	              "<key>PayloadUUID</key><string>%s</string>\n<key>PayloadVersion</key><integer>1</integer>\n"
-	              "<key>PreventMove</key><false/>\n</dict>\n</array>\n"
-	              "<key>PayloadDescription</key><string>Sets up mail from postnook on ", u1);
+	              "<key>PreventMove</key><false/>\n</dict>\n", u1);
+	ca_payload(r);
+	cgi_put(b, "</array>\n<key>PayloadDescription</key><string>Sets up mail from postnook on ");
 	cgi_esc(b, r->cfg.hostname);
 	cgi_put(b, ".</string>\n<key>PayloadDisplayName</key><string>Mail: ");
 	cgi_esc(b, u.name);

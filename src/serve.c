@@ -1,7 +1,6 @@
 /* serve — the daemon: config, certificate, store, listeners, signals, privileges, reload. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <inttypes.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -24,6 +23,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "pop3.h"
+#include "serve_cert.h"
 #include "serve_status.h"
 #include "store.h"
 #include "store_check.h"
@@ -65,6 +65,7 @@ static int stop_now;                      /* a second SIGTERM: do not wait for t
  * go out before the remaining connections are closed regardless: a client
  * that never reads does not hold the daemon's exit longer than this. */
 #define SERVE_BYE_MS 2000
+static struct loop_timer cert_timer;      /* renews the self-made certificate */
 
 static void on_signal(int sig)
 {
@@ -212,88 +213,23 @@ static int wants_tls(const struct cfg *c)
 }
 
 
-#define SAN_MAX (CFG_MAX_LISTEN + 17)
-
-/* Add name to the SAN list unless it is there already. */
-static void san_add(const char **sans, size_t *n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if (!strcmp(sans[i], name))
-			return;
-	if (*n < SAN_MAX)
-		sans[(*n)++] = name;
-}
-
-/*
- * The self-made certificate's alternative names: localhost, every listen
- * address, and for wildcard listeners the host's own addresses (so a phone
- * that connects to 192.168.1.1 finds that address in the certificate).
- */
-static size_t cert_sans(const struct cfg *c, const char **sans, char buf[][INET6_ADDRSTRLEN])
-{
-	struct ifaddrs *ifa, *i;
-	size_t n = 0, nbuf = 0, l;
-	int wildcard = 0;
-
-	san_add(sans, &n, "localhost");
-	for (l = 0; l < c->nlisten; l++) {
-		if (!strcmp(c->listen[l].addr, "0.0.0.0") || !strcmp(c->listen[l].addr, "::"))
-			wildcard = 1;
-		else
-			san_add(sans, &n, c->listen[l].addr);
-	}
-	if (!wildcard || getifaddrs(&ifa) < 0)
-		return n;
-	for (i = ifa; i && nbuf < 16; i = i->ifa_next) {
-		const void *a;
-		if (!i->ifa_addr)
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
-			a = &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
-		else if (i->ifa_addr->sa_family == AF_INET6 &&
-		         !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr))
-			a = &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
-		else
-			continue;
-		if (inet_ntop(i->ifa_addr->sa_family, a, buf[nbuf], INET6_ADDRSTRLEN))
-			san_add(sans, &n, buf[nbuf++]);
-	}
-	freeifaddrs(ifa);
-	return n;
-}
-/* Load the configured certificate, or the self-made one (creating it on first start). */
+/* Load the configured certificate, or the self-made one (made and renewed from the household CA). */
 static int creds_setup(const struct cfg *c, struct tls_creds *out)
 {
 	char cert[CFG_PATH_MAX + 16], key[CFG_PATH_MAX + 16], fp[96];
-	struct stat st;
-	int rc;
+	int rc, issued;
 
 	if (!CONFIG_TLS)
 		return -ENOTSUP;
-	if (c->cert[0]) {
+	if (!serve_cert_self(c)) {
 		snprintf(cert, sizeof cert, "%s", c->cert);
 		snprintf(key, sizeof key, "%s", c->key);
 	} else {
 		snprintf(cert, sizeof cert, "%s/cert.pem", c->datadir);
 		snprintf(key, sizeof key, "%s/key.pem", c->datadir);
-		/* Made by us and 795 days old: renew 30 days before it expires. */
-		if (stat(cert, &st) == 0 && time(NULL) - st.st_mtime > (time_t)795 * 24 * 3600) {
-			log_info("the self-made certificate %s is 795 days old: making a new one", cert);
-			unlink(cert);
-		}
-		if (stat(cert, &st) < 0 || stat(key, &st) < 0) {
-			const char *sans[SAN_MAX];
-			char ifaddrs_buf[SAN_MAX][INET6_ADDRSTRLEN];
-			size_t n = cert_sans(c, sans, ifaddrs_buf);
-			rc = tls_selfsigned_create(cert, key, c->hostname, sans, n);
-			if (rc < 0) {
-				log_err("cannot create a self-signed certificate in %s: %s", c->datadir, tls_strerror(rc));
-				return rc;
-			}
-			log_info("created a self-signed certificate for %s: %s", c->hostname, cert);
-		}
+		rc = serve_cert_renew(c, &issued);
+		if (rc < 0)
+			return rc;
 	}
 	rc = tls_creds_load(out, cert, key);
 	if (rc < 0) {
@@ -329,12 +265,42 @@ static void creds_release(int all)
 	nretired = 0;
 }
 
+/* Load c's certificate into fresh credentials and use them for new connections. 0 or -1. */
+static int creds_swap(const struct cfg *c)
+{
+	/* Old credentials stay allocated: live TLS engines still point into them. */
+	struct tls_creds *fresh = calloc(1, sizeof *fresh);
+
+	if (!fresh || creds_setup(c, fresh) < 0) {
+		free(fresh);
+		return -1;
+	}
+	creds_release(0);
+	if (have_creds && nretired < sizeof retired / sizeof retired[0])
+		retired[nretired++] = creds_live;
+	creds_live = fresh;
+	conn_env.creds = fresh;
+	have_creds = 1;
+	return 0;
+}
+
+/* Timer: renew the self-made certificate in time, without a restart. */
+static void cert_tick(struct loop_timer *t)
+{
+	int renewed = 0;
+
+	if (have_creds && serve_cert_self(&cfg) && serve_cert_renew(&cfg, &renewed) == 0 && renewed &&
+	    creds_swap(&cfg) < 0)
+		log_err("certificate: the renewed certificate could not be loaded; serving the old one");
+	loop_timer_set(t, SERVE_CERT_CHECK_MS);
+}
+
 /* SIGHUP: re-read the config; a bad file leaves the old one in force. */
 static void reload(void)
 {
 	static struct cfg next;
 	char err[CFG_ERR_MAX];
-	int rc;
+	int rc, renewed = 0;
 
 	if (cfg_load(&next, conf_path, err, sizeof err) < 0) {
 		log_err("reload: %s (keeping the running configuration)", err);
@@ -346,22 +312,15 @@ static void reload(void)
 	snprintf(next.datadir, sizeof next.datadir, "%s", cfg.datadir);
 	if (next.max_connections > CONFIG_MAX_CONNS)
 		next.max_connections = CONFIG_MAX_CONNS;
-	if (wants_tls(&next) && (strcmp(next.cert, cfg.cert) || strcmp(next.key, cfg.key) || !have_creds)) {
-		/* Old credentials stay allocated: live TLS engines still point into them. */
-		struct tls_creds *fresh = calloc(1, sizeof *fresh);
-		if (fresh && creds_setup(&next, fresh) == 0) {
-			creds_release(0);
-			if (have_creds && nretired < sizeof retired / sizeof retired[0])
-				retired[nretired++] = creds_live;
-			creds_live = fresh;
-			conn_env.creds = fresh;
-			have_creds = 1;
-		} else {
-			free(fresh);
-			log_err("reload: certificate not loaded (keeping the running configuration)");
-			serve_status_reload(&cfg, 0, "the certificate could not be loaded");
-			return;
-		}
+	/* The self-made certificate is checked at every reload too (the page may have asked for a new one). */
+	if (wants_tls(&next) && have_creds && !strcmp(next.cert, cfg.cert) && !strcmp(next.key, cfg.key) &&
+	    serve_cert_self(&next))
+		serve_cert_renew(&next, &renewed);
+	if (wants_tls(&next) && (strcmp(next.cert, cfg.cert) || strcmp(next.key, cfg.key) || !have_creds || renewed) &&
+	    creds_swap(&next) < 0) {
+		log_err("reload: certificate not loaded (keeping the running configuration)");
+		serve_status_reload(&cfg, 0, "the certificate could not be loaded");
+		return;
 	}
 	cfg = next;
 	conn_trace_reload();            /* the trace list may have changed */
@@ -464,7 +423,8 @@ static int setup_signals(void)
 /* Give the data directory to the run-as user, then drop root for good. */
 static int drop_privileges(const struct cfg *c)
 {
-	static const char *files[] = { "", "/data.mdb", "/lock.mdb", "/cert.pem", "/key.pem", "/notify.sock" };
+	static const char *files[] = { "", "/data.mdb", "/lock.mdb", "/cert.pem", "/key.pem", "/notify.sock",
+	                               "/ca.pem", "/ca-key.pem", "/" SERVE_CERT_RECORD };
 	struct passwd *pw;
 	size_t i;
 
@@ -621,6 +581,8 @@ int cmd_serve_main(int argc, char **argv)
 	}
 	write_pidfile(cfg.pidfile);
 	serve_status_start(&cfg);
+	cert_timer.cb = cert_tick;
+	loop_timer_set(&cert_timer, SERVE_CERT_CHECK_MS);
 	log_info("postnook ready: %zu listeners, up to %u connections", cfg.nlisten, cfg.max_connections);
 	rc = loop_run();
 	log_info("shutting down%s", rc < 0 ? " after a poll error" : "");

@@ -21,6 +21,7 @@ static const struct cfg *in_force;
 static char status_path[CFG_PATH_MAX + 16];
 static struct loop_timer status_timer;
 static uint64_t users_sig;                /* changes when sessions come, go or sign in */
+static unsigned char fp_written[32];      /* the certificate fingerprint in the file (renewals change it) */
 
 static const char *const proto_words[] = { "pop3", "imap" };
 static const char *const mode_words[] = { "none", "starttls", "tls" };
@@ -72,6 +73,7 @@ static void status_write(void)
 	if (CONFIG_TLS && conn_env.creds && n > 0 && (size_t)n < sizeof buf) {
 		char fp[96];
 		tls_fingerprint_str(conn_env.creds->fingerprint, fp);
+		memcpy(fp_written, conn_env.creds->fingerprint, sizeof fp_written);
 		n += snprintf(buf + n, sizeof buf - (size_t)n, "fingerprint %s\n", fp);
 	}
 	for (i = 0; in_force && i < in_force->nlisten && n > 0 && (size_t)n < sizeof buf; i++) {
@@ -109,7 +111,8 @@ static void status_tick(struct loop_timer *t)
 	struct user_walk w = { NULL, 0, 0, 0, 0 };
 
 	conn_foreach(user_line, &w);
-	if (pop3 != cur.sessions[0] || imap != cur.sessions[1] || w.sig != users_sig) {
+	if (pop3 != cur.sessions[0] || imap != cur.sessions[1] || w.sig != users_sig ||
+	    (CONFIG_TLS && conn_env.creds && memcmp(conn_env.creds->fingerprint, fp_written, sizeof fp_written))) {
 		cur.sessions[0] = pop3;
 		cur.sessions[1] = imap;
 		status_write();

@@ -1,6 +1,7 @@
 /*
- * tls_cert — ECDSA P-256 key and self-signed X.509 v3 certificate, made with
- * BearSSL only (routers have no openssl binary).
+ * tls_cert — ECDSA P-256 keys and X.509 v3 certificates (the household CA
+ * and the server certificates it issues), made with BearSSL only (routers
+ * have no openssl binary), and written atomically as PEM files.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,14 +29,43 @@
 #define OID_BASIC_CONSTR   "2.5.29.19"
 #define OID_EXT_KEY_USAGE  "2.5.29.37"
 #define OID_KP_SERVER_AUTH "1.3.6.1.5.5.7.3.1"
+#define OID_AKI            "2.5.29.35"
+#define OID_NAME_CONSTR    "2.5.29.30"
 
 #define CN_MAX       64      /* ub-common-name, RFC 5280 appendix A */
 #define DNS_NAME_MAX 253
-#define CERT_DER_MAX 4096
-#define VALIDITY_BEFORE (24 * 3600)
-/* 825 days: the longest validity Apple's clients accept for a TLS server
- * certificate (iOS 13 / macOS 10.15 rules); serve.c renews it in time. */
-#define VALIDITY_AFTER  ((int64_t)825 * 24 * 3600)
+
+/*
+ * The address ranges the household CA may vouch for (iPAddress name
+ * constraints, RFC 5280 4.2.1.10: address then mask): the private IPv4
+ * ranges of RFC 1918, loopback, IPv6 unique local fc00::/7 and ::1.
+ */
+static const struct { unsigned char len, b[32]; } cert_ip_ranges[] = {
+	{ 8, { 10, 0, 0, 0, 255, 0, 0, 0 } },
+	{ 8, { 172, 16, 0, 0, 255, 240, 0, 0 } },
+	{ 8, { 192, 168, 0, 0, 255, 255, 0, 0 } },
+	{ 8, { 127, 0, 0, 0, 255, 0, 0, 0 } },
+	{ 32, { 0xfc, [16] = 0xfe } },
+	{ 32, { [15] = 1, [16] = 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+};
+
+/* 1 if the address (4 or 16 bytes) lies in one of the ranges above. */
+int tls_ip_private(const unsigned char *ip, size_t len)
+{
+	size_t i, k;
+
+	for (i = 0; i < sizeof cert_ip_ranges / sizeof cert_ip_ranges[0]; i++) {
+		const unsigned char *r = cert_ip_ranges[i].b;
+		int in = cert_ip_ranges[i].len == 2 * len;
+
+		for (k = 0; in && k < len; k++)
+			in = (ip[k] & r[len + k]) == r[k];
+		if (in)
+			return 1;
+	}
+	return 0;
+}
 
 /* 1 if s is a usable DNS name (or a wildcard): 1..max bytes of [A-Za-z0-9.*_-]. */
 static int cert_name_ok(const char *s, size_t max)
@@ -56,17 +86,22 @@ static int cert_name_ok(const char *s, size_t max)
 	return n > 0;
 }
 
+/* An address as text into 4 or 16 bytes; returns the length, 0 if name is no address. */
+size_t tls_ip_parse(const char *name, unsigned char ip[16])
+{
+	if (inet_pton(AF_INET, name, ip) == 1)
+		return 4;
+	return inet_pton(AF_INET6, name, ip) == 1 ? 16 : 0;
+}
+
 /* One GeneralName: iPAddress when name parses as IPv4/IPv6, dNSName otherwise. */
 static int cert_san_entry(struct tls_der *w, const char *name)
 {
 	unsigned char ip[16];
+	size_t n = tls_ip_parse(name, ip);
 
-	if (name && inet_pton(AF_INET, name, ip) == 1) {
-		tls_der_prim(w, DER_CTX_PRIM | 7, ip, 4);
-		return 0;
-	}
-	if (name && inet_pton(AF_INET6, name, ip) == 1) {
-		tls_der_prim(w, DER_CTX_PRIM | 7, ip, 16);
+	if (n) {
+		tls_der_prim(w, DER_CTX_PRIM | 7, ip, n);
 		return 0;
 	}
 	if (!cert_name_ok(name, DNS_NAME_MAX))
@@ -104,28 +139,47 @@ static void cert_ext_end(struct tls_der *w)
 	tls_der_end(w);
 }
 
-/* The [3] extensions: basicConstraints, keyUsage, extKeyUsage (serverAuth, which
- * Apple's clients require), subjectAltName, subjectKeyIdentifier. */
-static int cert_extensions(struct tls_der *w, const br_ec_public_key *pk, const char *hostname,
-                           const char *const *sans, size_t nsans)
+/* A key identifier (RFC 5280 4.2.1.2 method 1): SHA-1 of the subjectPublicKey bits. */
+static void cert_keyid(const br_ec_public_key *pk, unsigned char id[br_sha1_SIZE])
 {
-	static const unsigned char key_usage[] = { 0x03, 0x02, 0x02, 0x84 }; /* digitalSignature, keyCertSign */
-	unsigned char ski[br_sha1_SIZE];
 	br_sha1_context sha1;
+
+	br_sha1_init(&sha1);
+	br_sha1_update(&sha1, pk->q, pk->qlen);
+	br_sha1_out(&sha1, id);
+}
+
+/*
+ * The [3] extensions. The household CA: basicConstraints CA:TRUE with
+ * pathLen 0, keyUsage keyCertSign+cRLSign, extKeyUsage serverAuth (it may
+ * vouch for TLS servers only), nameConstraints (critical, RFC 5280's MUST)
+ * permitting s->names as dNSNames and the private address ranges. A server
+ * certificate: CA:FALSE, keyUsage digitalSignature, extKeyUsage serverAuth
+ * (Apple's clients require it), subjectAltName s->names. Both carry a
+ * subjectKeyIdentifier, an issued one an authorityKeyIdentifier.
+ */
+static int cert_extensions(struct tls_der *w, const struct tls_cert_spec *s)
+{
+	static const unsigned char ku_ca[] = { 0x03, 0x02, 0x01, 0x06 };   /* keyCertSign, cRLSign */
+	static const unsigned char ku_leaf[] = { 0x03, 0x02, 0x07, 0x80 }; /* digitalSignature */
+	unsigned char id[br_sha1_SIZE];
 	size_t i;
-	int err;
+	int err = 0;
 
 	tls_der_begin(w, DER_CTX_CONS | 3);
 	tls_der_begin(w, DER_SEQUENCE);
 
 	cert_ext_begin(w, OID_BASIC_CONSTR, 1);
 	tls_der_begin(w, DER_SEQUENCE);
-	tls_der_bool(w, 1);                   /* cA */
+	if (s->ca) {
+		tls_der_bool(w, 1);           /* cA */
+		tls_der_small_uint(w, 0);     /* pathLenConstraint: no CA below it */
+	}
 	tls_der_end(w);
 	cert_ext_end(w);
 
 	cert_ext_begin(w, OID_KEY_USAGE, 1);
-	tls_der_raw(w, key_usage, sizeof(key_usage));
+	tls_der_raw(w, s->ca ? ku_ca : ku_leaf, sizeof(ku_ca));
 	cert_ext_end(w);
 
 	cert_ext_begin(w, OID_EXT_KEY_USAGE, 0);
@@ -134,26 +188,48 @@ static int cert_extensions(struct tls_der *w, const br_ec_public_key *pk, const 
 	tls_der_end(w);
 	cert_ext_end(w);
 
-	cert_ext_begin(w, OID_SAN, 0);
-	tls_der_begin(w, DER_SEQUENCE);
-	err = cert_san_entry(w, hostname);
-	for (i = 0; i < nsans && !err; i++) {
-		if (sans[i] && strcmp(sans[i], hostname) == 0)
-			continue;
-		err = cert_san_entry(w, sans[i]);
+	if (s->ca) {
+		cert_ext_begin(w, OID_NAME_CONSTR, 1);
+		tls_der_begin(w, DER_SEQUENCE);
+		tls_der_begin(w, DER_CTX_CONS | 0);   /* permittedSubtrees */
+		for (i = 0; i < s->nnames; i++) {
+			tls_der_begin(w, DER_SEQUENCE); /* GeneralSubtree */
+			if (tls_ip_parse(s->names[i], id) || !cert_name_ok(s->names[i], DNS_NAME_MAX))
+				err = TLS_EENCODE;
+			tls_der_prim(w, DER_CTX_PRIM | 2, s->names[i], strlen(s->names[i]));
+			tls_der_end(w);
+		}
+		for (i = 0; i < sizeof cert_ip_ranges / sizeof cert_ip_ranges[0]; i++) {
+			tls_der_begin(w, DER_SEQUENCE);
+			tls_der_prim(w, DER_CTX_PRIM | 7, cert_ip_ranges[i].b, cert_ip_ranges[i].len);
+			tls_der_end(w);
+		}
+		tls_der_end(w);
+		tls_der_end(w);
+		cert_ext_end(w);
+	} else {
+		cert_ext_begin(w, OID_SAN, 0);
+		tls_der_begin(w, DER_SEQUENCE);
+		for (i = 0; i < s->nnames && !err; i++)
+			err = cert_san_entry(w, s->names[i]);
+		tls_der_end(w);
+		cert_ext_end(w);
 	}
 	if (err)
 		return err;
-	tls_der_end(w);
-	cert_ext_end(w);
 
-	/* RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
-	br_sha1_init(&sha1);
-	br_sha1_update(&sha1, pk->q, pk->qlen);
-	br_sha1_out(&sha1, ski);
+	cert_keyid(s->pk, id);
 	cert_ext_begin(w, OID_SKI, 0);
-	tls_der_prim(w, DER_OCTET_STRING, ski, sizeof(ski));
+	tls_der_prim(w, DER_OCTET_STRING, id, sizeof(id));
 	cert_ext_end(w);
+	if (s->sign_pk) {
+		cert_keyid(s->sign_pk, id);
+		cert_ext_begin(w, OID_AKI, 0);
+		tls_der_begin(w, DER_SEQUENCE);
+		tls_der_prim(w, DER_CTX_PRIM | 0, id, sizeof(id));
+		tls_der_end(w);
+		cert_ext_end(w);
+	}
 
 	tls_der_end(w);
 	tls_der_end(w);
@@ -167,47 +243,56 @@ static void cert_sigalg(struct tls_der *w)
 	tls_der_end(w);
 }
 
-/* Encode and sign the certificate into cert_der; 0 or TLS_EENCODE/TLS_EKEY. */
-int tls_selfsigned_der(const br_ec_private_key *sk, const br_ec_public_key *pk,
-                       const char *hostname, const char *const *sans, size_t nsans,
-                       int64_t not_before, int64_t not_after, const unsigned char serial[16],
-                       unsigned char *cert_der, size_t cert_cap, size_t *cert_len)
+static int ec_p256(const br_ec_public_key *pk)
+{
+	return pk && pk->curve == BR_EC_secp256r1 && pk->qlen == 65 && pk->q[0] == 0x04;
+}
+
+/* Encode and sign a certificate into out (see tls.h); 0 or TLS_EENCODE/TLS_EKEY. */
+int tls_cert_der(const struct tls_cert_spec *s, unsigned char *out, size_t cap, size_t *len)
 {
 	unsigned char sig[80], hash[br_sha256_SIZE];
 	br_sha256_context sha;
 	struct tls_der w;
-	size_t tbs_start, siglen;
+	size_t tbs_start, siglen, i;
 	int err;
 
-	if (!sk || !pk || sk->curve != BR_EC_secp256r1 || pk->curve != BR_EC_secp256r1 ||
-	    pk->qlen != 65 || pk->q[0] != 0x04)
+	if (!s->sign || s->sign->curve != BR_EC_secp256r1 || !ec_p256(s->pk) ||
+	    (s->sign_pk && !ec_p256(s->sign_pk)))
 		return TLS_EKEY;
-	if (!cert_name_ok(hostname, CN_MAX) || (nsans && !sans) || not_after < not_before)
+	for (i = 0; s->cn && s->cn[i] >= 0x20 && s->cn[i] < 0x7f; i++)
+		;
+	if (!s->cn || i == 0 || i > CN_MAX || s->cn[i])
+		return TLS_EENCODE;
+	if ((s->nnames && !s->names) || s->not_after < s->not_before || !s->serial)
 		return TLS_EENCODE;
 
-	tls_der_init(&w, cert_der, cert_cap);
+	tls_der_init(&w, out, cap);
 	tls_der_begin(&w, DER_SEQUENCE);              /* Certificate */
 	tbs_start = w.len;
 	tls_der_begin(&w, DER_SEQUENCE);              /* TBSCertificate */
 	tls_der_begin(&w, DER_CTX_CONS | 0);
 	tls_der_small_uint(&w, 2);                    /* v3 */
 	tls_der_end(&w);
-	tls_der_uint(&w, serial, 16);
+	tls_der_uint(&w, s->serial, 16);
 	cert_sigalg(&w);
-	cert_name(&w, hostname);                      /* issuer */
+	if (s->issuer)
+		tls_der_raw(&w, s->issuer, s->issuer_len);
+	else
+		cert_name(&w, s->cn);                 /* self-issued */
 	tls_der_begin(&w, DER_SEQUENCE);
-	tls_der_time(&w, not_before);
-	tls_der_time(&w, not_after);
+	tls_der_time(&w, s->not_before);
+	tls_der_time(&w, s->not_after);
 	tls_der_end(&w);
-	cert_name(&w, hostname);                      /* subject */
+	cert_name(&w, s->cn);                         /* subject */
 	tls_der_begin(&w, DER_SEQUENCE);              /* SubjectPublicKeyInfo */
 	tls_der_begin(&w, DER_SEQUENCE);
 	tls_der_oid(&w, OID_EC_PUBKEY);
 	tls_der_oid(&w, OID_PRIME256V1);
 	tls_der_end(&w);
-	tls_der_bits(&w, pk->q, pk->qlen);
+	tls_der_bits(&w, s->pk->q, s->pk->qlen);
 	tls_der_end(&w);
-	err = cert_extensions(&w, pk, hostname, sans, nsans);
+	err = cert_extensions(&w, s);
 	if (err)
 		return err;
 	tls_der_end(&w);                              /* TBSCertificate done */
@@ -218,14 +303,14 @@ int tls_selfsigned_der(const br_ec_private_key *sk, const br_ec_public_key *pk,
 	br_sha256_update(&sha, w.buf + tbs_start, w.len - tbs_start);
 	br_sha256_out(&sha, hash);
 	siglen = br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), &br_sha256_vtable,
-	                                          hash, sk, sig);
+	                                          hash, s->sign, sig);
 	if (siglen == 0)
 		return TLS_EKEY;
 
 	cert_sigalg(&w);
 	tls_der_bits(&w, sig, siglen);
 	tls_der_end(&w);
-	return tls_der_finish(&w, cert_len);
+	return tls_der_finish(&w, len);
 }
 
 /* fsync the directory holding path so a rename survives power loss. 0 or -errno. */
@@ -256,8 +341,9 @@ static int cert_sync_dir(const char *path)
 	return err;
 }
 
-/* Write data to a 0600 temp file beside path and fsync it; the temp name goes to tmp. 0 or -errno. */
-static int cert_write_tmp(const char *path, const void *data, size_t len, char *tmp, size_t tmpcap)
+/* Write data to a temp file (mode) beside path and fsync it; the temp name goes to tmp. 0 or -errno. */
+static int cert_write_tmp(const char *path, const void *data, size_t len, char *tmp, size_t tmpcap,
+                          mode_t mode)
 {
 	const unsigned char *p = data;
 	int fd, n;
@@ -268,7 +354,7 @@ static int cert_write_tmp(const char *path, const void *data, size_t len, char *
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, 0600) < 0)
+	if (fchmod(fd, mode) < 0)
 		goto fail;
 	while (len > 0) {
 		ssize_t k = write(fd, p, len);
@@ -296,101 +382,87 @@ fail:
 	return n;
 }
 
-/* PEM-encode der under banner into a malloc'd buffer; NULL when out of memory. */
-static char *cert_pem(const void *der, size_t len, const char *banner, size_t *pem_len)
+/* PEM-encode der under banner and append it to buf (cap bytes); 0 or TLS_EENCODE. */
+static int cert_pem(char *buf, size_t cap, size_t *len, const void *der, size_t dlen, const char *banner)
 {
-	size_t n = br_pem_encode(NULL, der, len, banner, BR_PEM_LINE64);
-	char *pem = malloc(n + 1);
+	size_t n = br_pem_encode(NULL, der, dlen, banner, BR_PEM_LINE64);
 
-	if (!pem)
-		return NULL;
-	*pem_len = br_pem_encode(pem, der, len, banner, BR_PEM_LINE64);
-	return pem;
+	if (n >= cap - *len)
+		return TLS_EENCODE;
+	*len += br_pem_encode(buf + *len, der, dlen, banner, BR_PEM_LINE64);
+	return 0;
 }
 
-/* Generate key + certificate and store both atomically (key first). 0 or a negative error. */
-int tls_selfsigned_create(const char *cert_path, const char *key_path,
-                          const char *hostname, const char *const *sans, size_t nsans)
+/* A fresh P-256 key pair and a random positive serial (see tls.h). */
+int tls_key_new(struct tls_key *k, unsigned char serial[16])
 {
-	unsigned char seed[48], serial[16], kbuf[BR_EC_KBUF_PRIV_MAX_SIZE], pbuf[BR_EC_KBUF_PUB_MAX_SIZE];
-	unsigned char cert_der[CERT_DER_MAX], key_der[160];
-	char cert_tmp[PATH_MAX], key_tmp[PATH_MAX];
+	unsigned char seed[48];
 	const br_ec_impl *ec = br_ec_get_default();
 	br_hmac_drbg_context drbg;
-	br_ec_private_key sk;
-	br_ec_public_key pk;
-	char *cert_pem_buf = NULL, *key_pem_buf = NULL;
-	size_t cert_len = 0, key_len, cert_pem_len = 0, key_pem_len = 0, i;
-	int64_t now = (int64_t)time(NULL);
-	int err, nonzero = 0;
+	size_t i;
+	int nonzero = 0, err = 0;
 
-	if (!cert_path || !key_path)
-		return -EINVAL;
-	err = auth_random(seed, sizeof(seed));
-	if (err)
+	if (auth_random(seed, sizeof(seed)))
 		return TLS_ERNG;
 	br_hmac_drbg_init(&drbg, &br_sha256_vtable, seed, sizeof(seed));
 	explicit_bzero(seed, sizeof(seed));
-
-	err = TLS_EKEY;
-	if (br_ec_keygen(&drbg.vtable, ec, &sk, kbuf, BR_EC_secp256r1) == 0 ||
-	    br_ec_compute_pub(ec, &pk, pbuf, &sk) == 0)
-		goto out;
-
-	br_hmac_drbg_generate(&drbg, serial, sizeof(serial));
+	if (br_ec_keygen(&drbg.vtable, ec, &k->sk, k->kbuf, BR_EC_secp256r1) == 0 ||
+	    br_ec_compute_pub(ec, &k->pk, k->pbuf, &k->sk) == 0)
+		err = TLS_EKEY;
+	br_hmac_drbg_generate(&drbg, serial, 16);
+	explicit_bzero(&drbg, sizeof(drbg));
 	serial[0] &= 0x7f;                     /* a positive INTEGER (RFC 5280 4.1.2.2) */
-	for (i = 0; i < sizeof(serial); i++)
+	for (i = 0; i < 16; i++)
 		nonzero |= serial[i];
 	if (!nonzero)
 		serial[15] = 1;
+	return err;
+}
 
-	err = tls_selfsigned_der(&sk, &pk, hostname, sans, nsans, now - VALIDITY_BEFORE,
-	                         now + VALIDITY_AFTER, serial, cert_der, sizeof(cert_der), &cert_len);
-	if (err)
-		goto out;
-	key_len = br_encode_ec_raw_der(NULL, &sk, &pk);
-	err = TLS_EENCODE;
+/* Store the key, then the certificates (see tls.h). 0 or a negative error. */
+int tls_pair_write(const char *cert_path, mode_t cert_mode, const unsigned char *const *der,
+                   const size_t *len, size_t n, const char *key_path, const struct tls_key *k)
+{
+	static char pem[4096];
+	unsigned char key_der[160];
+	char cert_tmp[PATH_MAX], key_tmp[PATH_MAX];
+	size_t key_len, pem_len = 0, i;
+	int err;
+
+	key_len = br_encode_ec_raw_der(NULL, &k->sk, &k->pk);
 	if (key_len == 0 || key_len > sizeof(key_der))
-		goto out;
-	br_encode_ec_raw_der(key_der, &sk, &pk);
-
-	err = -ENOMEM;
-	key_pem_buf = cert_pem(key_der, key_len, "EC PRIVATE KEY", &key_pem_len);
-	cert_pem_buf = cert_pem(cert_der, cert_len, "CERTIFICATE", &cert_pem_len);
-	if (!key_pem_buf || !cert_pem_buf)
-		goto out;
-
-	err = cert_write_tmp(key_path, key_pem_buf, key_pem_len, key_tmp, sizeof(key_tmp));
+		return TLS_EENCODE;
+	br_encode_ec_raw_der(key_der, &k->sk, &k->pk);
+	err = cert_pem(pem, sizeof(pem), &pem_len, key_der, key_len, "EC PRIVATE KEY");
+	explicit_bzero(key_der, sizeof(key_der));
+	if (!err)
+		err = cert_write_tmp(key_path, pem, pem_len, key_tmp, sizeof(key_tmp), 0600);
+	explicit_bzero(pem, pem_len);
 	if (err)
-		goto out;
-	err = cert_write_tmp(cert_path, cert_pem_buf, cert_pem_len, cert_tmp, sizeof(cert_tmp));
+		return err;
+	pem_len = 0;
+	for (i = 0; i < n && !err; i++)
+		err = cert_pem(pem, sizeof(pem), &pem_len, der[i], len[i], "CERTIFICATE");
+	if (!err)
+		err = cert_write_tmp(cert_path, pem, pem_len, cert_tmp, sizeof(cert_tmp), cert_mode);
 	if (err) {
 		unlink(key_tmp);
-		goto out;
+		return err;
 	}
-	/* Key first: a crash in between leaves no certificate, so the next start regenerates. */
+	/* Key first: a crash in between leaves a key that does not match, so the next start makes a new pair. */
 	if (rename(key_tmp, key_path) < 0) {
 		err = -errno;
 		unlink(key_tmp);
 		unlink(cert_tmp);
-		goto out;
+		return err;
 	}
 	if (rename(cert_tmp, cert_path) < 0) {
 		err = -errno;
 		unlink(cert_tmp);
-		goto out;
+		return err;
 	}
 	err = cert_sync_dir(key_path);
 	if (!err)
 		err = cert_sync_dir(cert_path);
-out:
-	explicit_bzero(kbuf, sizeof(kbuf));
-	explicit_bzero(key_der, sizeof(key_der));
-	explicit_bzero(&drbg, sizeof(drbg));
-	if (key_pem_buf) {
-		explicit_bzero(key_pem_buf, key_pem_len);
-		free(key_pem_buf);
-	}
-	free(cert_pem_buf);
 	return err;
 }

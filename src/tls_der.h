@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TLS_DER_MAX_DEPTH 8
+#define TLS_DER_MAX_DEPTH 10      /* Certificate .. nameConstraints GeneralSubtree: 9 */
 
 enum {
 	DER_BOOLEAN = 0x01, DER_INTEGER = 0x02, DER_BIT_STRING = 0x03,

@@ -1,4 +1,4 @@
-"""Certificates: the BearSSL-made self-signed pair checked by openssl, and
+"""Certificates: the BearSSL-made household CA and server certificate checked by openssl, and
 openssl-made pairs (RSA, EC P-384, PKCS#8 and traditional keys, chains)
 loaded by tls_creds_load.
 
@@ -81,7 +81,7 @@ def load_err(cert, key):
 def selfsigned(tmp_path_factory):
     d = tmp_path_factory.mktemp("selfsigned")
     r = subprocess.run([str(UNIT), "--generate", str(d), "mail.example.org",
-                        "192.168.1.1", "fd00::1", "nas.local"],
+                        "192.168.1.1", "fd00::1", "nas.lan"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     fp, size = r.stdout.split()
@@ -93,13 +93,13 @@ def test_selfsigned_text(selfsigned):
     text = ossl("x509", "-in", d / "cert.pem", "-noout", "-text").stdout
     assert "Version: 3 (0x2)" in text
     assert "Subject: CN = mail.example.org" in text
-    assert "Issuer: CN = mail.example.org" in text
+    assert re.search(r"Issuer: CN = postnook CA mail.example.org [0-9A-F]{6}\n", text)
     assert "Signature Algorithm: ecdsa-with-SHA256" in text
     assert "ASN1 OID: prime256v1" in text
-    assert re.search(r"Basic Constraints: critical\s+CA:TRUE", text)
-    assert re.search(r"Key Usage: critical\s+Digital Signature, Certificate Sign", text)
+    assert re.search(r"Basic Constraints: critical\s+CA:FALSE", text)
+    assert re.search(r"Key Usage: critical\s+Digital Signature\n", text)
     assert "DNS:mail.example.org" in text
-    assert "DNS:nas.local" in text
+    assert "DNS:nas.lan" in text
     assert "IP Address:192.168.1.1" in text
     assert "IP Address:FD00:0:0:0:0:0:0:1" in text
     assert "Subject Key Identifier" in text
@@ -111,10 +111,10 @@ def test_selfsigned_dates_and_serial(selfsigned):
                "-enddate").stdout
     serial = re.search(r"serial=([0-9A-F]+)", out).group(1)
     assert len(serial) <= 32 and int(serial[:2], 16) < 0x80
-    # valid now, still in 824 days, no longer in 826 (Apple's 825-day rule)
+    # valid now, still in 395 days, no longer in 397: 397 days in all, from a day back
     ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", "0")
-    ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", str(824 * 86400))
-    r = ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", str(826 * 86400),
+    ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", str(395 * 86400))
+    r = ossl("x509", "-in", d / "cert.pem", "-noout", "-checkend", str(397 * 86400),
              check=False)
     assert r.returncode != 0
 
@@ -123,18 +123,18 @@ def test_selfsigned_is_a_server_certificate(selfsigned):
     d, _, _ = selfsigned
     text = ossl("x509", "-in", d / "cert.pem", "-noout", "-text").stdout
     assert "TLS Web Server Authentication" in text
-    r = ossl("verify", "-purpose", "sslserver", "-CAfile", d / "cert.pem", d / "cert.pem")
+    r = ossl("verify", "-purpose", "sslserver", "-CAfile", d / "ca.pem", d / "cert.pem")
     assert r.stdout.strip().endswith(": OK")
 
 
 def test_selfsigned_verifies(selfsigned):
     d, _, _ = selfsigned
-    r = ossl("verify", "-CAfile", d / "cert.pem", d / "cert.pem")
+    r = ossl("verify", "-CAfile", d / "ca.pem", d / "cert.pem")
     assert r.stdout.strip().endswith(": OK")
-    r = ossl("verify", "-CAfile", d / "cert.pem", "-verify_hostname", "mail.example.org",
+    r = ossl("verify", "-CAfile", d / "ca.pem", "-verify_hostname", "mail.example.org",
              d / "cert.pem")
     assert r.stdout.strip().endswith(": OK")
-    r = ossl("verify", "-CAfile", d / "cert.pem", "-verify_ip", "192.168.1.1", d / "cert.pem")
+    r = ossl("verify", "-CAfile", d / "ca.pem", "-verify_ip", "192.168.1.1", d / "cert.pem")
     assert r.stdout.strip().endswith(": OK")
 
 
@@ -164,7 +164,7 @@ def test_selfsigned_modes_and_fingerprint(selfsigned):
 def test_selfsigned_loads(selfsigned):
     d, _, _ = selfsigned
     chain, suite = load_ok(d / "cert.pem", d / "key.pem", "ec")
-    assert chain == 1 and suite == "c02b"   # ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+    assert chain == 2 and suite == "c02b"   # ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 
 
 def req(d, name, newkey, subj="/CN=openssl.example", extra=()):
@@ -270,13 +270,13 @@ def test_s_client_selfsigned(selfsigned, tmp_path):
     srv = Served(d / "cert.pem", d / "key.pem", 3)
     try:
         sess = tmp_path / "sess.pem"
-        out = srv.client("-CAfile", d / "cert.pem", "-verify_return_error",
+        out = srv.client("-CAfile", d / "ca.pem", "-verify_return_error",
                          "-verify_hostname", "mail.example.org", "-sess_out", sess)
         assert "Verification: OK" in out
         assert re.search(r"Protocol\s*: TLSv1\.2", out)
         assert re.search(r"Cipher\s*: ECDHE-ECDSA-AES128-GCM-SHA256", out)
         assert "echo: hello" in out
-        out = srv.client("-CAfile", d / "cert.pem", "-sess_in", sess, text="again\n")
+        out = srv.client("-CAfile", d / "ca.pem", "-sess_in", sess, text="again\n")
         assert "Reused, TLSv1.2" in out and "echo: again" in out
         out = srv.client("-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305")
         assert re.search(r"Cipher\s*: ECDHE-ECDSA-CHACHA20-POLY1305", out)

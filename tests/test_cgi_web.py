@@ -440,10 +440,15 @@ def test_cgi_unprivileged_web_user(make_server):
                                           "quota": "10 MB"})
         assert "User ulla added." in page, page
         assert "ulla" in srv.user_list()
-        # A new self-made certificate, written by nobody, is read by the daemon.
+        # A new self-made certificate, asked for by nobody, is issued by the daemon: only it reads
+        # the household CA's key, and the new key stays the daemon's own.
+        before = served_fingerprint(srv.ports["tls"])
         st, page = req("POST", "/certificate", {"csrf": tok, "action": "regenerate"})
         assert "reloaded and uses them now" in page, page
-        assert oct(os.stat(srv.datadir / "key.pem").st_mode & 0o777) == "0o640"
+        after = served_fingerprint(srv.ports["tls"])
+        assert after != before and after in page
+        assert oct(os.stat(srv.datadir / "key.pem").st_mode & 0o777) == "0o600"
+        assert oct(os.stat(srv.datadir / "ca-key.pem").st_mode & 0o777) == "0o600"
     finally:
         if ws:
             ws.stop()

@@ -53,9 +53,12 @@ def test_selfmade_cert_files_and_fingerprint(server):
     assert out2.stdout.split("=", 1)[1].strip().upper() == fp, "certificate regenerated on restart"
 
 
-def test_selfmade_cert_renewed_before_it_expires(server):
-    """The self-made certificate lives 825 days; a start after day 795 makes a new one."""
-    cert = server.datadir / "cert.pem"
+def test_selfmade_cert_renewed_before_it_expires(server, tmp_path):
+    """The self-made certificate is issued again at start when fewer than 30 days are left
+    (its own notAfter counts, not the file's age)."""
+    from test_cert_ca import current_sans, issue
+    cert, key = server.datadir / "cert.pem", server.datadir / "key.pem"
+    ca = (server.datadir / "ca.pem").read_text()
 
     def fingerprint():
         out = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-fingerprint", "-sha256"],
@@ -63,19 +66,26 @@ def test_selfmade_cert_renewed_before_it_expires(server):
         assert out.returncode == 0, out.stderr
         return out.stdout.split("=", 1)[1].strip()
 
+    sans = current_sans(server)
+    server.stop()
+    # 31 days left: kept. (An old file is no reason either.)
+    crt, k = issue(server, tmp_path, "d31", sans, days_valid=31)
+    cert.write_text(crt.read_text() + ca)
+    key.write_text(k.read_text())
+    aged = time.time() - 900 * 86400
+    os.utime(cert, (aged, aged))
     old = fingerprint()
-    server.stop()
-    day = 86400
-    aged = time.time() - 794 * day
-    os.utime(cert, (aged, aged))
     server.start()
-    assert fingerprint() == old, "a 794-day-old certificate was renewed too early"
+    assert fingerprint() == old, "a certificate with 31 days left was renewed too early"
     server.stop()
-    aged = time.time() - 796 * day
-    os.utime(cert, (aged, aged))
+    # 29 days left: a new one.
+    crt, k = issue(server, tmp_path, "d29", sans, days_valid=29)
+    cert.write_text(crt.read_text() + ca)
+    key.write_text(k.read_text())
+    old = fingerprint()
     server.start()
-    assert fingerprint() != old, "a 796-day-old self-made certificate was not renewed"
-    assert "making a new one" in server.log()
+    assert fingerprint() != old, "a self-made certificate with 29 days left was not renewed"
+    assert "issued a new server certificate (it expires in less than 30 days)" in server.log()
     p = server.pop(kind="tls")
     p.quit()
 

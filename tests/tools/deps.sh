@@ -11,7 +11,7 @@ set -e
 what=$1; shift
 case $what in
 build) pkgs="$*" ;;
-test)  pkgs="python3-pytest python3-pytest-xdist clang libclang-rt-14-dev openssl fetchmail curl lmdb-utils procps lighttpd busybox chromium libxml2-utils nodejs isync offlineimap3 mutt dovecot-imapd util-linux" ;;
+test)  pkgs="python3-pytest python3-pytest-xdist clang libclang-rt-14-dev openssl fetchmail curl lmdb-utils procps lighttpd busybox chromium libxml2-utils nodejs isync offlineimap3 mutt dovecot-imapd util-linux libnss3-tools" ;;
 npm)   command -v npm >/dev/null && exit 0; pkgs="npm" ;;
 bench) pkgs="dovecot-pop3d dovecot-imapd openssl procps" ;;
 source) pkgs="dpkg-dev" ;;

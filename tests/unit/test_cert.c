@@ -3,7 +3,8 @@
  * PEM credentials loading and the TLS server setup (in-process handshake).
  *
  *   test_cert                              run the tests
- *   test_cert --generate DIR HOST [SAN...] write DIR/cert.pem and DIR/key.pem, print the fingerprint
+ *   test_cert --generate DIR HOST [SAN...] a household CA (DIR/ca.pem, ca-key.pem) and a server certificate
+ *                                          (DIR/cert.pem, key.pem) for HOST and SANs; prints its fingerprint
  *   test_cert --load CERT KEY              load a pair; prints "ok rsa|ec FINGERPRINT" or "error CODE MSG"
  *   test_cert --serve CERT KEY [N]         print a loopback port, serve N TLS connections (default 1):
  *                                          each reads a line, answers "echo: LINE" (blocking br_sslio; tests only)
@@ -237,29 +238,93 @@ static void dn_append(void *ctx, const void *buf, size_t len)
 	}
 }
 
-static void test_selfsigned(void)
+/* Check that der's signature verifies with pk (Certificate ::= SEQUENCE { tbs, sigalg, BIT STRING sig }). */
+static void check_signed(const unsigned char *der, size_t len, const br_ec_public_key *pk)
 {
-	static const char *const sans[] = { "192.168.1.1", "fd00::1", "nas.local", "router.lan" };
+	const unsigned char *p = der, *end = der + len, *tbs;
+	unsigned char hash[32];
+	br_sha256_context sha;
+	long l;
+
+	l = der_read(&p, end, 0x30);
+	CHECK(l >= 0 && p + l == end);
+	tbs = p;
+	l = der_read(&p, end, 0x30);
+	CHECK(l > 0);
+	if (l <= 0)
+		return;
+	p += l;
+	br_sha256_init(&sha);
+	br_sha256_update(&sha, tbs, (size_t)(p - tbs));
+	br_sha256_out(&sha, hash);
+	l = der_read(&p, end, 0x30);
+	CHECK(l == 10);
+	p += l > 0 ? l : 0;
+	l = der_read(&p, end, 0x03);
+	CHECK(l > 8 && p[0] == 0 && p + l == end);
+	if (l > 8) {
+		CHECK(br_ecdsa_i31_vrfy_asn1(br_ec_get_default(), hash, sizeof(hash), pk, p + 1, (size_t)l - 1) == 1);
+		hash[0] ^= 1;
+		CHECK(br_ecdsa_i31_vrfy_asn1(br_ec_get_default(), hash, sizeof(hash), pk, p + 1, (size_t)l - 1) == 0);
+	}
+}
+
+/* The household CA and a server certificate it issues: known bytes, signatures, bounds. */
+static void test_issued(void)
+{
+	static const char *const sans[] = { "mail.example.org", "192.168.1.1", "fd00::1", "router.lan" };
+	static const char *const permitted[] = { "home.arpa", "lan", "router" };
 	static const unsigned char serial[16] = { 0x7f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 	unsigned char kbuf[BR_EC_KBUF_PRIV_MAX_SIZE], pbuf[BR_EC_KBUF_PUB_MAX_SIZE];
-	unsigned char der[2048], hash[32];
-	const unsigned char *p, *end, *tbs;
-	br_ec_private_key sk;
-	br_ec_public_key pk;
+	unsigned char cakbuf[BR_EC_KBUF_PRIV_MAX_SIZE], capbuf[BR_EC_KBUF_PUB_MAX_SIZE];
+	unsigned char der[2048], cader[1024];
+	br_ec_private_key sk, cask;
+	br_ec_public_key pk, capk;
 	br_x509_decoder_context xd;
 	br_x509_pkey *pub;
-	br_sha256_context sha;
-	struct dn_buf dn = { .n = 0 };
-	size_t len = 0, cap;
-	long l;
+	struct dn_buf dn = { .n = 0 }, cadn = { .n = 0 };
+	struct tls_cert_spec s;
+	size_t len = 0, calen = 0, cap;
 	int err;
 
+	test_key(&cask, &capk, cakbuf, capbuf, "postnook test CA key");
 	test_key(&sk, &pk, kbuf, pbuf, "postnook test key 1");
-	err = tls_selfsigned_der(&sk, &pk, "mail.example.org", sans, 4, 1700000000, 2600000000LL,
-	                         serial, der, sizeof(der), &len);
+	memset(&s, 0, sizeof s);
+	s.cn = "postnook CA router 7F0102";
+	s.pk = &capk;
+	s.sign = &cask;
+	s.ca = 1;
+	s.names = permitted;
+	s.nnames = 3;
+	s.not_before = 1700000000;
+	s.not_after = 2000000000;
+	s.serial = serial;
+	CHECK(tls_cert_der(&s, cader, sizeof(cader), &calen) == 0);
+	CHECK(calen > 300 && calen < 800);
+	br_x509_decoder_init(&xd, dn_append, &cadn);
+	br_x509_decoder_push(&xd, cader, calen);
+	CHECK(br_x509_decoder_last_error(&xd) == 0 && br_x509_decoder_isCA(&xd));
+	check_signed(cader, calen, &capk);
+	/* basicConstraints CA:TRUE pathLen 0, critical; keyUsage keyCertSign+cRLSign; the constraints, critical. */
+	CHECK(memmem(cader, calen, "\x06\x03\x55\x1d\x13\x01\x01\xff\x04\x08\x30\x06\x01\x01\xff\x02\x01\x00", 18) != NULL);
+	CHECK(memmem(cader, calen, "\x06\x03\x55\x1d\x0f\x01\x01\xff\x04\x04\x03\x02\x01\x06", 14) != NULL);
+	CHECK(memmem(cader, calen, "\x06\x03\x55\x1d\x1e\x01\x01\xff", 8) != NULL);
+	CHECK(memmem(cader, calen, "\x30\x05\x82\x03lan", 7) != NULL);
+	CHECK(memmem(cader, calen, "\x30\x0a\x87\x08\xc0\xa8\x00\x00\xff\xff\x00\x00", 12) != NULL);
+
+	/* The server certificate, issued by it. */
+	s.cn = "mail.example.org";
+	s.issuer = cadn.b;
+	s.issuer_len = cadn.n;
+	s.pk = &pk;
+	s.sign_pk = &capk;
+	s.ca = 0;
+	s.names = sans;
+	s.nnames = 4;
+	s.not_after = 1700000000 + 397 * 86400;
+	err = tls_cert_der(&s, der, sizeof(der), &len);
 	CHECK(err == 0);
 	CHECK(len > 300 && len < 1024);
-
 	br_x509_decoder_init(&xd, dn_append, &dn);
 	br_x509_decoder_push(&xd, der, len);
 	pub = br_x509_decoder_get_pkey(&xd);
@@ -268,35 +333,13 @@ static void test_selfsigned(void)
 	      pub->key.ec.qlen == pk.qlen && memcmp(pub->key.ec.q, pk.q, pk.qlen) == 0);
 	CHECK(br_x509_decoder_get_signer_key_type(&xd) == BR_KEYTYPE_EC);
 	CHECK(br_x509_decoder_get_signer_hash_id(&xd) == br_sha256_ID);
-	CHECK(br_x509_decoder_isCA(&xd));
+	CHECK(!br_x509_decoder_isCA(&xd));
 	CHECK(dn.n > 16 && memmem(dn.b, dn.n, "mail.example.org", 16) != NULL);
-
-	/* Certificate ::= SEQUENCE { tbs, sigalg, BIT STRING sig }: check the signature. */
-	p = der;
-	end = der + len;
-	l = der_read(&p, end, 0x30);
-	CHECK(l >= 0 && p + l == end);
-	tbs = p;
-	l = der_read(&p, end, 0x30);
-	CHECK(l > 0);
-	if (l > 0) {
-		p += l;
-		br_sha256_init(&sha);
-		br_sha256_update(&sha, tbs, (size_t)(p - tbs));
-		br_sha256_out(&sha, hash);
-		l = der_read(&p, end, 0x30);
-		CHECK(l == 10);
-		p += l > 0 ? l : 0;
-		l = der_read(&p, end, 0x03);
-		CHECK(l > 8 && p[0] == 0 && p + l == end);
-		if (l > 8) {
-			CHECK(br_ecdsa_i31_vrfy_asn1(br_ec_get_default(), hash, sizeof(hash), &pk,
-			                             p + 1, (size_t)l - 1) == 1);
-			hash[0] ^= 1;
-			CHECK(br_ecdsa_i31_vrfy_asn1(br_ec_get_default(), hash, sizeof(hash), &pk,
-			                             p + 1, (size_t)l - 1) == 0);
-		}
-	}
+	CHECK(memmem(der, len, cadn.b, cadn.n) != NULL);            /* issuer = the CA's subject */
+	check_signed(der, len, &capk);                               /* signed by the CA's key */
+	/* CA:FALSE (an empty SEQUENCE), critical; keyUsage digitalSignature only. */
+	CHECK(memmem(der, len, "\x06\x03\x55\x1d\x13\x01\x01\xff\x04\x02\x30\x00", 12) != NULL);
+	CHECK(memmem(der, len, "\x06\x03\x55\x1d\x0f\x01\x01\xff\x04\x04\x03\x02\x07\x80", 14) != NULL);
 	/* The serial's top bit was clear, so no leading zero; SAN IP bytes present. */
 	CHECK(memmem(der, len, "\x02\x10\x7f\x01\x02", 5) != NULL);
 	CHECK(memmem(der, len, "\x87\x04\xc0\xa8\x01\x01", 6) != NULL);
@@ -306,8 +349,7 @@ static void test_selfsigned(void)
 	for (cap = 0; cap < len; cap++) {
 		size_t out = 0;
 
-		err = tls_selfsigned_der(&sk, &pk, "mail.example.org", sans, 4, 1700000000,
-		                         2600000000LL, serial, der, cap, &out);
+		err = tls_cert_der(&s, der, cap, &out);
 		if (err != TLS_EENCODE)
 			break;
 	}
@@ -318,10 +360,34 @@ static void test_selfsigned(void)
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	static const char *const badsan[] = { "bad name" };
-	CHECK(tls_selfsigned_der(&sk, &pk, longname, NULL, 0, 0, 1, serial, der, sizeof(der), &len) == TLS_EENCODE);
-	CHECK(tls_selfsigned_der(&sk, &pk, "", NULL, 0, 0, 1, serial, der, sizeof(der), &len) == TLS_EENCODE);
-	CHECK(tls_selfsigned_der(&sk, &pk, "host", badsan, 1, 0, 1, serial, der, sizeof(der), &len) == TLS_EENCODE);
-	CHECK(tls_selfsigned_der(&sk, &pk, "host", NULL, 0, 0, 1, serial, der, sizeof(der), &len) == 0);
+	s.cn = longname;
+	CHECK(tls_cert_der(&s, der, sizeof(der), &len) == TLS_EENCODE);
+	s.cn = "";
+	CHECK(tls_cert_der(&s, der, sizeof(der), &len) == TLS_EENCODE);
+	s.cn = "host";
+	s.names = badsan;
+	s.nnames = 1;
+	CHECK(tls_cert_der(&s, der, sizeof(der), &len) == TLS_EENCODE);
+	s.ca = 1;                                   /* an address is no dNSName constraint */
+	s.names = sans + 1;
+	CHECK(tls_cert_der(&s, der, sizeof(der), &len) == TLS_EENCODE);
+	s.ca = 0;
+	s.nnames = 0;
+	CHECK(tls_cert_der(&s, der, sizeof(der), &len) == 0);
+	s.not_after = s.not_before - 1;
+	CHECK(tls_cert_der(&s, der, sizeof(der), &len) == TLS_EENCODE);
+
+	/* The permitted address ranges. */
+	unsigned char ip[16];
+	CHECK(tls_ip_parse("192.168.7.9", ip) == 4 && tls_ip_private(ip, 4));
+	CHECK(tls_ip_parse("172.31.255.255", ip) == 4 && tls_ip_private(ip, 4));
+	CHECK(tls_ip_parse("172.32.0.1", ip) == 4 && !tls_ip_private(ip, 4));
+	CHECK(tls_ip_parse("8.8.8.8", ip) == 4 && !tls_ip_private(ip, 4));
+	CHECK(tls_ip_parse("127.0.0.1", ip) == 4 && tls_ip_private(ip, 4));
+	CHECK(tls_ip_parse("fd12::5", ip) == 16 && tls_ip_private(ip, 16));
+	CHECK(tls_ip_parse("::1", ip) == 16 && tls_ip_private(ip, 16));
+	CHECK(tls_ip_parse("2001:db8::1", ip) == 16 && !tls_ip_private(ip, 16));
+	CHECK(tls_ip_parse("router.lan", ip) == 0);
 }
 
 static int write_file(const char *path, const void *data, size_t len)
@@ -422,11 +488,47 @@ static int try_handshake(const struct tls_creds *c, const uint16_t *suites, size
 	return sc.eng.session.cipher_suite;
 }
 
+/* A household CA for host and a server certificate for names, in dir. 0 or an error. */
+static int make_issued(const char *dir, const char *host, const char *const *names, size_t n)
+{
+	const char *hosts[1] = { host };
+	struct tls_creds ca;
+	int made = 0, err;
+
+	err = tls_ca_ensure(dir, hosts, 1, &ca, &made);
+	if (err)
+		return err;
+	err = made ? tls_leaf_issue(dir, &ca, names, n) : -EEXIST;
+	tls_creds_free(&ca);
+	return err;
+}
+
+/* The CA's checks: which names it permits, and when a server certificate is stale. */
+static void test_ca(const char *d1, const char *d2)
+{
+	static const char *const host[] = { "mail.example.org" }, *const other[] = { "other.example.org" };
+	unsigned char fp[32];
+	struct tls_creds ca, ca2;
+	int made = 1, have = 0;
+
+	CHECK(tls_ca_ensure(d1, host, 1, &ca, &made) == 0 && made == 0);   /* loaded, not made again */
+	CHECK(tls_ca_permits(&ca, "x.lan") && tls_ca_permits(&ca, "lan") && tls_ca_permits(&ca, "nas.home.arpa"));
+	CHECK(tls_ca_permits(&ca, "mail.example.org") && tls_ca_permits(&ca, "imap.mail.example.org"));
+	CHECK(!tls_ca_permits(&ca, "xmail.example.org") && !tls_ca_permits(&ca, "example.org"));
+	CHECK(!tls_ca_permits(&ca, "www.example.com") && !tls_ca_permits(&ca, "lan.example.com"));
+	CHECK(tls_ca_permits(&ca, "10.1.2.3") && !tls_ca_permits(&ca, "8.8.8.8"));
+	CHECK(tls_leaf_stale(d1, &ca, host, 1, fp, &have) == NULL && have);
+	CHECK(tls_leaf_stale(d1, &ca, other, 1, fp, &have) != NULL);
+	CHECK(tls_ca_ensure(d2, other, 1, &ca2, &made) == 0 && made == 0);
+	CHECK(tls_leaf_stale(d2, &ca, other, 1, fp, &have) != NULL && have);  /* another CA's */
+	tls_creds_free(&ca2);
+	tls_creds_free(&ca);
+}
+
 static void test_creds(void)
 {
 	char dir[] = "/tmp/test_cert.XXXXXX";
-	char cert1[64], key1[64], cert2[64], key2[64], trunc[64], pem[8192], fp[96];
-	static const char *const sans[] = { "10.0.0.1" };
+	char cert1[64], key1[64], cert2[64], key2[64], trunc[64], pem[8192], fp[96], d1[48], d2[48];
 	struct tls_creds c;
 	struct stat st;
 	size_t n;
@@ -435,21 +537,32 @@ static void test_creds(void)
 		CHECK(0);
 		return;
 	}
-	snprintf(cert1, sizeof(cert1), "%s/c1.pem", dir);
-	snprintf(key1, sizeof(key1), "%s/k1.pem", dir);
-	snprintf(cert2, sizeof(cert2), "%s/c2.pem", dir);
-	snprintf(key2, sizeof(key2), "%s/k2.pem", dir);
+	snprintf(d1, sizeof(d1), "%s/1", dir);
+	snprintf(d2, sizeof(d2), "%s/2", dir);
+	mkdir(d1, 0700);
+	mkdir(d2, 0700);
+	snprintf(cert1, sizeof(cert1), "%s/cert.pem", d1);
+	snprintf(key1, sizeof(key1), "%s/key.pem", d1);
+	snprintf(cert2, sizeof(cert2), "%s/cert.pem", d2);
+	snprintf(key2, sizeof(key2), "%s/key.pem", d2);
 	snprintf(trunc, sizeof(trunc), "%s/t.pem", dir);
 
-	CHECK(tls_selfsigned_create(cert1, key1, "mail.example.org", sans, 1) == 0);
-	CHECK(tls_selfsigned_create(cert2, key2, "other.example.org", NULL, 0) == 0);
+	static const char *const names1[] = { "mail.example.org", "10.0.0.1" }, *const names2[] = { "other.example.org" };
+	CHECK(make_issued(d1, "mail.example.org", names1, 2) == 0);
+	CHECK(make_issued(d2, "other.example.org", names2, 1) == 0);
 	CHECK(stat(key1, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(stat(cert1, &st) == 0 && (st.st_mode & 0777) == 0600);
+	snprintf(trunc, sizeof(trunc), "%s/ca-key.pem", d1);
+	CHECK(stat(trunc, &st) == 0 && (st.st_mode & 0777) == 0600);
+	snprintf(trunc, sizeof(trunc), "%s/ca.pem", d1);
+	CHECK(stat(trunc, &st) == 0 && (st.st_mode & 0777) == 0640);
+	snprintf(trunc, sizeof(trunc), "%s/t.pem", dir);
+	test_ca(d1, d2);
 
 	CHECK(tls_creds_load(&c, cert1, key1) == 0);
-	CHECK(c.chain_len == 1 && c.key_type == BR_KEYTYPE_EC && c.issuer_key_type == BR_KEYTYPE_EC);
+	CHECK(c.chain_len == 2 && c.key_type == BR_KEYTYPE_EC && c.issuer_key_type == BR_KEYTYPE_EC);
 	CHECK(c.ec.curve == BR_EC_secp256r1 && c.ec.xlen == 32 && c.mem != NULL);
-	if (c.chain_len == 1) {
+	if (c.chain_len == 2) {
 		unsigned char fp2[32];
 		br_sha256_context sha;
 
@@ -516,12 +629,21 @@ static void test_creds(void)
 	CHECK(tls_creds_load(&c, trunc, key1) == -EFBIG);
 
 	/* A directory that does not exist. */
-	CHECK(tls_selfsigned_create("/nonexistent/dir/c.pem", "/nonexistent/dir/k.pem", "h", NULL, 0) == -ENOENT);
+	CHECK(make_issued("/nonexistent/dir", "h", NULL, 0) == -ENOENT);
 
 	CHECK(strcmp(tls_strerror(TLS_EMISMATCH), tls_strerror(TLS_EPEM)) != 0);
 	CHECK(strcmp(tls_strerror(-ENOENT), strerror(ENOENT)) == 0);
 
-	unlink(cert1); unlink(key1); unlink(cert2); unlink(key2); unlink(trunc);
+	static const char *const files[] = { "cert.pem", "key.pem", "ca.pem", "ca-key.pem" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(pem, sizeof(pem), "%s/%s", d1, files[i]);
+		unlink(pem);
+		snprintf(pem, sizeof(pem), "%s/%s", d2, files[i]);
+		unlink(pem);
+	}
+	unlink(trunc);
+	rmdir(d1);
+	rmdir(d2);
 	rmdir(dir);
 }
 
@@ -544,18 +666,25 @@ static int cmd_load(const char *cert, const char *key)
 	return err > 0 ? 0 : 1;
 }
 
-/* --generate DIR HOST SAN...: writes DIR/cert.pem and DIR/key.pem. */
+/* --generate DIR HOST SAN...: a household CA for HOST and a server certificate for HOST and the SANs in DIR. */
 static int cmd_generate(const char *dir, const char *host, const char *const *sans, size_t nsans)
 {
+	const char *names[16];
 	char cert[4096], key[4096];
 	struct tls_creds c;
 	char fp[96];
+	size_t n = 0;
 	int err;
 
 	if ((size_t)snprintf(cert, sizeof(cert), "%s/cert.pem", dir) >= sizeof(cert) ||
 	    (size_t)snprintf(key, sizeof(key), "%s/key.pem", dir) >= sizeof(key))
 		return 2;
-	err = tls_selfsigned_create(cert, key, host, sans, nsans);
+	names[n++] = host;
+	while (nsans > 0 && n < 16) {
+		names[n++] = *sans++;
+		nsans--;
+	}
+	err = make_issued(dir, host, names, n);
 	if (err == 0)
 		err = tls_creds_load(&c, cert, key);
 	if (err) {
@@ -654,7 +783,7 @@ int main(int argc, char **argv)
 	test_der_integers();
 	test_der_oids();
 	test_der_times();
-	test_selfsigned();
+	test_issued();
 	test_creds();
 	return check_done();
 }
