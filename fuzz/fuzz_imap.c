@@ -34,6 +34,7 @@ static void walk(struct imap_p *p)
 		} else if (c == '*' || (c >= '0' && c <= '9')) {
 			const char *pos, *end = p->end;
 			uint32_t lo = 0, hi = 0, prev = 0, n = 0;
+			int star_given = 0;
 			struct imap_p again;
 			struct imap_str s2;
 			if (imap_p_seqset(p, &s))
@@ -47,9 +48,12 @@ static void walk(struct imap_p *p)
 				abort();
 			/* walked with any '*', no number comes twice */
 			pos = s.s;
-			while (n++ < 64 && imap_set_next(&pos, s.s + s.len, 1000, &lo, &hi)) {
-				if (lo > hi || (prev && lo <= prev))
+			while (n++ < 64 && imap_set_next(s.s, &pos, s.s + s.len, 1000, &lo, &hi)) {
+				/* below the range before: only '*' alone, in a gap, once */
+				if (lo > hi || (prev && lo <= prev && (lo != 1000 || hi != 1000 || star_given)))
 					abort();
+				if (lo <= 1000 && hi >= 1000)
+					star_given = 1;
 				prev = hi;
 			}
 			imap_set_has(s.s, s.s + s.len, 7, 5);

@@ -398,7 +398,7 @@ static void head_parse(struct head *h, const char *line, size_t len)
 /*
  * Trace a whole command (trace.h): LOGIN is shown up to its user name and
  * AUTHENTICATE up to its mechanism, the rest masked; a line whose head did
- * not parse is masked after any LOGIN or AUTHENTICATE in it.
+ * not parse is masked after any LOGIN or AUTHENTICATE in it, or after a NUL.
  */
 static void trace_cmd(struct conn *c, const struct head *h, const char *line, size_t len)
 {
@@ -421,6 +421,9 @@ static void trace_cmd(struct conn *c, const struct head *h, const char *line, si
 	} else if (!h->def && ((w = strcasestr(line, "LOGIN")) || (w = strcasestr(line, "AUTHENTICATE")))) {
 		masked = 1;
 		len = (size_t)(w - line) + (*w == 'A' || *w == 'a' ? 12 : 5);
+	} else if (!h->def && (w = memchr(line, '\0', len))) {
+		masked = 1;             /* strcasestr stops at a NUL (from a literal): mask the rest */
+		len = (size_t)(w - line);
 	}
 	conn_trace_in(c, line, len, masked);
 }

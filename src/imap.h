@@ -157,14 +157,16 @@ int imap_str_copy(const struct imap_str *s, char *buf, size_t cap);
 /* Case-insensitive compare with a C string. */
 int imap_str_is(const struct imap_str *s, const char *word);
 /*
- * Walk a checked sequence set: the next range at *pos (set text up to end),
+ * Walk a checked sequence set (text set..end): the next range at *pos,
  * with '*' as star; lo <= hi on return. 1 with a range, 0 at the end.
  * *lo and *hi hold the range returned before (0 and 0 before the first):
  * a range reaching below it is cut above it, or skipped when it lies
  * inside, so a set normalised by imap_p_seqset yields no number twice,
- * even when '*' turns out to be inside an earlier range ("1:5,*").
+ * even when '*' turns out to be inside an earlier range ("1:5,*"); when
+ * '*' falls in a gap between earlier ranges ("1:3,7:9,20:*" with 5 the
+ * highest), that range yields star alone (nothing exists above star).
  */
-int imap_set_next(const char **pos, const char *end, uint32_t star, uint32_t *lo, uint32_t *hi);
+int imap_set_next(const char *set, const char **pos, const char *end, uint32_t star, uint32_t *lo, uint32_t *hi);
 /* Does the set contain n? */
 int imap_set_has(const char *set, const char *end, uint32_t star, uint32_t n);
 /*

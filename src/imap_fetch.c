@@ -178,7 +178,7 @@ static int next_message(struct conn *c)
 			uint32_t star = j->uid ? imap_view_maxuid(c) : s->sv.exists;
 			if (!j->pos)
 				j->pos = j->set;
-			if (!imap_set_next(&j->pos, j->set_end, star, &j->lo, &j->hi))
+			if (!imap_set_next(j->set, &j->pos, j->set_end, star, &j->lo, &j->hi))
 				return 0;
 			j->cur = j->lo;
 			j->done_range = 0;

@@ -595,14 +595,34 @@ static uint32_t setnum(const char **s, uint32_t star)
 	return (uint32_t)n;
 }
 
-int imap_set_next(const char **pos, const char *end, uint32_t star, uint32_t *lo, uint32_t *hi)
+/* Does a range of the set before upto contain n? */
+static int set_covers(const char *set, const char *upto, uint32_t star, uint32_t n)
 {
-	const char *s = *pos;
+	uint32_t a, b;
+
+	while (set < upto) {
+		a = b = setnum(&set, star);
+		if (set < upto && *set == ':') {
+			set++;
+			b = setnum(&set, star);
+		}
+		if (set < upto && *set == ',')
+			set++;
+		if (n >= (a < b ? a : b) && n <= (a < b ? b : a))
+			return 1;
+	}
+	return 0;
+}
+
+int imap_set_next(const char *set, const char **pos, const char *end, uint32_t star, uint32_t *lo, uint32_t *hi)
+{
+	const char *s = *pos, *r;
 	uint32_t a, b, prev = *hi;
 
 	for (;;) {
 		if (s >= end)
 			return 0;
+		r = s;
 		a = setnum(&s, star);
 		b = a;
 		if (s < end && *s == ':') {
@@ -614,10 +634,18 @@ int imap_set_next(const char **pos, const char *end, uint32_t star, uint32_t *lo
 		*pos = s;
 		*lo = a < b ? a : b;
 		*hi = a < b ? b : a;
-		/* Only the last range of a normalised set (the one with '*') can
-		 * reach back below the one before: skip what that one gave. */
 		if (!prev || *lo > prev)
 			return 1;
+		/* Only the '*' range of a normalised set (its last) reaches back
+		 * below the range before ("1:3,7:9,20:*" with 5 the highest). When
+		 * star is below that range's end, no message lies above star: the
+		 * range brings star alone, unless an earlier range gave it. */
+		if (star >= *lo && star <= prev && star <= *hi) {
+			if (set_covers(set, r, star, star))
+				continue;
+			*lo = *hi = star;
+			return 1;
+		}
 		if (*hi > prev) {
 			*lo = prev + 1;
 			return 1;
@@ -629,7 +657,9 @@ int imap_set_has(const char *set, const char *end, uint32_t star, uint32_t n)
 {
 	uint32_t lo = 0, hi = 0;
 
-	while (imap_set_next(&set, end, star, &lo, &hi))
+	const char *pos = set;
+
+	while (imap_set_next(set, &pos, end, star, &lo, &hi))
 		if (n >= lo && n <= hi)
 			return 1;
 	return 0;

@@ -27,7 +27,7 @@
 
 struct set_walk {
 	struct conn *c;
-	const char *pos, *end;
+	const char *set, *pos, *end;
 	uint32_t lo, hi, cur;
 	int active, uid;
 	int missed;             /* the set named a message expunged meanwhile */
@@ -37,7 +37,7 @@ static void walk_init(struct set_walk *w, struct conn *c, const char *set, const
 {
 	memset(w, 0, sizeof *w);
 	w->c = c;
-	w->pos = set;
+	w->set = w->pos = set;
 	w->end = end;
 	w->uid = uid;
 }
@@ -51,7 +51,7 @@ static int walk_next(struct set_walk *w, uint32_t *uid)
 	for (;;) {
 		if (!w->active) {
 			uint32_t star = w->uid ? imap_view_maxuid(w->c) : s->sv.exists;
-			if (!imap_set_next(&w->pos, w->end, star, &w->lo, &w->hi))
+			if (!imap_set_next(w->set, &w->pos, w->end, star, &w->lo, &w->hi))
 				return 0;
 			if (star == 0)
 				continue;

@@ -135,6 +135,25 @@ def test_duplicate_set_fetch_once(srv):
     r.close()
 
 
+def test_star_in_a_gap_of_the_set(srv):
+    """'*' is the highest UID even when it falls between earlier ranges: UID 5 of
+    1:3,7:9,20:* (20:* is 5:20) is fetched, searched, stored and copied, once."""
+    r = five(srv)
+    u, _ = r.ok("UID FETCH 1:3,7:9,20:* (UID)")
+    assert fetch_seqs(u) == [1, 2, 3, 5], u
+    u, _ = r.ok("UID FETCH 1:3,7:9,* (UID)")
+    assert fetch_seqs(u) == [1, 2, 3, 5], u
+    u, _ = r.ok("UID SEARCH UID 1:3,7:9,20:*")
+    assert u == [b"* SEARCH 1 2 3 5"], u
+    u, _ = r.ok("UID STORE 1,7:9,20:* +FLAGS (\\Flagged)")
+    assert fetch_seqs(u) == [1, 5], u
+    _, t = r.ok("UID COPY 2,7:9,20:* Archive")
+    assert b"[COPYUID " in t and t.split(b"[COPYUID ")[1].split()[1] == b"2,5", t
+    u, _ = r.ok("STATUS Archive (MESSAGES)")
+    assert u == [b'* STATUS "Archive" (MESSAGES 2)'], u
+    r.close()
+
+
 def test_duplicate_set_store_search_once(srv):
     r = five(srv)
     u, _ = r.ok("STORE %s +FLAGS (\\Flagged)" % DUP)

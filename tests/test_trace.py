@@ -143,6 +143,9 @@ def test_trace_address_masks_secrets(make_server):
     r.bad('LOGIN "alice" "%s" extra' % pw, tag="f")
     r.send(b'* LOGIN alice "%s"\r\n' % pw.encode())    # no valid tag: nothing parsed
     assert r.readline() == b"* BAD Invalid tag"
+    # a NUL from a literal before the LOGIN: strcasestr would stop there
+    r.send(b"* X {3+}\r\na\x00b LOGIN alice \"%s\"\r\n" % pw.encode())
+    assert r.readline().startswith(b"* BAD")
     r.ok("LOGOUT")
     p = srv.raw()
     p.expect_ok("USER alice")

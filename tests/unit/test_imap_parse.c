@@ -96,6 +96,42 @@ static void test_sets(void)
 	}
 }
 
+/* Walk a normalised set with '*' as star: the numbers it yields, "a-b,c,...". */
+static void walk_is(const char *set, uint32_t star, const char *want, int line)
+{
+	char got[256] = "";
+	const char *pos = set;
+	uint32_t lo = 0, hi = 0;
+	size_t o = 0;
+	char what[160];
+
+	while (imap_set_next(set, &pos, set + strlen(set), star, &lo, &hi) && o < sizeof got - 24)
+		o += (size_t)(lo == hi ? snprintf(got + o, sizeof got - o, "%s%u", o ? "," : "", lo)
+		                       : snprintf(got + o, sizeof got - o, "%s%u-%u", o ? "," : "", lo, hi));
+	snprintf(what, sizeof what, "walk %.40s, * = %u -> %.40s", set, star, want);
+	check_at(!strcmp(got, want), __FILE__, line, what);
+	if (strcmp(got, want))
+		printf("  got %s\n", got);
+}
+#define WALK_IS(set, star, want) walk_is(set, star, want, __LINE__)
+
+/* '*' is the highest number there is: wherever it falls, it comes once, and nothing is lost. */
+static void test_walk(void)
+{
+	WALK_IS("1:3,7:9", 20, "1-3,7-9");
+	WALK_IS("1:3,7:9,20:*", 30, "1-3,7-9,20-30");
+	WALK_IS("1:3,7:9,20:*", 5, "1-3,7-9,5");        /* '*' in a gap: 5:20 brings 5 */
+	WALK_IS("1:3,7:9,20:*", 8, "1-3,7-9");          /* inside a range: not twice */
+	WALK_IS("1:3,7:9,20:*", 12, "1-3,7-9,12-20");   /* above every range: cut above 9 */
+	WALK_IS("1:6,9,*", 8, "1-6,9,8");
+	WALK_IS("1:6,9,*", 4, "1-6,9");
+	WALK_IS("1:6,9,*", 12, "1-6,9,12");
+	WALK_IS("1:5,*", 3, "1-5");
+	WALK_IS("5:*", 2, "2-5");
+	CHECK(imap_set_has("1:3,7:9,20:*", "1:3,7:9,20:*" + 12, 5, 5));
+	CHECK(!imap_set_has("1:3,7:9,20:*", "1:3,7:9,20:*" + 12, 5, 4));
+}
+
 static void test_names(void)
 {
 	static const char *const good[] = {
@@ -115,6 +151,7 @@ static void test_names(void)
 int main(void)
 {
 	test_sets();
+	test_walk();
 	test_names();
 	return check_done();
 }
