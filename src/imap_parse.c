@@ -330,12 +330,13 @@ static int seqrange(const char **s, const char *end, uint64_t *lo, uint64_t *hi,
  * The ranges of a set being normalised. One loop, one thread, and a set is
  * normalised within one parser call, so one buffer serves every session;
  * it is touched only by a set that is not in order already (most are).
- * One more slot than the limit, so a duplicate of the last range that fits
- * is merged away before the limit is judged.
+ * A quarter more slots than the limit: ranges are merged each time it
+ * fills, so a line of many duplicates costs a few sorts, not one per range.
  */
+#define SET_BUF_RANGES (IMAP_SET_RANGES_MAX + IMAP_SET_RANGES_MAX / 4)
 static struct set_range {
 	uint64_t lo, hi;
-} set_buf[IMAP_SET_RANGES_MAX + 1];
+} set_buf[SET_BUF_RANGES];
 
 /* Sort r[0..n) by lo (a shell sort: no allocation, no recursion), then
  * merge overlapping and adjacent ranges. The number of ranges left. */
@@ -442,13 +443,16 @@ int imap_p_seqset(struct imap_p *p, struct imap_str *out)
 	}
 	if (!canon) {
 		n = 0;
-		for (q = s; q < p->p && n <= IMAP_SET_RANGES_MAX; q += q < p->p && *q == ',') {
+		for (q = s; q < p->p; q += q < p->p && *q == ',') {
 			seqrange(&q, p->p, &set_buf[n].lo, &set_buf[n].hi, &canon);
-			if (++n > IMAP_SET_RANGES_MAX)
-				n = ranges_merge(set_buf, n);
+			if (++n == SET_BUF_RANGES)
+				n = ranges_merge(set_buf, n);   /* at most every 256 ranges */
+			if (n == SET_BUF_RANGES)
+				break;                          /* nothing merged: over the limit */
 		}
+		n = ranges_merge(set_buf, n);
 		if (n <= IMAP_SET_RANGES_MAX)
-			set_rewrite(p, s, (size_t)(p->p - s), n = ranges_merge(set_buf, n));
+			set_rewrite(p, s, (size_t)(p->p - s), n);
 	}
 	if (n > IMAP_SET_RANGES_MAX)
 		return imap_p_no(p, "[LIMIT] Too many ranges in the sequence set (the limit is "
