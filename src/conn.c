@@ -18,8 +18,11 @@
 
 struct conn_env conn_env;
 
-/* Slots: the header, the session, the output queue and the input buffer of
- * each, stride bytes apart; pages are touched only when a slot is used. */
+/* Slots, stride bytes apart: the session area (the largest protocol's
+ * session), the header, the output queue and the input buffer; pages are
+ * touched only when a slot is used. A connection's session is the end of
+ * the area, right before its header: a protocol with a small session (POP3)
+ * touches none of what a larger one (IMAP) needs. */
 static unsigned char *slots;
 static size_t stride, sess_stride;
 static unsigned nslots, high;     /* slots [0, high) have been used at least once */
@@ -38,7 +41,7 @@ static size_t align_up(size_t n)
 
 static struct conn *slot_at(unsigned i)
 {
-	return (struct conn *)(void *)(slots + (size_t)i * stride);
+	return (struct conn *)(void *)(slots + (size_t)i * stride + sess_stride);
 }
 
 /* Allocate the slots once (address space; touched on first use). */
@@ -173,8 +176,7 @@ static struct conn *slot_get(void)
 	if (high < nslots) {
 		/* First use of this slot: point into its memory. */
 		c = slot_at(high++);
-		c->sess = (unsigned char *)c + align_up(sizeof(struct conn));
-		c->out = (unsigned char *)c->sess + sess_stride;
+		c->out = (unsigned char *)c + align_up(sizeof(struct conn));
 		c->in = c->out + CONN_OUT_SIZE;
 		return c;
 	}
@@ -243,6 +245,7 @@ int conn_adopt(int fd, const struct sockaddr_storage *peer, const struct cfg_lis
 	 * Not TCP (a socketpair): nothing to do. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	memset(c, 0, offsetof(struct conn, sess));   /* the header ... */
+	c->sess = (unsigned char *)c - align_up(ops->sess_size);
 	memset(c->sess, 0, ops->sess_size);           /* ... and the session state */
 	c->id = next_id++;
 	if (!next_id)

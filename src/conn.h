@@ -134,11 +134,12 @@ struct conn {
 	size_t in_hold;                /* bytes of a kept command line, dropped when the next is taken */
 	uint64_t raw_left;             /* bytes still to hand to proto->raw */
 	size_t out_len, out_off;
-	/* The slot's memory after this header, in this order: the session
-	 * (ops->sess_size, zeroed at connect), the output queue (CONN_OUT_SIZE)
-	 * and the input buffer (CONN_IN_SIZE). Session and output queue come
-	 * first so that an idle session touches the first pages of its slot
-	 * only (the tail of a big input buffer stays untouched). */
+	/* The slot's memory around this header: the session (ops->sess_size,
+	 * zeroed at connect) ends right before it; the output queue
+	 * (CONN_OUT_SIZE) and the input buffer (CONN_IN_SIZE) follow it. An
+	 * idle session touches only the pages from its session to the start
+	 * of its input buffer (the tail of a big input buffer stays untouched),
+	 * and each protocol only as many as its own session needs. */
 	void *sess;
 	unsigned char *out;
 	unsigned char *in;
