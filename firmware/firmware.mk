@@ -2,7 +2,7 @@
 # binary (included by board/cross.mk).
 #   openwrt-mipsel: build-openwrt-mipsel/postnook_VERSION_ARCH.ipk (IPK_ARCH)
 #   nas-*:          build-nas-*/postnook-VERSION-ARCH.tar.gz       (TAR_ARCH)
-# Both hold the stripped binary; their size is printed.
+# Both hold the stripped binary; their size is printed and held to the budget.
 
 PN_VERSION := $(shell sed -n 's/^\#define POSTNOOK_VERSION "\(.*\)"/\1/p' src/cmd.h)
 FW_DIR     := $(BUILD)/firmware
@@ -26,5 +26,10 @@ $(NAS_TAR): $(BUILD)/postnook.stripped firmware/nas/mktar.sh $(wildcard firmware
 	sh firmware/nas/mktar.sh $< $(TAR_ARCH) $(PN_VERSION) $(BUILD) >/dev/null
 endif
 
+# The package budget (README, Size): 300 KiB; a package over it fails the build.
+FIRMWARE_MAX := 307200
+
 firmware: $(FIRMWARE)
 	@ls -l $(FIRMWARE) | awk '{ printf "%s: %d bytes (%.1f KiB)\n", $$NF, $$5, $$5 / 1024 }'
+	@n=$$(wc -c < $(FIRMWARE)); if [ $$n -gt $(FIRMWARE_MAX) ]; then \
+	  echo "firmware: $(FIRMWARE) is $$n bytes, over the 300 KiB package budget"; exit 1; fi
