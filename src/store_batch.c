@@ -345,6 +345,8 @@ int store_batch_append_fd(struct store_batch *b, uint32_t mbox, int fd, uint64_t
 	if (rc == 0)
 		rc = quota_take(b, mb.user, size);
 	if (rc == 0)
+		rc = store_room(b->st, size);
+	if (rc == 0)
 		rc = store_meta_next(b->st, b->txn, "next_blob", &blob);
 	if (rc)
 		return rc;

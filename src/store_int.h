@@ -91,6 +91,12 @@ void store_rend(struct store *st);
 int store_write(struct store *st, int (*fn)(struct store *st, MDB_txn *txn, void *arg), void *arg);
 /* Double the map (up to map_max). 0, STORE_EFULL at map_max, or -ENOSPC (disk full). */
 int store_grow(struct store *st);
+/*
+ * Room for size more bytes of new mail (deliver, APPEND) that leaves the
+ * reserve free for deletions: 0, or STORE_EFULL. Deletions, flag changes
+ * and COPY (which shares the blob) do not ask. Call inside a write txn.
+ */
+int store_room(struct store *st, uint64_t size);
 /* Commit a tiny write so pages freed by the last commit become reusable. */
 int store_reclaim(struct store *st);
 
