@@ -174,3 +174,27 @@ def test_full_disk_delete_after_restart_and_recover(small_disk):
     assert more >= 30, "freeing 3 MiB outside the store let only %d more messages in" % more
     assert count(s, "INBOX") == m + 1 + more
     s.ok("LOGOUT")
+
+
+def test_user_del_in_chunks(make_server):
+    """`user del` removes a user's messages a chunk (256) per transaction,
+    then the user: 600 messages in two mailboxes go, the other user stays."""
+    srv = make_server(users=("alice", "bob"), imap=("plain",), listeners=("plain",), start=True)
+    for i in range(600):
+        srv.deliver_ok("bob", make_msg("m%d" % i, body="hello %d\n" % i))
+    s = ilogin(srv, "bob")
+    s.ok("SELECT INBOX")
+    s.ok("COPY 1:300 Trash")
+    s.ok("LOGOUT")
+    srv.deliver_ok("alice", make_msg("keep", body="stays\n"))
+    r = srv.user("del", "bob")
+    assert r.returncode == 0, r.stderr
+    users = srv.user_list()
+    assert "bob" not in users and "alice" in users
+    srv.add_user("bob")
+    s = ilogin(srv, "bob")
+    assert count(s, "INBOX") == 0 and count(s, "Trash") == 0
+    s.ok("LOGOUT")
+    p = srv.pop("alice")
+    assert p.stat()[0] == 1
+    p.quit()
