@@ -584,3 +584,24 @@ int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint6
 		*used = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
 	return 0;
 }
+
+/* How full the store is: bytes in use (free-list pages not counted) and the
+ * most the map may become (map_max, or less where the disk is the limit). */
+int store_fill(struct store *st, uint64_t *used, uint64_t *ceiling)
+{
+	MDB_envinfo info;
+	MDB_stat stat;
+	uint64_t u, f;
+	int rc;
+
+	rc = mdb_env_info(st->env, &info);
+	if (rc == 0)
+		rc = mdb_env_stat(st->env, &stat);
+	if (rc)
+		return store_err(rc);
+	u = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+	f = store_free_pages(st) * stat.ms_psize;
+	*used = f < u ? u - f : 0;
+	*ceiling = store_ceiling(st, info.me_mapsize);
+	return 0;
+}

@@ -144,6 +144,13 @@ const char *store_strerror(int err);
  */
 int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint64_t *used);
 /*
+ * How full the store is: *used gets the bytes in use (pages on LMDB's free
+ * list not counted), *ceiling the most the map may become (map_max, or the
+ * data file plus the disk's free space when that is less). New mail stops
+ * at the ceiling less the reserve. Returns 0 or a common error.
+ */
+int store_fill(struct store *st, uint64_t *used, uint64_t *ceiling);
+/*
  * After a write (a batch, or store_write's txn) failed with STORE_EFULL and
  * was aborted: grow the map; at map_max, once per *tried (start at 0),
  * commit a tiny write so pages freed by the last commit become reusable.

@@ -14,6 +14,7 @@ skipped with the reason otherwise): the map then grows by what the file
 system can give, not only by doubling.
 """
 import os
+import re
 import shutil
 import subprocess
 
@@ -111,14 +112,25 @@ def test_full_store_web_page_delete(make_server):
     from test_cgi_direct import CGI, cgi, sign_in
     if not os.path.exists(CGI):
         pytest.skip("no postnook.cgi link next to the binary")
-    srv = make_server(users=("alice", "bob"), map_size="1M", map_max="3M", start=True)
+    srv = make_server(users=("alice", "bob"), map_size="1M", map_max="8M", start=True)
     ck, tok = sign_in(srv)
+    st, head, page = cgi(srv, "/overview", cookie=ck)
+    level = re.search(r"<strong>(\d+) % full</strong>: ([^<]*) used of 8 MB", page)
+    assert level and int(level.group(1)) < 50, page[-3000:]
+    assert "The mail store is" not in page
     fill(srv, "bob")
+    st, head, page = cgi(srv, "/overview", cookie=ck)
+    level = re.search(r"<strong>(\d+) % full</strong>", page)
+    assert level and int(level.group(1)) >= 90, page[-3000:]
+    assert "The mail store is %s %% full." % level.group(1) in page
     st, head, page = cgi(srv, "/users", "POST", {"csrf": tok, "action": "del", "user": "bob", "confirm": "yes"},
                          cookie=ck)
     assert st == 200, (st, page[-2000:])
     assert "bob" not in srv.user_list()
     srv.deliver_ok("alice", make_msg("after-web", body=BODY))
+    st, head, page = cgi(srv, "/overview", cookie=ck)
+    level = re.search(r"<strong>(\d+) % full</strong>", page)
+    assert level and int(level.group(1)) < 50 and "The mail store is" not in page, page[-3000:]
 
 
 def need_tmpfs():
