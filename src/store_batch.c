@@ -96,6 +96,13 @@ static int part_msg(struct store_batch *b, uint32_t mbox, uint32_t uid, struct s
 	return store_msg_decode(&k, &v, m);
 }
 
+int store_batch_room(struct store_batch *b, uint64_t size)
+{
+	if (!b || !b->active)
+		return STORE_EINVAL;
+	return store_room(b->st, size);
+}
+
 /* Remove the listed UIDs from mbox in the batch; absent UIDs are skipped. */
 int store_batch_expunge(struct store_batch *b, uint32_t mbox, const uint32_t *uids, size_t n)
 {

@@ -69,6 +69,9 @@ def test_full_store_every_deletion_path(make_server):
     assert n >= 170, n
     s = ilogin(srv)
     append_no(s)
+    s.ok("SELECT INBOX")
+    u, t = s.no("COPY 1:10 Trash")      # COPY adds records: new mail, as far as the reserve goes
+    assert b"[LIMIT]" in t and FULL in t, t
 
     # IMAP: STORE \Deleted on all, EXPUNGE all in one command
     s.ok("SELECT INBOX")
