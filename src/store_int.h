@@ -22,6 +22,7 @@
 struct store_batch {
 	struct store *st;
 	MDB_txn *txn;           /* the batch's write transaction (never nested: MDB_WRITEMAP) */
+	uint64_t added;         /* bytes of new mail its parts took so far (the reserve check counts them) */
 	int active;
 };
 

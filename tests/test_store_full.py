@@ -215,3 +215,31 @@ def test_user_del_in_chunks(make_server):
     p = srv.pop("alice")
     assert p.stat()[0] == 1
     p.quit()
+
+
+def test_concurrent_appends_leave_the_reserve(make_server):
+    """APPENDs of several sessions committed in one group commit each count
+    the others' bytes against the reserve: the store may refuse some, and
+    afterwards a large EXPUNGE still works."""
+    srv = make_server(users=("alice",), map_size="1M", map_max="3M", imap=("plain",), listeners=("plain",),
+                      start=True)
+    fill(srv, "alice")
+    p = srv.pop("alice")
+    for i in range(1, 21):                  # about 1.2 MB freed
+        p.dele(i)
+    assert p.quit().startswith(b"+OK")
+    big = make_msg("big", body=BODY * 4)    # about 240 KB each, 8 of them: more than is free
+    sessions = [ilogin(srv) for _ in range(8)]
+    for s in sessions:
+        s.r.send(b"a1 APPEND INBOX {%d+}\r\n" % len(big) + big + b"\r\n")
+    for s in sessions:
+        u, t = s.until("a1")
+        assert t.split()[1] == b"OK" or (b"[LIMIT]" in t and FULL in t), t
+    s = sessions[0]
+    s.ok("SELECT INBOX")
+    s.ok("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+    s.ok("EXPUNGE")
+    assert count(s, "INBOX") == 0
+    for s in sessions:
+        s.close()
+    srv.deliver_ok("alice", make_msg("after", body=BODY))
