@@ -78,7 +78,10 @@ def test_full_store_every_deletion_path(make_server):
     s.ok("STORE 1:* +FLAGS.SILENT (\\Deleted)")
     s.ok("EXPUNGE")
     assert count(s, "INBOX") == 0
-    srv.deliver_ok("alice", make_msg("after-expunge", body=BODY))     # no restart needed
+    msg = make_msg("after-expunge-append", body=BODY)
+    u, t = s.cmd(b"APPEND INBOX {%d+}\r\n" % len(msg) + msg)        # the running daemon: no restart needed
+    assert t.split()[1] == b"OK", t
+    srv.deliver_ok("alice", make_msg("after-expunge", body=BODY))
 
     # IMAP: MOVE everything to Trash, then empty the Trash
     fill(srv, "alice", "fill2-")
