@@ -284,6 +284,8 @@ static uint64_t store_reserve(uint64_t ceiling)
 	return r < 256 * 1024 ? 256 * 1024 : r > 16 * 1024 * 1024 ? 16 * 1024 * 1024 : r;
 }
 
+/* Room for size bytes of new mail that leaves the reserve free: 0 or
+ * STORE_EFULL. The free list is walked only when the store is nearly full. */
 int store_room(struct store *st, uint64_t size)
 {
 	MDB_envinfo info;
