@@ -75,16 +75,20 @@ int cgi_page_overview(struct cgi_req *r)
 	struct serve_status s;
 	struct user_sum us = { 0, 0, 0 };
 	struct cgi_cert cert;
-	uint64_t map_size = 0, map_max = 0, used = 0;
+	uint64_t map_size = 0, map_max = 0, used = 0, ceiling = 0;
+	unsigned pct;
 	char t1[48], t2[48], t3[48];
 	long pid = cgi_daemon_pid(r);
 	int have_status = serve_status_read(r->cfg.datadir, &s) == 0 && pid && s.pid == pid;
 	size_t i;
 	int rc;
 
-	rc = store_mapinfo(r->st, &map_size, &map_max, &used);
+	rc = store_mapinfo(r->st, &map_size, &map_max, NULL);
+	if (rc == 0)
+		rc = store_fill(r->st, &used, &ceiling);
 	if (rc)
 		return rc;
+	pct = ceiling ? (unsigned)(used >= ceiling ? 100 : used * 100 / ceiling) : 0;
 	rc = store_user_list(r->st, sum_user, &us);
 	if (rc)
 		return rc;
@@ -95,6 +99,12 @@ int cgi_page_overview(struct cgi_req *r)
 	if (have_status && !listeners_match(&s, &r->cfg))
 		cgi_notice(r, "info", "The saved protocol settings differ from the ones the server is using: "
 		                      "it has not applied them yet (see the last reload below).");
+	if (pct >= 90) {
+		char warn[256];
+		snprintf(warn, sizeof warn, "The mail store is %u %% full. Near the top it takes no new mail (the rest "
+		         "is kept for deleting mail): delete mail, or give it more room (map_max, disk space).", pct);
+		cgi_notice(r, "err", warn);
+	}
 	cgi_put(b, "<div class=\"grid\">");
 
 	/* Server */
@@ -151,16 +161,21 @@ int cgi_page_overview(struct cgi_req *r)
 
 	/* Storage */
 	cgi_fmt_size(used, t1, sizeof t1);
-	cgi_fmt_size(map_size, t2, sizeof t2);
+	cgi_fmt_size(ceiling, t2, sizeof t2);
 	cgi_fmt_size(map_max, t3, sizeof t3);
 	cgi_put(b, "<section class=\"card\" aria-labelledby=\"h-sto\"><h2 id=\"h-sto\">Storage</h2>");
 	{
 		char label[160];
 		snprintf(label, sizeof label, "%s used of %s", t1, t2);
-		cgi_printf(b, "<p><strong>%s</strong> used of the store's current %s</p>", t1, t2);
-		cgi_bar(r, used, map_size, label);
+		cgi_printf(b, "<p><strong>%u %% full</strong>: %s used of %s</p>", pct, t1, t2);
+		cgi_bar(r, used, ceiling, label);
 	}
-	cgi_printf(b, "<p class=\"hint\">The store grows by itself up to %s (map_max).</p>", t3);
+	cgi_fmt_size(map_size, t1, sizeof t1);
+	if (ceiling < map_max)
+		cgi_printf(b, "<p class=\"hint\">The store is %s now; it grows by itself up to %s, as much as the disk "
+		              "has room for (map_max is %s).</p>", t1, t2, t3);
+	else
+		cgi_printf(b, "<p class=\"hint\">The store is %s now; it grows by itself up to %s (map_max).</p>", t1, t3);
 	cgi_fmt_size(us.bytes, t1, sizeof t1);
 	cgi_printf(b, "<dl class=\"kv\" style=\"margin-top:10px\"><dt>Users</dt><dd>%u</dd><dt>Mail</dt>"
 	              "<dd>%u message%s, %s</dd></dl></section>", us.n, (unsigned)us.msgs, us.msgs == 1 ? "" : "s", t1);

@@ -159,8 +159,12 @@ int imap_cmd_append(struct conn *c, struct imap_p *p)
 		errno = e;
 	}
 	if (s->spool.fd < 0) {
-		conn_log(c, LOG_LVL_ERR, "APPEND spool file in %s: %s", conn_env.cfg->datadir, strerror(errno));
-		imap_done(c, "NO [SERVERBUG] Cannot spool the message");
+		int e = errno;
+		conn_log(c, LOG_LVL_ERR, "APPEND spool file in %s: %s", conn_env.cfg->datadir, strerror(e));
+		if (e == ENOSPC || e == EDQUOT)
+			imap_done(c, "NO [LIMIT] APPEND: the mail store is full (its disk has no room)");
+		else
+			imap_done(c, "NO [SERVERBUG] Cannot spool the message");
 		return imap_append_drop(c);
 	}
 	memset(w, 0, sizeof *w);
@@ -190,11 +194,15 @@ int imap_append_raw(struct conn *c, const unsigned char *data, size_t len)
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0) {
-				conn_log(c, LOG_LVL_ERR, "APPEND spool write: %s", strerror(errno));
+				int e = errno;
+				conn_log(c, LOG_LVL_ERR, "APPEND spool write: %s", strerror(e));
 				close(s->spool.fd);
 				s->spool.fd = -1;
 				s->sub = IMAP_SUB_DISCARD;
-				imap_done(c, "NO [SERVERBUG] Cannot spool the message (disk full?)");
+				if (e == ENOSPC || e == EDQUOT)
+					imap_done(c, "NO [LIMIT] APPEND: the mail store is full (its disk has no room)");
+				else
+					imap_done(c, "NO [UNAVAILABLE] APPEND: cannot take the message in now; try again later");
 				break;
 			}
 			off += (size_t)w;

@@ -84,6 +84,20 @@ void imap_store_no(struct conn *c, int err, const char *what)
 		imap_done(c, "NO [LIMIT] %s: too many keywords in the mailbox (the limit is %d); nothing changed", what,
 		          STORE_KW_MAX);
 		break;
+	case STORE_EFULL:
+	case -ENOSPC:
+	case -EDQUOT:
+		conn_log(c, LOG_LVL_WARN, "%s: %s", what, store_strerror(err));
+		imap_done(c, "NO [LIMIT] %s: the mail store is full; delete some mail to make room", what);
+		break;
+	case -EIO:
+	case -EAGAIN:
+	case -ENOMEM:
+	case -EINTR:
+		conn_log(c, LOG_LVL_ERR, "%s: %s", what, store_strerror(err));
+		imap_done(c, "NO [UNAVAILABLE] %s: the mail store failed (%s); try again later", what,
+		          store_strerror(err));
+		break;
 	default:
 		conn_log(c, LOG_LVL_ERR, "%s: %s", what, store_strerror(err));
 		imap_done(c, "NO [SERVERBUG] %s: %s", what, store_strerror(err));

@@ -22,6 +22,7 @@
 #if CONFIG_IMAP
 
 #define EXPUNGE_CHUNK 64        /* UIDs removed per store call */
+#define IMAP_COPY_ROOM 65536    /* what a COPY asks of the store (records; the blobs are shared) */
 
 /* --- walking a set over the session's view (in the commit) ---------------- */
 
@@ -459,6 +460,8 @@ static int commit_copy(struct conn *c, struct store_batch *b, int move)
 	wc->dst_lo = wc->dst_hi = 0;
 	if (wc->mbox == s->sv.v->mbox && move)
 		return 0;       /* MOVE into the same mailbox: nothing to do */
+	if (!move && (rc = store_batch_room(b, IMAP_COPY_ROOM)) != 0)
+		return rc;      /* a full store keeps its reserve for deletions (MOVE frees as it adds) */
 	walk_init(&w, c, wc->set, wc->set_end, s->job.uid);
 	while (walk_next(&w, &uid)) {
 		rc = store_batch_copy(b, s->sv.v->mbox, uid, wc->mbox, &nu);

@@ -726,7 +726,11 @@ static void pop3_committed(struct conn *c, int err)
 
 	if (err) {
 		conn_log(c, LOG_LVL_ERR, "deleting messages of '%s' failed: %s", s->user, store_strerror(err));
-		reply(c, "-ERR [SYS/TEMP] Could not delete the messages; they are kept\r\n");
+		if (err == STORE_EFULL || err == -ENOSPC)
+			reply(c, "-ERR [SYS/TEMP] The mail store is full: could not delete the messages; they are kept\r\n");
+		else
+			reply(c, "-ERR [SYS/TEMP] Could not delete the messages (%s); they are kept\r\n",
+			      store_strerror(err));
 	} else {
 		conn_log(c, LOG_LVL_INFO, "logout user '%s', %" PRIu32 " retrieved, %" PRIu32 " deleted", s->user,
 		         s->nretr, s->ndeleted);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -57,7 +58,7 @@ const char *store_strerror(int err)
 	case STORE_EQUOTA:
 		return "quota exceeded";
 	case STORE_EFULL:
-		return "store full (map at its maximum size)";
+		return "the mail store is full";
 	case STORE_EBUSY:
 		return "store busy";
 	case STORE_EAUTH:
@@ -207,7 +208,23 @@ void store_rend(struct store *st)
 		mdb_txn_reset(st->rtxn);
 }
 
-/* Double the map, up to map_max. 0, STORE_EFULL when already at map_max, or -ENOSPC. */
+/* The most the map may become: map_max, or less where the file system
+ * cannot give that much (the file's size plus its free space), never below
+ * the current map. */
+static uint64_t store_ceiling(struct store *st, uint64_t cur)
+{
+	struct statvfs fs;
+	uint64_t fsize = 0, lim = st->map_max;
+	int fd;
+
+	if (mdb_env_get_fd(st->env, &fd) == 0 && store_file_size(fd, &fsize) == 0 && fstatvfs(fd, &fs) == 0 &&
+	    fsize + (uint64_t)fs.f_bavail * fs.f_frsize < lim)
+		lim = (fsize + (uint64_t)fs.f_bavail * fs.f_frsize) & ~(uint64_t)0xffff;
+	return lim > cur ? lim : cur;
+}
+
+/* Double the map, up to map_max; where the disk cannot give that, grow by
+ * what it can. 0, STORE_EFULL when already at map_max, or -ENOSPC. */
 int store_grow(struct store *st)
 {
 	MDB_envinfo info;
@@ -225,7 +242,67 @@ int store_grow(struct store *st)
 	next = cur * 2 < st->map_max ? cur * 2 : st->map_max;
 	if ((size_t)next != next)
 		return STORE_EFULL;     /* beyond this board's address space */
-	return store_resize(st, next);
+	rc = store_resize(st, next);
+	if (rc != -ENOSPC)
+		return rc;
+	next = store_ceiling(st, cur);  /* the disk is nearly full: take what it has */
+	return next > cur ? store_resize(st, next) : -ENOSPC;
+}
+
+/* The pages on LMDB's free list (reusable once no reader needs them). */
+static uint64_t store_free_pages(struct store *st)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t n = 0;
+	size_t cnt;
+
+	if (store_rbegin(st, &txn))
+		return 0;
+	if (mdb_cursor_open(txn, 0, &cur) == 0) {
+		while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0)
+			if (v.mv_size >= sizeof cnt) {
+				memcpy(&cnt, v.mv_data, sizeof cnt);
+				n += cnt;
+			}
+		mdb_cursor_close(cur);
+	}
+	store_rend(st);
+	return n;
+}
+
+/*
+ * The reserve: room held back from new mail for deletions, which need
+ * free pages too (LMDB copies every page it changes). 1/64 of the most
+ * the map may become, at least 256 KiB, at most 16 MiB.
+ */
+static uint64_t store_reserve(uint64_t ceiling)
+{
+	uint64_t r = ceiling / 64;
+
+	return r < 256 * 1024 ? 256 * 1024 : r > 16 * 1024 * 1024 ? 16 * 1024 * 1024 : r;
+}
+
+/* Room for size bytes of new mail that leaves the reserve free: 0 or
+ * STORE_EFULL. The free list is walked only when the store is nearly full. */
+int store_room(struct store *st, uint64_t size)
+{
+	MDB_envinfo info;
+	MDB_stat stat;
+	uint64_t ceiling, used, need, freed;
+
+	if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &stat))
+		return 0;       /* not known: let LMDB say */
+	ceiling = store_ceiling(st, info.me_mapsize);
+	used = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+	need = size + size / 16 + 16 * (uint64_t)stat.ms_psize + store_reserve(ceiling);
+	if (used <= ceiling && ceiling - used >= need)
+		return 0;
+	/* nearly full: count the free list too */
+	freed = store_free_pages(st) * stat.ms_psize;
+	used = freed < used ? used - freed : 0;
+	return used <= ceiling && ceiling - used >= need ? 0 : STORE_EFULL;
 }
 
 /*
@@ -251,16 +328,19 @@ int store_reclaim(struct store *st)
 	return rc;
 }
 
-/* After a write failed with STORE_EFULL: grow the map, or at map_max reclaim
- * freed pages (once per *tried). 0: run the write again; else the error. */
+/* After a write failed with STORE_EFULL: grow the map, or at map_max or a
+ * full disk reclaim freed pages (once per *tried). 0: run the write again;
+ * else the error (STORE_EFULL also when the disk is full). */
 int store_make_room(struct store *st, int *tried)
 {
 	int rc = store_grow(st);
 
+	if (rc == -ENOSPC)
+		rc = STORE_EFULL;       /* the disk cannot hold a larger map: as full as at map_max */
 	if (rc != STORE_EFULL || *tried)
 		return rc;
 	*tried = 1;
-	return store_reclaim(st) == 0 ? 0 : STORE_EFULL;
+	return store_reclaim(st) == 0 ? 0 : rc;
 }
 
 /* Run fn in a committed write txn, growing the map and retrying when it fills. */
@@ -504,5 +584,26 @@ int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint6
 		*map_max = st->map_max;
 	if (used)
 		*used = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+	return 0;
+}
+
+/* How full the store is: bytes in use (free-list pages not counted) and the
+ * most the map may become (map_max, or less where the disk is the limit). */
+int store_fill(struct store *st, uint64_t *used, uint64_t *ceiling)
+{
+	MDB_envinfo info;
+	MDB_stat stat;
+	uint64_t u, f;
+	int rc;
+
+	rc = mdb_env_info(st->env, &info);
+	if (rc == 0)
+		rc = mdb_env_stat(st->env, &stat);
+	if (rc)
+		return store_err(rc);
+	u = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+	f = store_free_pages(st) * stat.ms_psize;
+	*used = f < u ? u - f : 0;
+	*ceiling = store_ceiling(st, info.me_mapsize);
 	return 0;
 }

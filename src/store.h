@@ -37,8 +37,9 @@
  *     STORE_EDB       any other LMDB error
  *     -errno          a system error (-ENOMEM, -EIO, ...)
  *   and a call that writes also:
- *     STORE_EFULL     the map is at map_max and full, after the retries below
- *     -ENOSPC         the disk cannot hold the grown map
+ *     STORE_EFULL     the store is full: the map is at map_max (or as large
+ *                     as the disk allows) and full, after the retries below;
+ *                     new mail also gets it when only the reserve is left
  *     -EROFS          the store was opened read-only
  *     STORE_EBUSY     a group-commit batch is open (plain writes and
  *                     store_check fail until store_batch_end)
@@ -52,9 +53,13 @@
  * - Not thread-safe; one struct store per process. Several processes (daemon,
  *   deliver, the CGI, user admin) may open the same directory at once: LMDB's
  *   lock file serialises writers.
- * - When the map fills, a write grows it (doubling, up to map_max) and is
- *   retried; at map_max it fails with STORE_EFULL (after one retry behind a
- *   tiny commit that makes freshly freed pages reusable).
+ * - When the map fills, a write grows it (doubling up to map_max; by what
+ *   the disk can give when it cannot give that) and is retried; at its
+ *   ceiling it fails with STORE_EFULL (after one retry behind a tiny commit
+ *   that makes freshly freed pages reusable).
+ * - The reserve: new mail (deliver, APPEND) is refused with STORE_EFULL
+ *   when it would leave less than 1/64 of the ceiling (256 KiB..16 MiB)
+ *   free, so deletions, which need free pages too, always find some.
  * - Writers open the environment with MDB_WRITEMAP: data.mdb is as large as
  *   the largest map (its blocks reserved where the filesystem can), and no
  *   transaction is nested.
@@ -70,7 +75,7 @@ enum {
 	STORE_ENOTFOUND = -1000, /* no such user, mailbox or message */
 	STORE_EEXIST,            /* user or mailbox already exists */
 	STORE_EQUOTA,            /* the change would exceed the user's quota */
-	STORE_EFULL,             /* the map is at map_max and full */
+	STORE_EFULL,             /* the store is full (map_max or the disk) */
 	STORE_EBUSY,             /* the environment is locked or readers table full */
 	STORE_EAUTH,             /* wrong user name or password */
 	STORE_EINVAL,            /* bad argument (name too long, bad characters, ...) */
@@ -139,12 +144,19 @@ const char *store_strerror(int err);
  */
 int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint64_t *used);
 /*
+ * How full the store is: *used gets the bytes in use (pages on LMDB's free
+ * list not counted), *ceiling the most the map may become (map_max, or the
+ * data file plus the disk's free space when that is less). New mail stops
+ * at the ceiling less the reserve. Returns 0 or a common error.
+ */
+int store_fill(struct store *st, uint64_t *used, uint64_t *ceiling);
+/*
  * After a write (a batch, or store_write's txn) failed with STORE_EFULL and
  * was aborted: grow the map; at map_max, once per *tried (start at 0),
  * commit a tiny write so pages freed by the last commit become reusable.
- * Returns 0 (run the write again), STORE_EFULL (at map_max, or this
- * board's address space, with nothing more to reclaim), -ENOSPC (the disk
- * cannot hold a larger map), or a common error.
+ * Returns 0 (run the write again), STORE_EFULL (at map_max, this board's
+ * address space or what the disk can hold, with nothing more to reclaim),
+ * or a common error.
  */
 int store_make_room(struct store *st, int *tried);
 

@@ -96,6 +96,13 @@ static int part_msg(struct store_batch *b, uint32_t mbox, uint32_t uid, struct s
 	return store_msg_decode(&k, &v, m);
 }
 
+int store_batch_room(struct store_batch *b, uint64_t size)
+{
+	if (!b || !b->active)
+		return STORE_EINVAL;
+	return store_room(b->st, b->added + size);
+}
+
 /* Remove the listed UIDs from mbox in the batch; absent UIDs are skipped. */
 int store_batch_expunge(struct store_batch *b, uint32_t mbox, const uint32_t *uids, size_t n)
 {
@@ -345,7 +352,11 @@ int store_batch_append_fd(struct store_batch *b, uint32_t mbox, int fd, uint64_t
 	if (rc == 0)
 		rc = quota_take(b, mb.user, size);
 	if (rc == 0)
+		rc = store_room(b->st, b->added + size);
+	if (rc == 0)
 		rc = store_meta_next(b->st, b->txn, "next_blob", &blob);
+	if (rc == 0)
+		b->added += size;       /* the next part's check counts it (the map shows only commits) */
 	if (rc)
 		return rc;
 	/* The blob is reserved in the map and filled from the file a chunk at a

@@ -54,6 +54,13 @@ void store_batch_abort(struct store_batch *b);
 int store_batch_walk_from(struct store_batch *b, uint32_t mbox, uint32_t from,
                           int (*cb)(void *arg, const struct store_msg *m), void *arg);
 /*
+ * Is there room for size more bytes of new mail that leaves the store's
+ * reserve for deletions (store.h)? APPEND asks itself; COPY, which adds
+ * records but shares the blobs, asks for 64 KiB; MOVE and deletions do not.
+ * Returns 0, STORE_EINVAL, or STORE_EFULL.
+ */
+int store_batch_room(struct store_batch *b, uint64_t size);
+/*
  * Remove the listed UIDs from mbox (blob refs dropped, mailbox and user
  * counters updated); UIDs not there are skipped.
  * Returns 0, STORE_EINVAL (also uids NULL with n > 0), STORE_ENOTFOUND (no

@@ -22,6 +22,7 @@
 struct store_batch {
 	struct store *st;
 	MDB_txn *txn;           /* the batch's write transaction (never nested: MDB_WRITEMAP) */
+	uint64_t added;         /* bytes of new mail its parts took so far (the reserve check counts them) */
 	int active;
 };
 
@@ -91,6 +92,12 @@ void store_rend(struct store *st);
 int store_write(struct store *st, int (*fn)(struct store *st, MDB_txn *txn, void *arg), void *arg);
 /* Double the map (up to map_max). 0, STORE_EFULL at map_max, or -ENOSPC (disk full). */
 int store_grow(struct store *st);
+/*
+ * Room for size more bytes of new mail (deliver, APPEND) that leaves the
+ * reserve free for deletions: 0, or STORE_EFULL. Deletions, flag changes
+ * and COPY (which shares the blob) do not ask. Call inside a write txn.
+ */
+int store_room(struct store *st, uint64_t size);
 /* Commit a tiny write so pages freed by the last commit become reusable. */
 int store_reclaim(struct store *st);
 

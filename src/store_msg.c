@@ -209,7 +209,9 @@ static int store_deliver_txn(struct store *st, MDB_txn *txn, void *arg)
 		return STORE_EQUOTA;
 	if (mb.uidnext == UINT32_MAX || r.u.used_msgs == UINT32_MAX || mb.count == UINT32_MAX)
 		return STORE_EFULL;     /* UID space of this mailbox used up */
-	rc = store_meta_next(st, txn, "next_blob", &blob);
+	rc = store_room(st, a->len);
+	if (rc == 0)
+		rc = store_meta_next(st, txn, "next_blob", &blob);
 	if (rc)
 		return rc;
 

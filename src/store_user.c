@@ -193,12 +193,104 @@ static int store_user_del_txn(struct store *st, MDB_txn *txn, void *arg)
 	return store_err(mdb_del(txn, st->users, &k, NULL));
 }
 
-/* Delete a user with all mailboxes and messages. 0 or STORE_ENOTFOUND, ... */
+/* Messages one transaction of store_user_del removes before the last one:
+ * a deletion needs free pages too, and a full store has only its reserve. */
+#define STORE_DEL_CHUNK 256
+
+struct store_user_trim {
+	const char *name;
+	unsigned left;          /* out: STORE_DEL_CHUNK minus the messages removed */
+};
+
+/* Write txn body: remove up to STORE_DEL_CHUNK of the user's messages,
+ * keeping the mailbox and user counters right. */
+static int store_user_trim_txn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct store_user_trim *t = arg;
+	unsigned char kb[8];
+	struct store_urec r;
+	struct store_mbox mb;
+	char name[STORE_MBOX_NAME_MAX + 1];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t size;
+	uint32_t next = 0;
+	int rc;
+
+	t->left = STORE_DEL_CHUNK;
+	rc = store_urec_get(st, txn, t->name, &r);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, st->msgs, &cur);
+	if (rc)
+		return store_err(rc);
+	/* every mailbox id of the user, through the mailbox records */
+	for (;;) {
+		MDB_cursor *mc;
+		unsigned char mk[4];
+		MDB_val a = { 4, mk }, b;
+		uint32_t n = 0;
+
+		store_put32(mk, r.u.id);
+		rc = mdb_cursor_open(txn, st->mboxes, &mc);
+		if (rc) {
+			rc = store_err(rc);
+			break;
+		}
+		rc = mdb_cursor_get(mc, &a, &b, MDB_SET_RANGE);
+		while (rc == 0 && a.mv_size >= 4 && store_get32(a.mv_data) == r.u.id) {
+			if (store_mbox_decode(&b, &mb) == 0 && mb.id >= next && mb.count && (!n || mb.id < n))
+				n = mb.id;
+			rc = mdb_cursor_get(mc, &a, &b, MDB_NEXT);
+		}
+		mdb_cursor_close(mc);
+		rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+		if (rc || !n || !t->left)
+			break;
+		rc = store_mrec_get_id(st, txn, n, &mb, name);
+		while (rc == 0 && t->left) {
+			store_msgkey(n, 0, kb);
+			k.mv_size = 8;
+			k.mv_data = kb;
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+			if (rc == MDB_NOTFOUND || (rc == 0 && store_get32(k.mv_data) != n)) {
+				rc = 0;
+				mb.count = 0;   /* nothing left: the loop moves on */
+				break;
+			}
+			rc = rc ? store_err(rc) : store_msg_remove(st, txn, n, store_get32((unsigned char *)k.mv_data + 4),
+			                                           &size);
+			if (rc == 0) {
+				t->left--;
+				mb.count = mb.count ? mb.count - 1 : 0;
+				mb.bytes = mb.bytes >= size ? mb.bytes - size : 0;
+				r.u.used_msgs = r.u.used_msgs ? r.u.used_msgs - 1 : 0;
+				r.u.used_bytes = r.u.used_bytes >= size ? r.u.used_bytes - size : 0;
+			}
+		}
+		if (rc == 0)
+			rc = store_mrec_put(st, txn, &mb, name);
+		if (rc)
+			break;
+		next = n + 1;
+	}
+	mdb_cursor_close(cur);
+	return rc ? rc : store_urec_put(st, txn, &r);
+}
+
+/* Delete a user with all mailboxes and messages: the messages a chunk per
+ * transaction, then the rest in one. 0 or STORE_ENOTFOUND, ... */
 int store_user_del(struct store *st, const char *name)
 {
+	struct store_user_trim t = { name, 0 };
+	int rc;
+
 	if (store_user_name_check(name))
 		return STORE_ENOTFOUND;
-	return store_write(st, store_user_del_txn, (void *)name);
+	do
+		rc = store_write(st, store_user_trim_txn, &t);
+	while (rc == 0 && t.left == 0);
+	return rc ? rc : store_write(st, store_user_del_txn, (void *)name);
 }
 
 struct store_user_upd {

@@ -51,7 +51,7 @@ def test_full_map_clean_errors(make_server):
     stored = codes.count(0)
     assert codes[-1] == EX_TEMPFAIL, "deliveries into a 2M map: exits %r (want 0... then 75)" % codes
     assert stored >= 16, "the map did not grow from 1M to 2M: only %d messages stored" % stored
-    assert b"store full" in stderr, stderr
+    assert b"the mail store is full" in stderr, stderr
 
     srv.start()
     p = srv.pop("alice")
@@ -91,7 +91,7 @@ def test_emptied_map_takes_big_mail(make_server):
     for i in range(80):
         r = srv.deliver("alice", make_msg("fill%d" % i, body=body))
         if r.returncode != 0:
-            assert r.returncode == EX_TEMPFAIL and b"store full" in r.stderr, r
+            assert r.returncode == EX_TEMPFAIL and b"the mail store is full" in r.stderr, r
             break
     else:
         pytest.fail("80 deliveries of 60 KB fit in a 2 MiB map")
