@@ -206,6 +206,12 @@ static void timer_cb(struct loop_timer *t)
 		conn_run(c);
 }
 
+/* The last output was not taken in time: close now. */
+static void linger_cb(struct loop_timer *t)
+{
+	conn_close(container_of(t, struct conn, linger), "last output not taken in time");
+}
+
 static void io_cb(struct loop_fd *lf, short revents)
 {
 	struct conn *c = container_of(lf, struct conn, lfd);
@@ -260,6 +266,8 @@ int conn_adopt(int fd, const struct sockaddr_storage *peer, const struct cfg_lis
 	c->lfd.cb = io_cb;
 	c->lfd.events = POLLIN;
 	c->timer.cb = timer_cb;
+	c->linger.cb = linger_cb;
+	c->since = loop_now();
 	if (loop_fd_add(&c->lfd) < 0) {
 		close(fd);
 		c->id = 0;
@@ -332,6 +340,7 @@ void conn_close(struct conn *c, const char *why)
 	if (c->flags & CONN_F_COMMIT)
 		commit_cancel(c);
 	loop_timer_cancel(&c->timer);
+	loop_timer_cancel(&c->linger);
 	loop_fd_del(&c->lfd);
 	close(c->lfd.fd);
 	conn_tls_release(c);
@@ -356,7 +365,7 @@ void conn_bye_all(void)
 		loop_timer_cancel(&c->timer);   /* no keepalive or delayed answer after the last line */
 		if (!(c->flags & CONN_F_CLOSE_AFTER))
 			c->flags |= CONN_F_BYE;     /* not after a QUIT's or LOGOUT's own last words */
-		c->flags |= CONN_F_CLOSE_AFTER;
+		c->flags |= CONN_F_CLOSE_AFTER;   /* bounded by SERVE_BYE_MS, not the linger */
 		conn_run(c);
 	}
 }

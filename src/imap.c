@@ -53,7 +53,7 @@ static void imap_start(struct conn *c)
 	s->spool.fd = -1;
 	caps(c, cap, sizeof cap);
 	conn_printf(c, "* OK [CAPABILITY %s] postnook IMAP4rev1 ready\r\n", cap);
-	conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
+	login_timer(c);
 }
 
 static int imap_cmd_capability(struct conn *c, struct imap_p *p)
@@ -516,7 +516,10 @@ static int imap_line(struct conn *c, char *line, size_t len)
 	default:
 		break;
 	}
-	conn_set_timer(c, s->state == IMAP_NOTAUTH ? (int64_t)conn_env.cfg->login_timeout * 1000 : imap_timeout_ms());
+	if (s->state == IMAP_NOTAUTH)
+		login_timer(c);
+	else
+		conn_set_timer(c, imap_timeout_ms());
 	seg = seg_start(s, line);
 	if (seg > len)
 		seg = len;
@@ -650,7 +653,10 @@ static void imap_too_long(struct conn *c, const char *bytes, size_t len, int end
 	}
 	s->sub = IMAP_SUB_TOOLONG;
 	s->toolong = 1;
-	conn_set_timer(c, s->state == IMAP_NOTAUTH ? (int64_t)conn_env.cfg->login_timeout * 1000 : imap_timeout_ms());
+	if (s->state == IMAP_NOTAUTH)
+		login_timer(c);
+	else
+		conn_set_timer(c, imap_timeout_ms());
 }
 
 /* --- timers, close --------------------------------------------------------- */

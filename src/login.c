@@ -39,6 +39,14 @@ int login_check(struct conn *c, const char *name, const char *pass, size_t passl
 	return 0;
 }
 
+/* Arm c's timer for what is left of login_timeout, counted from the connect. */
+void login_timer(struct conn *c)
+{
+	int64_t left = (int64_t)conn_env.cfg->login_timeout * 1000 - (loop_now() - c->since);
+
+	conn_set_timer(c, left > 0 ? left : 0);
+}
+
 /* Release a connection held for a failed login; say whether it has failed too often. */
 int login_resume(struct conn *c, unsigned failures)
 {
@@ -47,6 +55,6 @@ int login_resume(struct conn *c, unsigned failures)
 		conn_log(c, LOG_LVL_INFO, "%s: %u failed logins, closing the connection", c->ops->name, failures);
 		return LOGIN_ETOOMANY;
 	}
-	conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
+	login_timer(c);
 	return 0;
 }

@@ -55,6 +55,10 @@ int login_plain_check(const struct conn *c);
  */
 int login_check(struct conn *c, const char *name, const char *pass, size_t passlen,
                 unsigned *failures, struct store_user *u);
+/* Arm c's timer for what is left of the pre-login deadline: login_timeout
+ * counted from the connect, whatever the client did since (an absolute
+ * deadline: NOOPs, CAPA or failed logins do not extend it). */
+void login_timer(struct conn *c);
 /*
  * The delay of a failed login is over (c's timer fired while login_check
  * held it): take commands again. Returns 0 with the login timeout re-armed,

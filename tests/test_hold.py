@@ -51,3 +51,116 @@ def test_client_renegotiation_refused(make_server, proto):
         "the server accepted a client-initiated renegotiation and went on serving:\n%s" % out
     assert "renegotiation" in out.lower() or "alert" in out.lower(), \
         "no refusal (no_renegotiation alert) seen by the client:\n%s" % out
+
+
+# --- item 3: deadlines hold whatever the output state -----------------------
+
+def tcp_state(sock):
+    """The kernel's TCP state of our end: 1 ESTABLISHED, 7 CLOSE (reset), 8 CLOSE_WAIT (FIN in)."""
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+
+
+def wait_closed_unread(sock, bound):
+    """Wait (reading nothing) until the server has closed its side; seconds waited, or None."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < bound:
+        if tcp_state(sock) in (7, 8):
+            return time.monotonic() - t0
+        time.sleep(0.2)
+    return None
+
+
+def flood_unread(port, line, greet=True):
+    """Connect and pipeline `line` until the server's output backs up (we never read)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    s.setblocking(False)
+    stalled = None
+    chunk = line * 256
+    while True:
+        try:
+            s.send(chunk)
+            stalled = None
+        except BlockingIOError:
+            if stalled is None:
+                stalled = time.monotonic()
+            elif time.monotonic() - stalled > 1.0:
+                break
+            time.sleep(0.05)
+    return s
+
+
+@pytest.mark.parametrize("proto,kind,line", [
+    ("pop3", "plain", b"CAPA\r\n"),
+    ("pop3", "starttls", b"CAPA\r\n"),
+    ("imap", "plain", b"a NOOP\r\n"),
+    ("imap", "starttls", b"a CAPABILITY\r\n"),
+])
+def test_login_timeout_with_output_blocked(make_server, proto, kind, line):
+    """A client that pipelines until the server's output backs up and never reads is
+    still closed at login_timeout (here 10 s), plus the short linger for its last line."""
+    if proto == "pop3":
+        srv = make_server(start=True, login_timeout=10, listeners=(kind,))
+        port = srv.ports[kind]
+    else:
+        srv = make_server(start=True, login_timeout=10, listeners=(), imap=(kind,))
+        port = srv.iports[kind]
+    t0 = time.monotonic()
+    s = flood_unread(port, line)
+    dt = wait_closed_unread(s, 40 * SLOW)
+    assert dt is not None, "a client that never reads is still connected %.0f s after connect " \
+        "(login_timeout = 10)" % (time.monotonic() - t0)
+    assert "last output not taken in time" in srv.log() or "closed" in srv.log()
+    s.close()
+
+
+def test_imap_noop_does_not_extend_login_timeout(make_server):
+    """Before login the deadline is absolute from connect: NOOPs every 2 s do not extend it."""
+    srv = make_server(start=True, login_timeout=10, listeners=(), imap=("plain",))
+    r = srv.iraw()
+    t0 = time.monotonic()
+    lines = []
+    n = 0
+    while time.monotonic() - t0 < 30 * SLOW:
+        n += 1
+        try:
+            r.send(b"n%d NOOP\r\n" % n)
+            for _ in range(3):
+                got = r.readline(timeout=5)
+                if got is None:
+                    break
+                lines.append(got)
+                if got.startswith(b"* BYE") or got.startswith(b"n%d " % n):
+                    break
+        except (OSError, EOFError, TimeoutError):
+            break
+        if any(x.startswith(b"* BYE") for x in lines):
+            break
+        time.sleep(1.5)
+    assert any(x.startswith(b"* BYE") for x in lines), \
+        "NOOPs kept an unauthenticated IMAP session open past login_timeout = 10 (%.0f s):\n%s" % (
+            time.monotonic() - t0, lines[-5:])
+    assert time.monotonic() - t0 < 25 * SLOW
+
+
+@pytest.mark.parametrize("how", ["silent", "half-hello"])
+def test_tls_handshake_bounded(make_server, how):
+    """A TLS scanner that opens POP3S and never finishes the handshake is closed
+    at login_timeout (plus the linger), not when the scanner gives up."""
+    srv = make_server(start=True, login_timeout=10, listeners=("tls",))
+    s = socket.create_connection(("127.0.0.1", srv.ports["tls"]))
+    if how == "half-hello":
+        s.sendall(bytes.fromhex("16030100c8010000c40303") + b"\0" * 20)   # a ClientHello cut short
+    dt = wait_closed_unread(s, 40 * SLOW)
+    assert dt is not None, "an unfinished TLS handshake is still connected after %d s" % (40 * SLOW)
+    s.close()
+
+
+def test_starttls_handshake_bounded(make_server):
+    """STLS answered, then no handshake: closed at login_timeout plus the linger."""
+    srv = make_server(start=True, login_timeout=10, listeners=("starttls",))
+    r = srv.raw(kind="starttls")
+    assert r.cmd("STLS").startswith(b"+OK")
+    dt = wait_closed_unread(r.sock, 40 * SLOW)
+    assert dt is not None, "a connection that never starts TLS after STLS is still open"
