@@ -183,9 +183,27 @@ static struct conn *slot_get(void)
 	return NULL;
 }
 
+/* The oldest connection not signed in (nor closing), or NULL: the one a new
+ * connection takes the slot of when all are in use (logged-in sessions are
+ * never evicted for that). */
+static struct conn *evictable(void)
+{
+	struct conn *old = NULL;
+	unsigned i;
+
+	for (i = 0; i < high; i++) {
+		struct conn *c = slot_at(i);
+		if (c->id && !c->ops->user(c) && !(c->flags & CONN_F_CLOSE_AFTER) &&
+		    (!old || c->since < old->since))
+			old = c;
+	}
+	return old;
+}
+
+/* Stop accepting while every slot is in use by a signed-in (or closing) session. */
 static void update_pause(void)
 {
-	int want = nopen >= conn_env.cfg->max_connections;
+	int want = nopen >= conn_env.cfg->max_connections && !evictable();
 
 	if (want != paused) {
 		paused = want;
@@ -303,7 +321,7 @@ void conn_accept(int lfd, const struct cfg_listen *lst, const struct proto_ops *
 		socklen_t plen = sizeof peer;
 		int fd;
 
-		if (nopen >= conn_env.cfg->max_connections) {
+		if (nopen >= conn_env.cfg->max_connections && !evictable()) {
 			update_pause();
 			return;
 		}
@@ -324,6 +342,11 @@ void conn_accept(int lfd, const struct cfg_listen *lst, const struct proto_ops *
 			}
 			close(fd);
 			continue;
+		}
+		if (nopen >= conn_env.cfg->max_connections) {
+			struct conn *old = evictable();
+			if (old)
+				conn_close(old, "evicted: every slot in use, the oldest not signed in");
 		}
 		conn_adopt(fd, &peer, lst, ops, NULL);
 	}

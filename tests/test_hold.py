@@ -164,3 +164,80 @@ def test_starttls_handshake_bounded(make_server):
     assert r.cmd("STLS").startswith(b"+OK")
     dt = wait_closed_unread(r.sock, 40 * SLOW)
     assert dt is not None, "a connection that never starts TLS after STLS is still open"
+
+
+# --- item 4: slow clients cannot hold every slot ----------------------------
+
+from postnook_fixture import Raw  # noqa: E402
+
+
+class RawFrom(Raw):
+    """A raw connection from a chosen loopback source address (127.0.0.N)."""
+
+    def __init__(self, port, src, timeout=15 * SLOW):
+        self.timeout = timeout
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(src, 0))
+        self.buf = b""
+        self.eof = False
+        self.greeting = None
+
+
+def greeted(r, wait):
+    try:
+        line = r.readline(wait)
+    except (TimeoutError, socket.timeout):
+        return "silent"
+    if line is None:
+        return "closed"
+    return "ok" if line.startswith(b"+OK") else repr(line)
+
+
+def test_full_slots_evict_oldest_not_logged_in(make_server):
+    """Slow clients from several addresses fill every slot before login: a real client still
+    gets its greeting and signs in; the oldest slow one is the one closed."""
+    srv = make_server(start=True, max_connections=4, max_per_ip=4, listeners=("plain",))
+    time.sleep(0.3 * SLOW)     # the readiness probe's slot is released
+    slow = []
+    for i in range(4):
+        r = RawFrom(srv.ports["plain"], "127.0.0.%d" % (2 + i))
+        assert greeted(r, 5 * SLOW) == "ok", "slow client %d not greeted" % i
+        r.send(b"U")           # a command trickling in, one byte at a time
+        slow.append(r)
+        time.sleep(0.05)
+    real = RawFrom(srv.ports["plain"], "127.0.0.20")
+    st = greeted(real, 10 * SLOW)
+    assert st == "ok", "a real client got no greeting while slow clients held all 4 slots: %s" % st
+    real.expect_ok("USER alice")
+    real.expect_ok("PASS %s" % srv.users["alice"])
+    real.expect_ok("STAT")
+    # the oldest slow one was closed, the others are still there
+    assert slow[0].readline(10 * SLOW) is None, "the oldest not-logged-in connection was not evicted"
+    for r in slow[1:]:
+        with pytest.raises((TimeoutError, socket.timeout)):
+            r.readline(0.5)
+    assert "evicted" in srv.log()
+    real.expect_ok("QUIT")
+
+
+def test_full_slots_never_evict_logged_in(make_server):
+    """Signed-in sessions are never evicted: with every slot signed in, a new connection
+    waits (no greeting) and each session goes on; it gets a slot when one signs out."""
+    names = ("alice", "bob", "carol", "dave")
+    srv = make_server(users=names, start=True, max_connections=4, max_per_ip=4, listeners=("plain",))
+    time.sleep(0.3 * SLOW)
+    users = []
+    for i, name in enumerate(names):
+        r = RawFrom(srv.ports["plain"], "127.0.0.%d" % (2 + i))
+        assert greeted(r, 5 * SLOW) == "ok"
+        r.expect_ok("USER " + name)
+        r.expect_ok("PASS " + srv.users[name])
+        users.append(r)
+    late = RawFrom(srv.ports["plain"], "127.0.0.30")
+    assert greeted(late, 2 * SLOW) == "silent", "a 5th connection was greeted with 4 signed-in sessions"
+    for r in users:
+        r.expect_ok("STAT")
+    users[0].expect_ok("QUIT")
+    assert greeted(late, 10 * SLOW) == "ok", "the waiting connection got no slot after a QUIT"
+    for r in users[1:]:
+        r.expect_ok("NOOP")
+    assert "evicted" not in srv.log()
