@@ -153,7 +153,10 @@ static int imap_cmd_login(struct conn *c, struct imap_p *p)
 	if (plain_refused(c))
 		return 0;
 	if (imap_str_copy(&us, name, sizeof name) || imap_str_copy(&ps, pass, sizeof pass)) {
-		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
+		/* too long to be right: a failure like any other (delay, count, log) */
+		snprintf(name, sizeof name, "%.*s", (int)(us.len < sizeof name ? us.len : sizeof name - 1), us.s);
+		memset(pass, 0, sizeof pass);
+		login_fail(c, name, &imap_of(c)->failures);
 		return 0;
 	}
 	{

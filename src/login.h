@@ -59,6 +59,10 @@ int login_check(struct conn *c, const char *name, const char *pass, size_t passl
  * counted from the connect, whatever the client did since (an absolute
  * deadline: NOOPs, CAPA or failed logins do not extend it). */
 void login_timer(struct conn *c);
+/* Count a failed login on c for user name (also one that was refused
+ * unread, e.g. too long), log it, and hold c for its delay, as login_check
+ * does for a wrong password: the protocol answers when the timer fires. */
+void login_fail(struct conn *c, const char *name, unsigned *failures);
 /*
  * The delay of a failed login is over (c's timer fired while login_check
  * held it): take commands again. Returns 0 with the login timeout re-armed,

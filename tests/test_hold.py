@@ -241,3 +241,45 @@ def test_full_slots_never_evict_logged_in(make_server):
     for r in users[1:]:
         r.expect_ok("NOOP")
     assert "evicted" not in srv.log()
+
+
+# --- item 5: failed logins: one log line, over-long names counted ------------
+
+import re  # noqa: E402
+
+from imap_util import IRaw, start_imap  # noqa: E402
+
+
+def test_failed_login_log_line(make_server):
+    """Every failed login is one grep-able line with protocol, address and user name
+    (fail2ban: 'auth failed: proto=\\S+ rhost=<HOST> user=')."""
+    srv = make_server(start=True, listeners=("plain",), imap=("plain",))
+    p = srv.raw()
+    p.expect_ok("USER mallory")
+    assert p.cmd("PASS guess", timeout=30 * SLOW).startswith(b"-ERR [AUTH]")
+    p.expect_ok("QUIT")
+    r = IRaw(srv.iraw("plain"))
+    u, t = r.cmd('LOGIN "ev il\\"name" guess', tag="f", timeout=30 * SLOW)
+    assert t.startswith(b"f NO [AUTHENTICATIONFAILED]")
+    r.close()
+    time.sleep(0.3)
+    log = srv.log()
+    assert re.search(r"auth failed: proto=pop3 rhost=127\.0\.0\.1 user=mallory$", log, re.M), log[-2000:]
+    assert re.search(r"auth failed: proto=imap rhost=127\.0\.0\.1 user=ev\?il\?name$", log, re.M), log[-2000:]
+
+
+def test_imap_overlong_login_is_a_counted_failure(make_server):
+    """An IMAP user name or password too long to be right is a failure like any other:
+    delayed, logged, and counted (the fifth closes the connection)."""
+    srv = start_imap(make_server, kinds=("plain",))
+    r = IRaw(srv.iraw("plain"))
+    for i in range(1, 6):
+        name = "n" * 300 if i % 2 else "alice"
+        pw = "guess" if i % 2 else "p" * 600
+        u, t = r.cmd('LOGIN "%s" "%s"' % (name, pw), tag="f", timeout=30 * SLOW)
+        assert t == b"f NO [AUTHENTICATIONFAILED] Invalid user name or password", "attempt %d: %r" % (i, t)
+        if i < 5:
+            assert u == [], "attempt %d: %r" % (i, u)
+    assert u == [b"* BYE Too many failed logins"], \
+        "5 over-long logins did not close the connection (not counted as failures): %r" % u
+    assert len(re.findall(r"auth failed: proto=imap rhost=127\.0\.0\.1 user=", srv.log())) == 5
