@@ -682,9 +682,9 @@ static void imap_timer(struct conn *c)
 		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
 		return;
 	}
-	if (s->sub == IMAP_SUB_IDLE) {
-		if (!(c->flags & CONN_F_STREAMING))
-			conn_printf(c, "* OK Still here\r\n");
+	if (s->sub == IMAP_SUB_IDLE && !(c->flags & CONN_F_STREAMING) && c->out_off == c->out_len) {
+		/* the last output was taken: keep alive; else the client no longer reads */
+		conn_printf(c, "* OK Still here\r\n");
 		conn_set_timer(c, (int64_t)IMAP_IDLE_KEEPALIVE_S * 1000);
 		return;
 	}
