@@ -8,21 +8,24 @@
  *      (plaintext_auth)? If not, the protocol refuses in its own words,
  *      telling the client to use STARTTLS or the TLS port.
  *   2. login_check: checks the password (store_auth).
- *      - A wrong name or password: the address's delay grows
- *        (login_delay_fail), the connection's failure count too, the
- *        failure is logged, and the connection is held (no command taken)
- *        with its timer set to the delay. The protocol answers nothing yet.
+ *      - A wrong name or password (login_fail): the delay grows (per
+ *        address, per account name, global budget: login_delay_fail), the
+ *        connection's failure count too, the failure is logged (one
+ *        "auth failed: proto= rhost= user=" line), and the connection is
+ *        held (no command taken) with its timer set to the delay. The
+ *        protocol answers nothing yet.
  *      - A store error: logged; the protocol answers "try again later".
  *      - Signed in: the address's failures are forgotten (login_delay_ok);
  *        the protocol opens its session (IMAP's default mailboxes, POP3's
  *        [IN-USE] check and maildrop snapshot), logs the login in its own
  *        words, answers and sets its session timer.
  *   3. login_resume, from the protocol's timer callback when the delay is
- *      over: commands are taken again and the login timeout re-armed, or,
+ *      over: commands are taken again and the timer re-armed to what is left of
+ *      login_timeout since the connect (login_timer), or,
  *      after LOGIN_MAX_FAILURES failures (logged, with the protocol's
  *      name), the protocol says so in its answer and closes the connection.
  * This module sends no reply: the wording stays with each protocol.
- * Callers: imap.c and pop3.c. The per-address delays are login_delay.h's.
+ * Callers: imap.c and pop3.c. The delays are login_delay.h's.
  */
 #ifndef POSTNOOK_LOGIN_H
 #define POSTNOOK_LOGIN_H
