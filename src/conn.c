@@ -183,9 +183,27 @@ static struct conn *slot_get(void)
 	return NULL;
 }
 
+/* The oldest connection not signed in (nor closing), or NULL: the one a new
+ * connection takes the slot of when all are in use (logged-in sessions are
+ * never evicted for that). */
+static struct conn *evictable(void)
+{
+	struct conn *old = NULL;
+	unsigned i;
+
+	for (i = 0; i < high; i++) {
+		struct conn *c = slot_at(i);
+		if (c->id && !c->ops->user(c) && !(c->flags & CONN_F_CLOSE_AFTER) &&
+		    (!old || c->since < old->since))
+			old = c;
+	}
+	return old;
+}
+
+/* Stop accepting while every slot is in use by a signed-in (or closing) session. */
 static void update_pause(void)
 {
-	int want = nopen >= conn_env.cfg->max_connections;
+	int want = nopen >= conn_env.cfg->max_connections && !evictable();
 
 	if (want != paused) {
 		paused = want;
@@ -204,6 +222,12 @@ static void timer_cb(struct loop_timer *t)
 	c->ops->timer(c);
 	if (c->id)
 		conn_run(c);
+}
+
+/* The last output was not taken in time: close now. */
+static void linger_cb(struct loop_timer *t)
+{
+	conn_close(container_of(t, struct conn, linger), "last output not taken in time");
 }
 
 static void io_cb(struct loop_fd *lf, short revents)
@@ -260,6 +284,8 @@ int conn_adopt(int fd, const struct sockaddr_storage *peer, const struct cfg_lis
 	c->lfd.cb = io_cb;
 	c->lfd.events = POLLIN;
 	c->timer.cb = timer_cb;
+	c->linger.cb = linger_cb;
+	c->since = loop_now();
 	if (loop_fd_add(&c->lfd) < 0) {
 		close(fd);
 		c->id = 0;
@@ -295,7 +321,7 @@ void conn_accept(int lfd, const struct cfg_listen *lst, const struct proto_ops *
 		socklen_t plen = sizeof peer;
 		int fd;
 
-		if (nopen >= conn_env.cfg->max_connections) {
+		if (nopen >= conn_env.cfg->max_connections && !evictable()) {
 			update_pause();
 			return;
 		}
@@ -317,6 +343,11 @@ void conn_accept(int lfd, const struct cfg_listen *lst, const struct proto_ops *
 			close(fd);
 			continue;
 		}
+		if (nopen >= conn_env.cfg->max_connections) {
+			struct conn *old = evictable();
+			if (old)
+				conn_close(old, "evicted: every slot in use, the oldest not signed in");
+		}
 		conn_adopt(fd, &peer, lst, ops, NULL);
 	}
 }
@@ -332,6 +363,7 @@ void conn_close(struct conn *c, const char *why)
 	if (c->flags & CONN_F_COMMIT)
 		commit_cancel(c);
 	loop_timer_cancel(&c->timer);
+	loop_timer_cancel(&c->linger);
 	loop_fd_del(&c->lfd);
 	close(c->lfd.fd);
 	conn_tls_release(c);
@@ -356,7 +388,7 @@ void conn_bye_all(void)
 		loop_timer_cancel(&c->timer);   /* no keepalive or delayed answer after the last line */
 		if (!(c->flags & CONN_F_CLOSE_AFTER))
 			c->flags |= CONN_F_BYE;     /* not after a QUIT's or LOGOUT's own last words */
-		c->flags |= CONN_F_CLOSE_AFTER;
+		c->flags |= CONN_F_CLOSE_AFTER;   /* bounded by SERVE_BYE_MS, not the linger */
 		conn_run(c);
 	}
 }

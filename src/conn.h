@@ -115,6 +115,8 @@ enum conn_flag {
 struct conn {
 	struct loop_fd lfd;
 	struct loop_timer timer;       /* idle timeout or delayed reply */
+	struct loop_timer linger;      /* closing: the last output's deadline (CONN_LINGER_MS) */
+	int64_t since;                 /* connected at (loop_now): the pre-login deadline's start */
 	uint32_t id;                   /* connection id for logs; 0 = free slot */
 	unsigned flags;
 	uint8_t trace;                 /* traced: its trace slot + 1 (conn_trace.c), else 0 */
@@ -145,6 +147,11 @@ struct conn {
 	unsigned char *in;
 };
 
+/* A closing connection (its last line queued: QUIT, LOGOUT, a timeout)
+ * whose client does not take that output, or whose TLS handshake never
+ * ends, is closed anyway this long after: no state outlives its deadline
+ * because the output is blocked. */
+#define CONN_LINGER_MS 5000
 /* Bytes of the end of an over-long line kept for proto_ops.too_long. */
 #define CONN_TAIL_MAX 32
 /* Bytes of a slot's output queue and input buffer. */
@@ -209,7 +216,7 @@ void conn_out_commit(struct conn *c, size_t n);
  */
 unsigned char *conn_stream_buf(struct conn *c, size_t *room);
 void conn_stream_commit(struct conn *c, size_t n);
-/* Close after the queued output is sent. */
+/* Close after the queued output is sent, or CONN_LINGER_MS from now at the latest. */
 void conn_close_after(struct conn *c);
 /* Close now (no more output). */
 void conn_close(struct conn *c, const char *why);

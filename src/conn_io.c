@@ -66,6 +66,8 @@ void conn_out_commit(struct conn *c, size_t n)
 
 void conn_close_after(struct conn *c)
 {
+	if (!(c->flags & CONN_F_CLOSE_AFTER))
+		loop_timer_set(&c->linger, CONN_LINGER_MS);
 	c->flags |= CONN_F_CLOSE_AFTER;
 }
 

@@ -53,7 +53,7 @@ static void imap_start(struct conn *c)
 	s->spool.fd = -1;
 	caps(c, cap, sizeof cap);
 	conn_printf(c, "* OK [CAPABILITY %s] postnook IMAP4rev1 ready\r\n", cap);
-	conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
+	login_timer(c);
 }
 
 static int imap_cmd_capability(struct conn *c, struct imap_p *p)
@@ -153,7 +153,10 @@ static int imap_cmd_login(struct conn *c, struct imap_p *p)
 	if (plain_refused(c))
 		return 0;
 	if (imap_str_copy(&us, name, sizeof name) || imap_str_copy(&ps, pass, sizeof pass)) {
-		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
+		/* too long to be right: a failure like any other (delay, count, log) */
+		snprintf(name, sizeof name, "%.*s", (int)(us.len < sizeof name ? us.len : sizeof name - 1), us.s);
+		memset(pass, 0, sizeof pass);
+		login_fail(c, name, &imap_of(c)->failures);
 		return 0;
 	}
 	{
@@ -516,7 +519,10 @@ static int imap_line(struct conn *c, char *line, size_t len)
 	default:
 		break;
 	}
-	conn_set_timer(c, s->state == IMAP_NOTAUTH ? (int64_t)conn_env.cfg->login_timeout * 1000 : imap_timeout_ms());
+	if (s->state == IMAP_NOTAUTH)
+		login_timer(c);
+	else
+		conn_set_timer(c, imap_timeout_ms());
 	seg = seg_start(s, line);
 	if (seg > len)
 		seg = len;
@@ -650,7 +656,10 @@ static void imap_too_long(struct conn *c, const char *bytes, size_t len, int end
 	}
 	s->sub = IMAP_SUB_TOOLONG;
 	s->toolong = 1;
-	conn_set_timer(c, s->state == IMAP_NOTAUTH ? (int64_t)conn_env.cfg->login_timeout * 1000 : imap_timeout_ms());
+	if (s->state == IMAP_NOTAUTH)
+		login_timer(c);
+	else
+		conn_set_timer(c, imap_timeout_ms());
 }
 
 /* --- timers, close --------------------------------------------------------- */
@@ -673,9 +682,9 @@ static void imap_timer(struct conn *c)
 		imap_done(c, "NO [AUTHENTICATIONFAILED] Invalid user name or password");
 		return;
 	}
-	if (s->sub == IMAP_SUB_IDLE) {
-		if (!(c->flags & CONN_F_STREAMING))
-			conn_printf(c, "* OK Still here\r\n");
+	if (s->sub == IMAP_SUB_IDLE && !(c->flags & CONN_F_STREAMING) && c->out_off == c->out_len) {
+		/* the last output was taken: keep alive; else the client no longer reads */
+		conn_printf(c, "* OK Still here\r\n");
 		conn_set_timer(c, (int64_t)IMAP_IDLE_KEEPALIVE_S * 1000);
 		return;
 	}

@@ -123,7 +123,8 @@ int imap_stream(struct conn *c)
 	struct imap_sess *s = imap_of(c);
 	int rc;
 
-	conn_set_timer(c, imap_timeout_ms());
+	if (s->state != IMAP_NOTAUTH)   /* before login the deadline is absolute (login_timer) */
+		conn_set_timer(c, imap_timeout_ms());
 	for (int rounds = 0; rounds < 8; rounds++) {
 		switch (s->job.kind) {
 		case JOB_BODY:

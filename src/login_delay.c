@@ -1,4 +1,4 @@
-/* login_delay — per-address failed-login counters in a fixed table. */
+/* login_delay — failed-login delays: per address, per account name, and a global budget. */
 #include <netinet/in.h>
 #include <string.h>
 
@@ -6,11 +6,15 @@
 
 #define FORGET_MS (15 * 60 * 1000)
 
-static struct {
-	unsigned char addr[16];
+/* One table per kind of key: addresses, and hashed account names. */
+struct fail_slot {
+	unsigned char key[16];
 	unsigned fails;
 	int64_t last;
-} tab[LOGIN_DELAY_SLOTS];
+};
+
+static struct fail_slot addr_tab[LOGIN_DELAY_SLOTS], name_tab[LOGIN_DELAY_SLOTS];
+static int64_t global_next;       /* when the global budget next has room */
 
 /* The address as 16 bytes (IPv4 mapped into IPv6). */
 static void addr_key(const struct sockaddr_storage *ss, unsigned char key[16])
@@ -24,15 +28,26 @@ static void addr_key(const struct sockaddr_storage *ss, unsigned char key[16])
 	}
 }
 
-int64_t login_delay_fail(const struct sockaddr_storage *peer, int64_t now)
+/* A user name as 16 bytes: two FNV-1a hashes (a collision only shares a delay). */
+static void name_key(const char *name, unsigned char key[16])
 {
-	unsigned char key[16];
+	uint64_t h[2] = { 0xcbf29ce484222325ull, 0x84222325cbf29ce4ull };
+	int k;
+
+	for (; *name; name++)
+		for (k = 0; k < 2; k++)
+			h[k] = (h[k] ^ (unsigned char)*name) * 0x100000001b3ull;
+	memcpy(key, h, 16);
+}
+
+/* Count a failure for key in tab (taking the stalest slot for a new key); the delay it earns. */
+static int64_t bump(struct fail_slot *tab, const unsigned char key[16], int64_t now)
+{
 	size_t i, pick = 0;
 	int64_t d;
 
-	addr_key(peer, key);
 	for (i = 0; i < LOGIN_DELAY_SLOTS; i++) {
-		if (tab[i].fails && !memcmp(tab[i].addr, key, 16)) {
+		if (tab[i].fails && !memcmp(tab[i].key, key, 16)) {
 			pick = i;
 			break;
 		}
@@ -40,7 +55,7 @@ int64_t login_delay_fail(const struct sockaddr_storage *peer, int64_t now)
 			pick = i;
 	}
 	if (i == LOGIN_DELAY_SLOTS || now - tab[pick].last > FORGET_MS) {
-		memcpy(tab[pick].addr, key, 16);
+		memcpy(tab[pick].key, key, 16);
 		tab[pick].fails = 0;
 	}
 	tab[pick].fails++;
@@ -51,6 +66,27 @@ int64_t login_delay_fail(const struct sockaddr_storage *peer, int64_t now)
 	return d < LOGIN_DELAY_MAX_MS ? d : LOGIN_DELAY_MAX_MS;
 }
 
+int64_t login_delay_fail(const struct sockaddr_storage *peer, const char *name, int lan, int64_t now)
+{
+	unsigned char key[16];
+	int64_t d, g;
+
+	addr_key(peer, key);
+	d = bump(addr_tab, key, now);
+	if (!lan && name && *name) {
+		name_key(name, key);
+		g = bump(name_tab, key, now);
+		if (g > d)
+			d = g;
+	}
+	/* The global budget: failure answers go out at most LOGIN_FAIL_PER_S a second. */
+	if (global_next < now)
+		global_next = now;
+	global_next += 1000 / LOGIN_FAIL_PER_S;
+	g = global_next - now;
+	return g > d ? g : d;
+}
+
 void login_delay_ok(const struct sockaddr_storage *peer)
 {
 	unsigned char key[16];
@@ -58,6 +94,6 @@ void login_delay_ok(const struct sockaddr_storage *peer)
 
 	addr_key(peer, key);
 	for (i = 0; i < LOGIN_DELAY_SLOTS; i++)
-		if (tab[i].fails && !memcmp(tab[i].addr, key, 16))
-			tab[i].fails = 0;
+		if (addr_tab[i].fails && !memcmp(addr_tab[i].key, key, 16))
+			addr_tab[i].fails = 0;
 }

@@ -191,7 +191,7 @@ static void greeting(struct conn *c)
 {
 	pop3_of(c)->state = POP3_AUTH;
 	reply(c, "+OK postnook POP3 server ready\r\n");
-	conn_set_timer(c, (int64_t)conn_env.cfg->login_timeout * 1000);
+	login_timer(c);
 }
 
 /* --- AUTHORIZATION ------------------------------------------------- */
@@ -567,8 +567,10 @@ static int pop3_line(struct conn *c, char *line, size_t len)
 	trace_line(c, line, len);
 	if (s->state == POP3_AUTH_SASL)
 		return sasl_plain(c, line, len);
-	conn_set_timer(c, (int64_t)(s->state == POP3_TRANS ? conn_env.cfg->pop3_timeout
-	                                                   : conn_env.cfg->login_timeout) * 1000);
+	if (s->state == POP3_TRANS)
+		conn_set_timer(c, (int64_t)conn_env.cfg->pop3_timeout * 1000);
+	else
+		login_timer(c);
 	if (len + 2 > POP3_LINE_MAX) {
 		reply(c, "-ERR Line too long (the limit is %d octets)\r\n", POP3_LINE_MAX);
 		return 0;

@@ -43,7 +43,7 @@ int tls_server_init(br_ssl_server_context *sc, const struct tls_creds *c,
 	br_ssl_server_zero(sc);
 	eng = &sc->eng;
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_add_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
+	br_ssl_engine_add_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
 
 	/*
 	 * Hashes: SHA-256 and SHA-384 for the handshake transcript, the PRFs and
