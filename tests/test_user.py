@@ -128,3 +128,22 @@ def test_del_user_with_open_session(server):
     r.drain(1.0, 10)
     r.close()
     server.assert_serving("alice")
+
+
+def test_no_store_read_only_faces(make_server):
+    """`user list` (and every face but `user add` / `admin passwd`) on a data
+    directory without a store says so and creates nothing."""
+    srv = make_server(users=())
+    gone = srv.dir / "nowhere"
+    for datadir in (gone, srv.datadir):         # missing, and present but empty
+        srv.opts["datadir"] = str(datadir)
+        srv.write_config()
+        for args in (("user", "list"), ("user", "del", "alice"), ("user", "quota", "alice", "1M"),
+                     ("admin", "status")):
+            r = srv.run(*args)
+            assert r.returncode == 1, "%s without a store: exit %d %r" % (args, r.returncode, r.stderr)
+            assert ("no store in %s" % datadir).encode() in r.stderr, (args, r.stderr)
+        assert not gone.exists(), "a read-only face created the data directory"
+        assert list(srv.datadir.iterdir()) == [], "a read-only face created %r" % list(srv.datadir.iterdir())
+    srv.add_user("alice")                       # add still makes the first store
+    assert set(srv.user_list()) == {"alice"}
