@@ -17,7 +17,7 @@ const char *cmd_default_conf(void)
 	return env && *env ? env : CMD_DEFAULT_CONF;
 }
 
-/* Is there a store in dir? 0, or -errno after "postnook FACE: no store in DIR" or why it cannot be reached. */
+/* Is there a store in dir? 0, or -errno after "postnook FACE: no store in DIR" or why it cannot be reached (face NULL: silent). */
 int cmd_store_check(const char *face, const char *dir)
 {
 	char path[4096];
@@ -30,6 +30,8 @@ int cmd_store_check(const char *face, const char *dir)
 		return 0;
 	else
 		rc = -errno;
+	if (!face)
+		return rc;
 	if (rc == -ENOENT || rc == -ENOTDIR)
 		fprintf(stderr, "postnook %s: no store in %s\n", face, dir);
 	else

@@ -25,7 +25,8 @@ int cgi_main(int argc, char **argv);
 const char *cmd_default_conf(void);
 /*
  * Does dir hold a store (DIR/data.mdb)? 0; else -errno after printing
- * "postnook FACE: no store in DIR" (missing) or why it cannot be reached.
+ * "postnook FACE: no store in DIR" (missing) or why it cannot be reached
+ * (face NULL: nothing printed).
  * Faces that only read or change what exists call it before store_open,
  * which would create a store.
  */
