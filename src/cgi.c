@@ -313,8 +313,8 @@ int cgi_main(int argc, char **argv)
 	if (!strcmp(r->path, "/autoconfig") || !strcmp(r->path, "/mail/config-v1.1.xml") ||
 	    !strcmp(r->path, "/.well-known/autoconfig/mail/config-v1.1.xml")) {
 		/* Public and read-only: without the store it still answers (guessing the outgoing server). */
-		if (open_store(r) != 0)
-			r->st = NULL;
+		if (cmd_store_check(NULL, r->cfg.datadir) != 0 || open_store(r) != 0)
+			r->st = NULL;   /* and no store made where there was none */
 	} else {
 		int rc = open_store(r);
 		if (rc == 0)

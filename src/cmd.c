@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -14,6 +15,28 @@ const char *cmd_default_conf(void)
 	const char *env = getenv("POSTNOOK_CONF");
 
 	return env && *env ? env : CMD_DEFAULT_CONF;
+}
+
+/* Is there a store in dir? 0, or -errno after "postnook FACE: no store in DIR" or why it cannot be reached (face NULL: silent). */
+int cmd_store_check(const char *face, const char *dir)
+{
+	char path[4096];
+	struct stat sb;
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", dir) >= sizeof path)
+		rc = -ENAMETOOLONG;
+	else if (stat(path, &sb) == 0)
+		return 0;
+	else
+		rc = -errno;
+	if (!face)
+		return rc;
+	if (rc == -ENOENT || rc == -ENOTDIR)
+		fprintf(stderr, "postnook %s: no store in %s\n", face, dir);
+	else
+		fprintf(stderr, "postnook %s: cannot open the store in %s: %s\n", face, dir, strerror(-rc));
+	return rc;
 }
 
 /* Read one line from fd into buf (newline stripped). Length, or -1 (too long / error / EOF before any byte). */

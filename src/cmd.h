@@ -24,6 +24,14 @@ int cgi_main(int argc, char **argv);
 /* The config path to use when -c was not given. */
 const char *cmd_default_conf(void);
 /*
+ * Does dir hold a store (DIR/data.mdb)? 0; else -errno after printing
+ * "postnook FACE: no store in DIR" (missing) or why it cannot be reached
+ * (face NULL: nothing printed).
+ * Faces that only read or change what exists call it before store_open,
+ * which would create a store.
+ */
+int cmd_store_check(const char *face, const char *dir);
+/*
  * A new password into buf (cap bytes with the NUL, at most CMD_PASS_MAX are
  * used): stdin's first line (a CR before the newline dropped), or on a
  * terminal prompt (no echo), then "Repeat password: " must give the same.

@@ -74,6 +74,8 @@ int cmd_admin_main(int argc, char **argv)
 	opts.map_size = cfg.map_size;
 	opts.map_max = cfg.map_max;
 	opts.nosync = !cfg.sync;
+	if (!strcmp(cmd, "status") && cmd_store_check("admin", cfg.datadir) != 0)
+		return 1;
 	rc = store_open(cfg.datadir, &opts, &st);
 	if (rc) {
 		fprintf(stderr, "postnook admin: cannot open the store in %s: %s\n", cfg.datadir, store_strerror(rc));

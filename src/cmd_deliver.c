@@ -225,12 +225,14 @@ int cmd_deliver_main(int argc, char **argv)
 	opts.map_size = cfg.map_size;
 	opts.map_max = cfg.map_max;
 	opts.nosync = !cfg.sync;
-	rc = store_open(cfg.datadir, &opts, &st);
-	if (rc) {
+	/* a data directory missing or out of reach is a configuration error: no retry */
+	rc = cmd_store_check("deliver", cfg.datadir);
+	if (rc == 0 && (rc = store_open(cfg.datadir, &opts, &st)) != 0)
 		fprintf(stderr, "postnook deliver: cannot open the store in %s: %s\n", cfg.datadir, store_strerror(rc));
+	if (rc) {
 		log_err("cannot open the store in %s: %s", cfg.datadir, store_strerror(rc));
 		free(b.data);
-		return EX_TEMPFAIL;
+		return rc == -ENOENT || rc == -ENOTDIR || rc == -EACCES || rc == -EPERM ? EX_CONFIG : EX_TEMPFAIL;
 	}
 	rc = store_deliver(st, name, "INBOX", b.data, b.len, (int64_t)time(NULL), &uid);
 	switch (rc) {

@@ -99,9 +99,31 @@ static int user_opt_maxmsgs(int argc, char **argv, int *i, uint32_t *out, int *g
 	return 1;
 }
 
-/* Run one sub-command on an open store. Returns the exit status. */
-static int user_run(struct store *st, const struct cfg *cfg, int argc, char **argv)
+/*
+ * Open the store once the command line is known good; only `add` (create)
+ * may make the first one. 0, or 1 after saying why.
+ */
+static int user_open(const struct cfg *cfg, int create, struct store **st)
 {
+	struct store_opts opts;
+	int rc;
+
+	if (!create && cmd_store_check("user", cfg->datadir) != 0)
+		return 1;
+	memset(&opts, 0, sizeof opts);
+	opts.map_size = cfg->map_size;
+	opts.map_max = cfg->map_max;
+	opts.nosync = !cfg->sync;
+	rc = store_open(cfg->datadir, &opts, st);
+	if (rc)
+		fprintf(stderr, "postnook user: cannot open the store in %s: %s\n", cfg->datadir, store_strerror(rc));
+	return rc ? 1 : 0;
+}
+
+/* Run one sub-command, opening the store. Returns the exit status. */
+static int user_run(const struct cfg *cfg, int argc, char **argv)
+{
+	struct store *st = NULL;
 	const char *cmd = argv[0], *name = argc > 1 ? argv[1] : NULL;
 	char pass[CMD_PASS_MAX];
 	struct store_user u;
@@ -114,6 +136,8 @@ static int user_run(struct store *st, const struct cfg *cfg, int argc, char **ar
 			user_usage();
 			return 2;
 		}
+		if (user_open(cfg, 0, &st))
+			return 1;
 		printf("%-24s %8s %8s  %-16s %5s\n", "NAME", "MESSAGES", "USED", "QUOTA", "USE%");
 		rc = store_user_list(st, user_list_row, NULL);
 		goto done;
@@ -161,6 +185,8 @@ static int user_run(struct store *st, const struct cfg *cfg, int argc, char **ar
 		        name, STORE_NAME_MAX);
 		return 1;
 	}
+	if (user_open(cfg, !strcmp(cmd, "add"), &st))
+		return 1;
 
 	if (!strcmp(cmd, "add") || !strcmp(cmd, "passwd")) {
 		if (!strcmp(cmd, "passwd") && (rc = store_user_get(st, name, &u)) != 0)
@@ -168,8 +194,10 @@ static int user_run(struct store *st, const struct cfg *cfg, int argc, char **ar
 		n = cmd_password_read("user", "New password: ", pass, sizeof pass);
 		if (n == 0)
 			fprintf(stderr, "postnook user: empty password refused\n");
-		if (n <= 0)
+		if (n <= 0) {
+			store_close(st);
 			return 1;
+		}
 		if (!strcmp(cmd, "add"))
 			rc = store_user_add(st, name, pass, (size_t)n, qbytes, qmsgs);
 		else
@@ -193,6 +221,7 @@ static int user_run(struct store *st, const struct cfg *cfg, int argc, char **ar
 			printf("quota of %s set\n", name);
 	}
 done:
+	store_close(st);
 	if (rc == 0)
 		return 0;
 	if (rc == STORE_ENOTFOUND && name)
@@ -210,9 +239,7 @@ int cmd_user_main(int argc, char **argv)
 	const char *conf = NULL;
 	char err[CFG_ERR_MAX];
 	struct cfg cfg;
-	struct store_opts opts;
-	struct store *st;
-	int i = 1, rc;
+	int i = 1;
 
 	if (i + 1 < argc && !strcmp(argv[i], "-c")) {
 		conf = argv[i + 1];
@@ -228,16 +255,5 @@ int cmd_user_main(int argc, char **argv)
 		fprintf(stderr, "postnook user: %s\n", err);
 		return 1;
 	}
-	memset(&opts, 0, sizeof opts);
-	opts.map_size = cfg.map_size;
-	opts.map_max = cfg.map_max;
-	opts.nosync = !cfg.sync;
-	rc = store_open(cfg.datadir, &opts, &st);
-	if (rc) {
-		fprintf(stderr, "postnook user: cannot open the store in %s: %s\n", cfg.datadir, store_strerror(rc));
-		return 1;
-	}
-	rc = user_run(st, &cfg, argc - i, argv + i);
-	store_close(st);
-	return rc;
+	return user_run(&cfg, argc - i, argv + i);
 }

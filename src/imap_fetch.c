@@ -506,6 +506,8 @@ int imap_cmd_fetch(struct conn *c, struct imap_p *p)
 		imap_reject(c, p);
 		return 0;
 	}
+	if (imap_seq_beyond(c, &a.set, "FETCH"))
+		return 0;
 	if (a.seen && !s->readonly) {
 		/* Non-PEEK body items set \Seen: a group-commit write first, then
 		 * the stream (its job waits in s->job meanwhile). */

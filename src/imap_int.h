@@ -387,6 +387,12 @@ uint32_t imap_view_seq(struct conn *c, uint32_t idx);
 uint32_t imap_view_lower(const struct imap_view *v, uint32_t uid);
 /* Is entry idx in c's view? */
 int imap_view_visible(const struct conn *c, uint32_t idx);
+/*
+ * A sequence set (not a UID command's) naming 0, a number beyond the
+ * mailbox, or '*' in an empty one: answer BAD as Dovecot does (RFC 3501
+ * 6.4.8) and return 1; else 0. SEARCH stays lenient.
+ */
+int imap_seq_beyond(struct conn *c, const struct imap_str *set, const char *cmd);
 /* The largest UID in c's view (0 if empty). */
 uint32_t imap_view_maxuid(struct conn *c);
 /* Produce pending updates (expunges if allowed, EXISTS/RECENT, flag changes). 1 done. */

@@ -140,6 +140,28 @@ uint32_t imap_view_seq(struct conn *c, uint32_t idx)
 	return s;
 }
 
+int imap_seq_beyond(struct conn *c, const struct imap_str *set, const char *cmd)
+{
+	uint32_t n = imap_of(c)->sv.exists;
+	const char *p = set->s, *end = p + set->len;
+	uint64_t v;
+	int bad = 0;
+
+	while (p < end && !imap_of(c)->job.uid && !bad) {
+		if (*p < '0' || *p > '9') {
+			bad = *p++ == '*' && !n;
+			continue;
+		}
+		for (v = 0; p < end && *p >= '0' && *p <= '9'; p++)
+			if (v <= n)
+				v = v * 10 + (uint64_t)(*p - '0');
+		bad = v == 0 || v > n;
+	}
+	if (bad)
+		imap_done(c, "BAD Error in IMAP command %s: Invalid messageset", cmd);
+	return bad;
+}
+
 uint32_t imap_view_maxuid(struct conn *c)
 {
 	struct imap_sv *sv = &imap_of(c)->sv;

@@ -168,6 +168,8 @@ int imap_cmd_store(struct conn *c, struct imap_p *p)
 		imap_reject(c, p);
 		return 0;
 	}
+	if (imap_seq_beyond(c, &a.set, "STORE"))
+		return 0;
 	if (s->readonly) {
 		imap_done(c, "NO [READ-ONLY] The mailbox is open read-only (EXAMINE)");
 		return 0;
@@ -397,6 +399,8 @@ static int copy_cmd(struct conn *c, struct imap_p *p, int move)
 		imap_reject(c, p);
 		return 0;
 	}
+	if (imap_seq_beyond(c, &a.set, move ? "MOVE" : "COPY"))
+		return 0;
 	if (move && s->readonly) {
 		imap_done(c, "NO [READ-ONLY] The mailbox is open read-only (EXAMINE)");
 		return 0;

@@ -420,11 +420,16 @@ static int store_open_sized(struct store *st, const char *dir, uint64_t map_size
 {
 	char path[4096];
 	uint64_t fsize = 0;
+	mode_t um;
 	int fd, rc;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", dir) >= sizeof path)
 		return ENAMETOOLONG;
+	/* 0660 whoever makes the store (`user add` under umask 022 too): the
+	 * web page's user writes it through the shared group (README) */
+	um = umask(007);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	umask(um);
 	if (fd < 0)
 		return errno;
 	if (flock(fd, LOCK_EX) < 0 || store_file_size(fd, &fsize) < 0) {
@@ -452,8 +457,11 @@ static int store_open_sized(struct store *st, const char *dir, uint64_t map_size
 			map_size = SIZE_MAX & ~(uint64_t)0xfffff;
 		rc = mdb_env_set_mapsize(st->env, (size_t)map_size);
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		um = umask(007);        /* lock.mdb: 0660 too */
 		rc = mdb_env_open(st->env, dir, flags, 0660);
+		umask(um);
+	}
 	if (rc == 0 && fsize == 0 && store_file_size(fd, &fsize) == 0)
 		rc = -store_file_reserve(fd, fsize);
 	close(fd);      /* also drops the flock; LMDB has its own descriptor */

@@ -221,8 +221,11 @@ int store_kv_prune(struct store *st, const char *prefix, int (*drop)(void *arg, 
 	struct kv_prune p;
 	int n = store_kv_key(prefix, p.prefix), rc;
 
+	if (kept)
+		*kept = 0;      /* also on a failure before the walk */
 	if (n < 0)
 		return n;
+	p.kept = 0;
 	p.plen = (size_t)n;
 	p.drop = drop;
 	p.arg = arg;

@@ -162,6 +162,8 @@ void store_kw_decode(const MDB_val *v, char names[STORE_KW_MAX][STORE_KW_LEN + 1
  * once: the mark is then written, so a folder unsubscribed later stays so.
  */
 int store_mbox_make_defaults(struct store *st, MDB_txn *txn, uint32_t user);
+/* In txn: delete user's meta records, "sub/" u32 user ... and "subdef/" u32 user (store_user_del). */
+int store_mbox_forget_user(struct store *st, MDB_txn *txn, uint32_t user);
 
 /* --- store_mime.c: MIME records ("mime": u64 blob id -> mime.h record) --- */
 

@@ -202,6 +202,34 @@ int store_mbox_make_defaults(struct store *st, MDB_txn *txn, uint32_t user)
 	return store_err(mdb_put(txn, st->meta, &k, &v, 0));
 }
 
+int store_mbox_forget_user(struct store *st, MDB_txn *txn, uint32_t user)
+{
+	unsigned char kb[SUBDEF_KEY_LEN];
+	MDB_val k = { 8, kb }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	memcpy(kb, SUB_PREFIX, 4);
+	store_put32(kb + 4, user);
+	rc = mdb_cursor_open(txn, st->meta, &cur);
+	if (rc)
+		return store_err(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size > 8 && !memcmp(k.mv_data, kb, 8)) {
+		rc = mdb_cursor_del(cur, 0);
+		if (rc == 0)    /* after a delete MDB_NEXT yields the record that followed */
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return store_err(rc);
+	subdef_key(user, kb);
+	k.mv_size = SUBDEF_KEY_LEN;
+	k.mv_data = kb;
+	rc = mdb_del(txn, st->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
 static int defaults_txn(struct store *st, MDB_txn *txn, void *arg)
 {
 	return store_mbox_make_defaults(st, txn, ((struct mbox_arg *)arg)->user);

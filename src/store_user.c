@@ -134,13 +134,14 @@ static int store_mbox_purge(struct store *st, MDB_txn *txn, uint32_t mbox)
 	return rc;
 }
 
-/* Write txn body of store_user_del: mailboxes, messages, indexes, the user. */
+/* Write txn body of store_user_del: mailboxes, messages, indexes, keyword
+ * lists, subscriptions, the user. */
 static int store_user_del_txn(struct store *st, MDB_txn *txn, void *arg)
 {
 	const char *name = arg;
 	struct store_urec r;
 	struct store_mbox mb;
-	unsigned char kb[4];
+	unsigned char kb[4], kwb[7];
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc;
@@ -176,10 +177,19 @@ static int store_user_del_txn(struct store *st, MDB_txn *txn, void *arg)
 			rc = mdb_del(txn, st->mboxids, &k, NULL);
 			rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
 		}
+		if (rc == 0) {
+			store_kw_key(mb.id, kwb);
+			k.mv_size = sizeof kwb;
+			k.mv_data = kwb;
+			rc = mdb_del(txn, st->meta, &k, NULL);
+			rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+		}
 		if (rc)
 			break;
 	}
 	mdb_cursor_close(cur);
+	if (rc == 0)
+		rc = store_mbox_forget_user(st, txn, r.u.id);
 	if (rc)
 		return rc;
 	store_put32(kb, r.u.id);

@@ -247,3 +247,14 @@ def test_certificate_shown_without_the_key(cgisrv):
         assert fp in cgi(srv, "/overview", cookie=ck)[2]
     finally:
         os.rename(str(key) + ".away", key)
+
+
+def test_autoconfig_makes_no_store(make_server):
+    """The public autoconfig page reads the store if there is one; on a data
+    directory without one it answers and creates nothing (issue 10 item 8)."""
+    if not os.path.exists(CGI):
+        pytest.skip("no postnook.cgi link next to the binary")
+    srv = make_server(users=())
+    st, head, page = cgi(srv, "/mail/config-v1.1.xml", query="emailaddress=a%40b.example")
+    assert st == 200 and "<clientConfig" in page, (st, page[:300])
+    assert list(srv.datadir.iterdir()) == [], "autoconfig created %r" % sorted(os.listdir(srv.datadir))

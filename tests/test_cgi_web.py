@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from cgi_web import SAN, Browser, WebServer, missing_tools
+from cgi_web import SAN, Browser, WebServer, cgi_built, missing_tools
 from postnook_fixture import SLOW, POP3_SSL, free_port, make_msg, unverified_ctx
 
 ADMIN_PW = "Correct-Horse-Battery-7"
@@ -499,3 +499,73 @@ def test_cgi_trace_page(web, browser):
     b.click("main form button")
     assert "The mail server reloaded and uses them now" in b.text("main")
     assert not re.search(r"^trace\s*=", srv.conf.read_text(), re.M), srv.conf.read_text()
+
+
+def test_store_modes_for_the_shared_group(make_server):
+    """Issue 10 item 9: the store is made by `postnook user add` run as root
+    with the usual umask 022; the README's setup (one group, setgid 2770
+    directories, no chmod of the store files) must then let the CGI, run by
+    lighttpd as nobody, sign in and add a user: the store files are 0660."""
+    import grp
+    import http.client
+    import os
+    import pathlib
+    import shutil
+    import tempfile
+
+    if not cgi_built() or not os.path.exists("/usr/sbin/lighttpd"):
+        pytest.skip("needs lighttpd and a build with the CGI")     # no browser needed
+    base = pathlib.Path(tempfile.mkdtemp(prefix="pn-mode-", dir="/tmp"))
+    os.chmod(base, 0o755)
+    ws = None
+    old = os.umask(0o022)
+    try:
+        srv = make_server(base=base / "srv", users=("alice",), start=False)
+        assert srv.run("admin", "passwd", input=ADMIN_PW + "\n").returncode == 0
+        os.umask(old)
+        for f in ("data.mdb", "lock.mdb"):
+            mode = os.stat(srv.datadir / f).st_mode & 0o777
+            assert mode == 0o660, "%s is %o after `user add` under umask 022; the README says 0660" % (f, mode)
+        # the README's commands: chgrp -R, chmod 2770 on the directories, 660 on the config
+        gid = grp.getgrnam("nogroup").gr_gid
+        for d in (srv.dir, srv.datadir):
+            for p in [d] + list(d.iterdir()):
+                os.chown(p, 0, gid)
+            os.chmod(d, 0o2770)
+        os.chmod(srv.conf, 0o660)
+        ws = WebServer(srv, "lighttpd", user=("nobody", "nogroup"))
+        os.chown(ws.dir, 0, gid)
+        os.chmod(ws.dir, 0o2770)
+        ws.start()
+        cookies = {}
+
+        def req(method, path, form=None):
+            body = urllib.parse.urlencode(form).encode() if form is not None else None
+            c = http.client.HTTPConnection("127.0.0.1", ws.port, timeout=30 * SLOW)
+            h = {"Cookie": "; ".join("%s=%s" % kv for kv in cookies.items())}
+            if body is not None:
+                h["Content-Type"] = "application/x-www-form-urlencoded"
+            c.request(method, "/cgi-bin/postnook.cgi" + path, body=body, headers=h)
+            r = c.getresponse()
+            for v in r.headers.get_all("Set-Cookie") or []:
+                name, _, rest = v.partition("=")
+                cookies[name] = rest.split(";", 1)[0]
+            page = r.read().decode()
+            c.close()
+            return r.status, page
+
+        st, page = req("GET", "/signin")
+        assert st == 200, page
+        st, page = req("POST", "/signin", {"csrf": cookies["pn_pre"], "action": "signin", "password": ADMIN_PW})
+        assert st == 303 and cookies.get("pn_sid"), (st, page)
+        st, page = req("GET", "/users")
+        tok = re.search(r'name="csrf" value="([0-9a-f]{32})"', page).group(1)
+        st, page = req("POST", "/users", {"csrf": tok, "action": "add", "name": "ulla", "password": "Ulla-Pass-9",
+                                          "quota": "10 MB"})
+        assert "User ulla added." in page, page
+        assert set(srv.user_list()) == {"alice", "ulla"}
+    finally:
+        os.umask(old)
+        if ws:
+            ws.stop()
+        shutil.rmtree(base, ignore_errors=True)

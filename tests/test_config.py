@@ -89,7 +89,9 @@ def test_imap_runtime_keys_boundaries(tmp_path, key, lo, hi):
         conf = write(tmp_path, "%s = %d\n" % (key, v))
         r = subprocess.run([BIN, "user", "-c", str(conf), "list"], capture_output=True, text=True,
                            timeout=15 * SLOW)
-        assert r.returncode == 0, "%s = %d refused: %r" % (key, v, r.stderr)
+        # the config is taken: `user list` goes on to the store (none there: it makes none)
+        assert r.returncode in (0, 1) and (r.returncode == 0 or "no store in" in r.stderr), \
+            "%s = %d refused: %r" % (key, v, r.stderr)
     for v in (lo - 1, hi + 1):
         conf = write(tmp_path, "%s = %d\n" % (key, v))
         r = subprocess.run([BIN, "serve", "-c", str(conf), "-f"], capture_output=True, text=True,

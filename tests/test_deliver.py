@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from postnook_fixture import (BIN, EX_CANTCREAT, EX_NOUSER, EX_TEMPFAIL, SLOW, crlf, make_msg,
+from postnook_fixture import (BIN, EX_CANTCREAT, EX_CONFIG, EX_NOUSER, EX_TEMPFAIL, SLOW, crlf, make_msg,
                               parse_size)
 
 
@@ -209,3 +209,42 @@ def test_too_big_is_permanent(server):
     p = server.pop_retry()
     assert p.stat()[0] == 0
     p.quit()
+
+
+def test_missing_datadir_is_config_error(make_server):
+    """A data directory that does not exist is a configuration error (78, the
+    MTA bounces), not a temporary one, and deliver does not make it."""
+    srv = make_server(users=())
+    gone = srv.dir / "nowhere"
+    srv.opts["datadir"] = str(gone)
+    srv.write_config()
+    r = srv.deliver("alice", make_msg("gone"))
+    assert r.returncode == EX_CONFIG, "deliver into a missing datadir: exit %d %r, want 78" % (
+        r.returncode, r.stderr)
+    assert b"no store in " + str(gone).encode() in r.stderr, r.stderr
+    assert not gone.exists(), "deliver created the data directory"
+
+
+def test_unreachable_datadir_is_config_error(make_server):
+    """deliver run as a user that may not enter the data directory: 78, not 75."""
+    import os
+    import pathlib
+    import shutil
+    import tempfile
+
+    base = pathlib.Path(tempfile.mkdtemp(prefix="pn-dlv-", dir="/tmp"))
+    os.chmod(base, 0o755)
+    try:
+        srv = make_server(base=base / "srv", users=("alice",))
+        os.chmod(srv.dir, 0o755)
+        os.chmod(srv.conf, 0o644)
+        os.chmod(srv.datadir, 0o700)          # root's; nobody cannot reach the store
+        cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+               BIN, "deliver", "-c", str(srv.conf), "alice"]
+        r = subprocess.run(cmd, input=make_msg("denied"), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60 * SLOW)
+        assert r.returncode == EX_CONFIG, "deliver without access to the datadir: exit %d %r, want 78" % (
+            r.returncode, r.stderr)
+        assert b"Permission denied" in r.stderr, r.stderr
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -144,3 +144,85 @@ def test_expunged_meanwhile_like_dovecot(make_server):
     # and the known differences are still what KNOWN says
     for i in KNOWN:
         assert any(b"NIL" in x or b"FETCH" in x for x in got_dv[i][0]), (i, got_dv[i])
+
+
+# Issue 10 item 10: a sequence number beyond the mailbox (or '*' in an empty
+# one) in FETCH, STORE, COPY, MOVE is BAD (RFC 3501 6.4.8, "Invalid
+# messageset" as Dovecot words it); SEARCH and every UID command stay lenient.
+SEQ_SCRIPT = [
+    "SELECT INBOX",
+    "FETCH 4294967295 (UID)",
+    "FETCH 4 (UID)",
+    "FETCH 2:4 (UID)",
+    "FETCH 4:2 (UID)",
+    "FETCH 5:* (UID)",
+    "FETCH 1,4 (UID)",
+    "FETCH 3:* (UID)",
+    "FETCH 0 (UID)",            # BAD both; postnook's parser words it "Invalid sequence set"
+    "STORE 4 +FLAGS (\\Seen)",
+    "STORE 4294967295 +FLAGS.SILENT (\\Seen)",
+    "COPY 4294967295 Dest",
+    "COPY 2:5 Dest",
+    "MOVE 4 Dest",
+    "SEARCH 4",
+    "SEARCH 2:4",
+    "SEARCH OR 1 4",
+    "UID FETCH 4294967295 (UID)",
+    "UID SEARCH 99",
+    "UID STORE 99 +FLAGS (\\Seen)",
+    "UID COPY 99 Dest",
+    "UID MOVE 99 Dest",
+    "STATUS Dest (MESSAGES)",
+    "SELECT Empty",
+    "FETCH * (UID)",
+    "FETCH 1:* (UID)",
+    "FETCH 1 (UID)",
+    "STORE * +FLAGS (\\Seen)",
+    "COPY * Dest",
+    "MOVE * Dest",
+    "SEARCH *",
+    "SEARCH 1:*",
+    "SEARCH 1",
+    "UID FETCH * (UID)",
+    "UID SEARCH *",
+    "UID COPY * Dest",
+]
+
+
+def test_seq_beyond_mailbox_like_dovecot(make_server):
+    msgs = [make_msg(i) for i in range(1, 4)]
+    pn = start_imap(make_server, users=("alice",), kinds=("plain",))
+    for m in msgs:
+        pn.deliver_ok("alice", m)
+    dv = Dovecot(users={"alice": PASSWORD})
+    got = {}
+    try:
+        for m in msgs:
+            dv.deliver("alice", m)
+        dv.start()
+        for side, sess in (("postnook", ilogin(pn)), ("dovecot", dv.login("alice"))):
+            sess.cmd("CREATE Dest")
+            sess.cmd("CREATE Empty")
+            got[side] = [sess.cmd(c) for c in SEQ_SCRIPT]
+    finally:
+        dv.cleanup()
+    table, diffs = [], []
+    for i, cmd in enumerate(SEQ_SCRIPT):
+        (pu, pt), (du, dt) = got["postnook"][i], got["dovecot"][i]
+        table.append("%2d %s" % (i, cmd))
+        for side, u, t in (("dovecot ", du, dt), ("postnook", pu, pt)):
+            for x in u + [t]:
+                table.append("     %s | %s" % (side, x.split(b"\r\n", 1)[0].decode(errors="replace")[:110]))
+        if cmd.startswith("SELECT"):
+            continue
+        if cmd == "FETCH 0 (UID)":
+            same = pt.split()[1:2] == dt.split()[1:2] == [b"BAD"] and pu == du == []
+        elif cmd.startswith("STATUS"):
+            same = re.findall(rb"MESSAGES (\d+)", b" ".join(pu)) == re.findall(rb"MESSAGES (\d+)", b" ".join(du))
+        else:
+            same = completion(pt) == completion(dt) and untagged(pu) == untagged(du)
+        if not same:
+            diffs.append(i)
+    text = "\n".join(table)
+    print("\n" + text)
+    assert diffs == [], "steps %s differ from Dovecot:\n%s" % (diffs, text)

@@ -129,9 +129,12 @@ def test_duplicate_set_fetch_once(srv):
     assert fetch_seqs(u) == [1, 2, 3, 4, 5], u
     u, _ = r.ok("UID FETCH 5,1,3:2,*:4 (UID)")
     assert fetch_seqs(u) == [1, 2, 3, 4, 5], u
-    # '*' keeps its meaning: 9:* is message 5 in a 5-message mailbox
-    u, _ = r.ok("FETCH 9:*,1 (UID)")
+    # '*' keeps its meaning: UID 9:* is UID 5 in a 5-message mailbox (UID
+    # sets are lenient); sequence number 9 is beyond it: BAD, as Dovecot says
+    u, _ = r.ok("UID FETCH 9:*,1 (UID)")
     assert fetch_seqs(u) == [1, 5], u
+    _, t = r.bad("FETCH 9:*,1 (UID)")
+    assert b"Invalid messageset" in t, t
     r.close()
 
 
@@ -204,13 +207,17 @@ def test_set_range_limit_boundary(srv):
                 "UID STORE %s -FLAGS.SILENT (\\Seen)", "SEARCH %s", "UID SEARCH UID %s",
                 "COPY %s Drafts", "UID COPY %s Drafts"):
         for s in (fits, fits_twice):
-            r.ok(cmd % s)
+            if cmd.startswith(("UID ", "SEARCH")):
+                r.ok(cmd % s)
+            else:       # within the limit, but sequence numbers beyond the 5 messages
+                _, t = r.bad(cmd % s)
+                assert b"Invalid messageset" in t, (cmd, t)
         _, t = r.no(cmd % over)
         assert b"NO [LIMIT]" in t, (cmd, t)
-    u, _ = r.ok("FETCH %s (UID)" % fits)
+    u, _ = r.ok("UID FETCH %s (UID)" % fits)
     assert fetch_seqs(u) == [1, 3, 5], u
     # the limit is on ranges, not numbers: adjacent ones merge
-    r.ok("FETCH %s (UID)" % ",".join(str(i) for i in range(1, 1800)))
+    r.ok("UID FETCH %s (UID)" % ",".join(str(i) for i in range(1, 1800)))
     _, t = r.no("MOVE %s Junk" % over)
     assert b"NO [LIMIT]" in t, t
     u, _ = r.ok("STATUS Drafts (MESSAGES)")

@@ -128,3 +128,60 @@ def test_del_user_with_open_session(server):
     r.drain(1.0, 10)
     r.close()
     server.assert_serving("alice")
+
+
+def test_no_store_read_only_faces(make_server):
+    """`user list` (and every face but `user add` / `admin passwd`) on a data
+    directory without a store says so and creates nothing."""
+    srv = make_server(users=())
+    gone = srv.dir / "nowhere"
+    for datadir in (gone, srv.datadir):         # missing, and present but empty
+        srv.opts["datadir"] = str(datadir)
+        srv.write_config()
+        for args in (("user", "list"), ("user", "del", "alice"), ("user", "quota", "alice", "1M"),
+                     ("admin", "status")):
+            r = srv.run(*args)
+            assert r.returncode == 1, "%s without a store: exit %d %r" % (args, r.returncode, r.stderr)
+            assert ("no store in %s" % datadir).encode() in r.stderr, (args, r.stderr)
+        assert not gone.exists(), "a read-only face created the data directory"
+        assert list(srv.datadir.iterdir()) == [], "a read-only face created %r" % list(srv.datadir.iterdir())
+    srv.add_user("alice")                       # add still makes the first store
+    assert set(srv.user_list()) == {"alice"}
+
+
+def meta_user_keys(srv):
+    """The store's per-user meta keys (subscriptions "sub/", the defaults mark
+    "subdef/", keyword lists "kw/"), read with lmdb-utils' mdb_dump."""
+    import subprocess
+    out = subprocess.run(["mdb_dump", "-p", "-s", "meta", str(srv.datadir)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, check=True).stdout.decode(errors="replace")
+    lines = out.split("HEADER=END\n", 1)[1].splitlines()
+    keys = [l[1:] for l in lines[0::2] if l.startswith(" ")]
+    return {k for k in keys if k.startswith(("sub/", "subdef/", "kw/"))}
+
+
+def test_del_removes_meta_records(make_server):
+    """`user del` takes the user's subscriptions, defaults mark and keyword
+    lists with it: the meta keys are those from before the user existed."""
+    import shutil
+    if not shutil.which("mdb_dump"):
+        pytest.skip("lmdb-utils is not installed (tests/tools/deps.sh test)")
+    from imap_util import ilogin
+    srv = make_server(users=("alice",), start=True, imap=("plain",), listeners=("plain",))
+    r = ilogin(srv, "alice")
+    r.ok("SUBSCRIBE INBOX")
+    r.close()
+    before = meta_user_keys(srv)
+    srv.add_user("bob")
+    srv.deliver_ok("bob", make_msg("kw"))
+    r = ilogin(srv, "bob")
+    r.ok("CREATE Work")
+    r.ok("SUBSCRIBE Work")
+    r.ok("SELECT INBOX")
+    r.ok("STORE 1 +FLAGS (Todo $Label1)")
+    r.close()
+    during = meta_user_keys(srv)
+    assert len(during - before) >= 3, "bob left no sub/, subdef/, kw/ keys to test with: %r" % (during - before)
+    assert srv.user("del", "bob").returncode == 0
+    left = meta_user_keys(srv) - before
+    assert left == set(), "records of the deleted user left behind: %r" % sorted(left)

@@ -86,6 +86,9 @@ int main(void)
 	CHECK(store_kv_get(st, "s/2", buf, sizeof buf, &len) == 0);
 	CHECK(store_kv_get(st, "t/1", buf, sizeof buf, &len) == 0);
 	CHECK(store_kv_prune(st, "u/", drop_x, NULL, &kept) == 0 && kept == 0);
+	/* a failure before the walk (a bad prefix) still sets *kept: 0 */
+	kept = 12345;
+	CHECK(store_kv_prune(st, "", drop_x, NULL, &kept) == STORE_EINVAL && kept == 0);
 
 	store_close(st);
 	/* survives a reopen, read-only too */
