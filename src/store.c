@@ -574,8 +574,8 @@ void store_close(struct store *st)
 	free(st);
 }
 
-/* Report the map size, its maximum and the bytes in use. */
-int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint64_t *used)
+/* The map's size, its page size and the bytes up to its last page. */
+static int map_usage(struct store *st, uint64_t *map_size, uint64_t *psize, uint64_t *used)
 {
 	MDB_envinfo info;
 	MDB_stat stat;
@@ -586,12 +586,26 @@ int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint6
 		rc = mdb_env_stat(st->env, &stat);
 	if (rc)
 		return store_err(rc);
+	*map_size = info.me_mapsize;
+	*psize = stat.ms_psize;
+	*used = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+	return 0;
+}
+
+/* Report the map size, its maximum and the bytes in use. */
+int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint64_t *used)
+{
+	uint64_t ms, ps, u;
+	int rc = map_usage(st, &ms, &ps, &u);
+
+	if (rc)
+		return rc;
 	if (map_size)
-		*map_size = info.me_mapsize;
+		*map_size = ms;
 	if (map_max)
 		*map_max = st->map_max;
 	if (used)
-		*used = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+		*used = u;
 	return 0;
 }
 
@@ -599,19 +613,13 @@ int store_mapinfo(struct store *st, uint64_t *map_size, uint64_t *map_max, uint6
  * most the map may become (map_max, or less where the disk is the limit). */
 int store_fill(struct store *st, uint64_t *used, uint64_t *ceiling)
 {
-	MDB_envinfo info;
-	MDB_stat stat;
-	uint64_t u, f;
-	int rc;
+	uint64_t ms, ps, u, f;
+	int rc = map_usage(st, &ms, &ps, &u);
 
-	rc = mdb_env_info(st->env, &info);
-	if (rc == 0)
-		rc = mdb_env_stat(st->env, &stat);
 	if (rc)
-		return store_err(rc);
-	u = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
-	f = store_free_pages(st) * stat.ms_psize;
+		return rc;
+	f = store_free_pages(st) * ps;
 	*used = f < u ? u - f : 0;
-	*ceiling = store_ceiling(st, info.me_mapsize);
+	*ceiling = store_ceiling(st, ms);
 	return 0;
 }

@@ -3,6 +3,7 @@ Debian serving the CGI on loopback, driven by headless Chromium through
 playwright-core, against a running daemon. Screenshots of every page at
 1280 and 360 px go to tests/artifacts/screens/."""
 import hashlib
+import http.client
 import imaplib
 import plistlib
 import re
@@ -54,6 +55,24 @@ def browser():
     b = Browser()
     yield b
     b.close()
+
+
+def cookie_request(port, cookies, method, path, form=None):
+    """One request to the CGI without a browser, keeping its cookies in the
+    dict cookies: (status, page)."""
+    body = urllib.parse.urlencode(form).encode() if form is not None else None
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30 * SLOW)
+    h = {"Cookie": "; ".join("%s=%s" % kv for kv in cookies.items())}
+    if body is not None:
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    c.request(method, "/cgi-bin/postnook.cgi" + path, body=body, headers=h)
+    r = c.getresponse()
+    for v in r.headers.get_all("Set-Cookie") or []:
+        name, _, rest = v.partition("=")
+        cookies[name] = rest.split(";", 1)[0]
+    page = r.read().decode()
+    c.close()
+    return r.status, page
 
 
 def refused(port):
@@ -369,7 +388,6 @@ def test_cgi_unprivileged_web_user(make_server):
     """lighttpd runs the CGI as nobody; the daemon (root here) and the web
     server share one group (nogroup) on setgid directories, as the docs say."""
     import grp
-    import http.client
     import os
     import pathlib
     import re
@@ -400,19 +418,7 @@ def test_cgi_unprivileged_web_user(make_server):
         cookies = {}
 
         def req(method, path, form=None):
-            body = urllib.parse.urlencode(form).encode() if form is not None else None
-            c = http.client.HTTPConnection("127.0.0.1", ws.port, timeout=30 * SLOW)
-            h = {"Cookie": "; ".join("%s=%s" % kv for kv in cookies.items())}
-            if body is not None:
-                h["Content-Type"] = "application/x-www-form-urlencoded"
-            c.request(method, "/cgi-bin/postnook.cgi" + path, body=body, headers=h)
-            r = c.getresponse()
-            for v in r.headers.get_all("Set-Cookie") or []:
-                name, _, rest = v.partition("=")
-                cookies[name] = rest.split(";", 1)[0]
-            page = r.read().decode()
-            c.close()
-            return r.status, page
+            return cookie_request(ws.port, cookies, method, path, form)
 
         st, page = req("GET", "/signin")
         assert st == 200, page
@@ -507,7 +513,6 @@ def test_store_modes_for_the_shared_group(make_server):
     directories, no chmod of the store files) must then let the CGI, run by
     lighttpd as nobody, sign in and add a user: the store files are 0660."""
     import grp
-    import http.client
     import os
     import pathlib
     import shutil
@@ -540,19 +545,7 @@ def test_store_modes_for_the_shared_group(make_server):
         cookies = {}
 
         def req(method, path, form=None):
-            body = urllib.parse.urlencode(form).encode() if form is not None else None
-            c = http.client.HTTPConnection("127.0.0.1", ws.port, timeout=30 * SLOW)
-            h = {"Cookie": "; ".join("%s=%s" % kv for kv in cookies.items())}
-            if body is not None:
-                h["Content-Type"] = "application/x-www-form-urlencoded"
-            c.request(method, "/cgi-bin/postnook.cgi" + path, body=body, headers=h)
-            r = c.getresponse()
-            for v in r.headers.get_all("Set-Cookie") or []:
-                name, _, rest = v.partition("=")
-                cookies[name] = rest.split(";", 1)[0]
-            page = r.read().decode()
-            c.close()
-            return r.status, page
+            return cookie_request(ws.port, cookies, method, path, form)
 
         st, page = req("GET", "/signin")
         assert st == 200, page
